@@ -1,0 +1,1 @@
+"""dlac.ir: the MLIR-style IR core. Imports nothing else of dlac."""

@@ -1,0 +1,160 @@
+"""The one description of a Gemmini instance, shared by passes, backends and the simulator.
+
+Sizes follow Gemmini's generator (GemminiConfigs.scala): a scratchpad row is DIM int8
+elements, an accumulator row is DIM int32 elements, and bank row counts derive from the
+capacities. Timing-only knobs (DRAM latency/bandwidth, queue depths) live here too so a
+design point is one hashable value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Dataflow = Literal["WS", "OS", "BOTH"]
+
+_ELEM_BITS = (8, 16, 32, 64)
+
+
+class TargetError(ValueError):
+    """A hardware description that Gemmini's generator would reject."""
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and n & (n - 1) == 0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A Gemmini configuration. Defaults are Gemmini's `defaultConfig`."""
+
+    dim: int = 16
+    sp_kib: int = 256
+    sp_banks: int = 4
+    acc_kib: int = 64
+    acc_banks: int = 2
+    dataflow: Dataflow = "BOTH"
+    input_bits: int = 8
+    acc_bits: int = 32
+    dma_bus_bits: int = 128
+    dma_max_bytes: int = 64
+    max_in_flight_reqs: int = 16
+    rs_ld: int = 8
+    rs_ex: int = 16
+    rs_st: int = 4
+    ld_queue: int = 8
+    ex_queue: int = 8
+    st_queue: int = 2
+    spad_read_delay: int = 4
+    acc_latency: int = 2
+    dram_latency: int = 100
+    dram_bytes_per_cycle: float = 16.0
+    has_mvin_scale: bool = True
+    acc_read_full_width: bool = True
+    acc_read_small_width: bool = True
+    has_first_layer_optimizations: bool = True
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # Derived sizes (GemminiConfigs.scala formulas).
+    @property
+    def sp_row_bytes(self) -> int:
+        return self.dim * self.input_bits // 8
+
+    @property
+    def acc_row_bytes(self) -> int:
+        return self.dim * self.acc_bits // 8
+
+    @property
+    def sp_bank_rows(self) -> int:
+        return self.sp_kib * 1024 // (self.sp_banks * self.sp_row_bytes)
+
+    @property
+    def sp_rows(self) -> int:
+        return self.sp_bank_rows * self.sp_banks
+
+    @property
+    def acc_bank_rows(self) -> int:
+        return self.acc_kib * 1024 // (self.acc_banks * self.acc_row_bytes)
+
+    @property
+    def acc_rows(self) -> int:
+        return self.acc_bank_rows * self.acc_banks
+
+    @property
+    def max_bytes(self) -> int:
+        """The generator hard-codes 64, independent of dma_maxbytes."""
+        return 64
+
+    @property
+    def max_block_len(self) -> int:
+        return max(1, self.max_bytes // self.sp_row_bytes)
+
+    @property
+    def max_block_len_acc(self) -> int:
+        return max(1, self.max_bytes // self.acc_row_bytes)
+
+    @property
+    def dma_beat_bytes(self) -> int:
+        return self.dma_bus_bits // 8
+
+    @property
+    def supports_ws(self) -> bool:
+        return self.dataflow in ("WS", "BOTH")
+
+    @property
+    def supports_os(self) -> bool:
+        return self.dataflow in ("OS", "BOTH")
+
+    def validate(self) -> None:
+        """Apply the requirements Gemmini's config checks enforce."""
+        if self.dim < 2 or not _is_pow2(self.dim):
+            raise TargetError(f"array dim must be a power of two >= 2, got {self.dim}")
+        if self.dataflow not in ("WS", "OS", "BOTH"):
+            raise TargetError(f"dataflow must be WS, OS or BOTH, got {self.dataflow!r}")
+        if self.input_bits not in _ELEM_BITS or self.acc_bits not in _ELEM_BITS:
+            raise TargetError("input and accumulator widths must be 8, 16, 32 or 64 bits")
+        for name in ("sp_kib", "sp_banks", "acc_kib", "acc_banks", "dma_bus_bits"):
+            if getattr(self, name) <= 0:
+                raise TargetError(f"{name} must be positive, got {getattr(self, name)}")
+        sp_bytes = self.sp_kib * 1024
+        if sp_bytes % (self.sp_banks * self.sp_row_bytes):
+            raise TargetError(f"scratchpad of {self.sp_kib} KiB does not split into "
+                              f"{self.sp_banks} banks of {self.sp_row_bytes}-byte rows")
+        if not _is_pow2(self.sp_bank_rows) or self.sp_bank_rows % self.dim:
+            raise TargetError(f"scratchpad bank rows ({self.sp_bank_rows}) must be a power of "
+                              f"two and a multiple of DIM ({self.dim})")
+        acc_bytes = self.acc_kib * 1024
+        if acc_bytes % (self.acc_banks * self.acc_row_bytes):
+            raise TargetError(f"accumulator of {self.acc_kib} KiB does not split into "
+                              f"{self.acc_banks} banks of {self.acc_row_bytes}-byte rows")
+        if self.acc_bank_rows < self.dim or self.acc_bank_rows % self.dim:
+            raise TargetError(f"accumulator bank rows ({self.acc_bank_rows}) must be a "
+                              f"multiple of DIM ({self.dim})")
+
+    @property
+    def name(self) -> str:
+        """Short stable name, used in file names and database keys."""
+        return (f"gemmini-{self.dim}x{self.dim}-sp{self.sp_kib}k{self.sp_banks}"
+                f"-acc{self.acc_kib}k{self.acc_banks}-{self.dataflow.lower()}"
+                f"-bus{self.dma_bus_bits}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Target:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise TargetError(f"unknown target field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    def replace(self, **changes: Any) -> Target:
+        return dataclasses.replace(self, **changes)
