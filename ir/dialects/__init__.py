@@ -1,1 +1,3 @@
-"""dlac.ir.dialects"""
+"""Bundled dialects; importing this package registers all their ops."""
+
+from dlac.ir.dialects import builtin, func, gemmini, graph, loop, qgraph  # noqa: F401

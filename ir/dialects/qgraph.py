@@ -1,0 +1,314 @@
+"""`qgraph` dialect: int8 tensor ops with Gemmini's exact arithmetic.
+
+Every scale an op needs is an f32 attribute, so the IR alone (plus an input) determines
+every output bit; `dlac.frontend.reference` is the numpy oracle for these semantics.
+Tensors keep ONNX's logical layout (NCHW); conv weights are stored HWIO
+([krow][kcol][in_ch][out_ch]) as Gemmini's `tiled_conv_auto` reads them. Requantisation
+everywhere is ACC_SCALE: int32 -> float32 (RNE), one float32 multiply by `multiplier`,
+round half to even, saturate to [-128, 127], then the activation.
+"""
+
+from __future__ import annotations
+
+from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr, StringAttr
+from dlac.ir.core import Operation
+from dlac.ir.opdef import PURE, Attr, Operand, Result, register_op
+from dlac.ir.types import TensorType, f32, i8, i32
+
+ACTIVATIONS = ("none", "relu")
+
+
+def _f32(name: str, optional: bool = False, doc: str = "") -> Attr:
+    return Attr(name, FloatAttr, optional=optional, doc=doc)
+
+
+class _QOp(Operation):
+    __slots__ = ()
+    TRAITS = (PURE,)
+
+    def _check_f32(self, *keys: str) -> None:
+        for key in keys:
+            found = self.attributes.get(key)
+            if found is not None and found.type is not f32:
+                raise self.error(f"'{key}' must be an f32 float")
+
+    def _check_act(self) -> None:
+        if self.attr("act", "none") not in ACTIVATIONS:
+            raise self.error(f"act must be one of {ACTIVATIONS}")
+
+    def _int8(self, *values: object) -> None:
+        for v in values:
+            if v is not None and v.type.element is not i8:
+                raise self.error(f"expects int8 tensors, got {v.type}")
+
+
+@register_op
+class QuantizeOp(_QOp):
+    """f32 -> i8: sat(rne(x * multiplier)), multiplier = f32(1 / scale)."""
+
+    __slots__ = ()
+    NAME = "qgraph.quantize"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("scale"), _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("scale", "multiplier")
+        self._int8(self.results[0])
+
+
+@register_op
+class DequantizeOp(_QOp):
+    """i8 -> f32: float32(q) * scale."""
+
+    __slots__ = ()
+    NAME = "qgraph.dequantize"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("scale"),)
+
+    def verify_(self) -> None:
+        self._check_f32("scale")
+        self._int8(self.operands[0])
+
+
+@register_op
+class ConvOp(_QOp):
+    """Gemmini conv: out = act(ACC_SCALE(sum(x*w) + bias)); groups == C is depthwise."""
+
+    __slots__ = ()
+    NAME = "qgraph.conv"
+    OPERANDS = (Operand("input", TensorType), Operand("weight", TensorType),
+                Operand("bias", TensorType, optional=True))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("strides", ArrayAttr), Attr("pads", ArrayAttr, doc="[top, left, bottom, right]"),
+             Attr("dilations", ArrayAttr), Attr("group", IntAttr), _f32("multiplier"),
+             Attr("act", StringAttr), _f32("in_scale"), _f32("w_scale"), _f32("out_scale"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier", "in_scale", "w_scale", "out_scale")
+        self._check_act()
+        x, w = self.operands[0].type, self.operands[1].type
+        self._int8(self.operands[0], self.operands[1], self.results[0])
+        if x.rank != 4 or w.rank != 4:
+            raise self.error("expects a rank-4 NCHW input and an HWIO weight")
+        g = self.attr("group")
+        if w.shape[2] * g != x.shape[1] or w.shape[3] % g:
+            raise self.error(f"weight {w} does not fit {x.shape[1]} input channels in "
+                             f"{g} group(s)")
+        if len(self.operands) == 3 and (self.operands[2].type.element is not i32
+                                        or self.operands[2].type.shape != (w.shape[3],)):
+            raise self.error("bias must be i32 with one entry per output channel")
+
+
+@register_op
+class ConvTransposeOp(_QOp):
+    """Transposed conv (weights keep ONNX [C_in][C_out/g][R][S]); same requantisation."""
+
+    __slots__ = ()
+    NAME = "qgraph.conv_transpose"
+    OPERANDS = (Operand("input", TensorType), Operand("weight", TensorType),
+                Operand("bias", TensorType, optional=True))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("strides", ArrayAttr), Attr("pads", ArrayAttr), Attr("dilations", ArrayAttr),
+             Attr("output_padding", ArrayAttr), Attr("group", IntAttr), _f32("multiplier"),
+             Attr("act", StringAttr))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._check_act()
+        self._int8(self.operands[0], self.operands[1], self.results[0])
+
+
+@register_op
+class MatmulOp(_QOp):
+    """Gemmini matmul: C[.., I, J] = act(ACC_SCALE(A[.., I, K] . B[.., K, J] + bias[J]))."""
+
+    __slots__ = ()
+    NAME = "qgraph.matmul"
+    OPERANDS = (Operand("a", TensorType), Operand("b", TensorType),
+                Operand("bias", TensorType, optional=True))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("multiplier"), Attr("act", StringAttr))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._check_act()
+        a, b = self.operands[0].type, self.operands[1].type
+        self._int8(self.operands[0], self.operands[1], self.results[0])
+        if a.rank < 2 or b.rank < 2 or a.shape[-1] != b.shape[-2]:
+            raise self.error(f"inner dimensions of {a} and {b} do not match")
+
+
+@register_op
+class AddOp(_QOp):
+    """Gemmini resadd: act(ACC_SCALE(MVIN_SCALE(a, a_scale) + MVIN_SCALE(b, b_scale), c_scale)).
+
+    Operands broadcast as in ONNX; a negative `b_scale` makes it a subtraction.
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.add"
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("a_scale"), _f32("b_scale"), _f32("c_scale"), Attr("act", StringAttr))
+
+    def verify_(self) -> None:
+        self._check_f32("a_scale", "b_scale", "c_scale")
+        self._check_act()
+        self._int8(*self.operands, self.results[0])
+
+
+@register_op
+class MulOp(_QOp):
+    """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting."""
+
+    __slots__ = ()
+    NAME = "qgraph.mul"
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("multiplier"),)
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(*self.operands, self.results[0])
+
+
+@register_op
+class RequantOp(_QOp):
+    """MVIN_SCALE: sat(rne(float32(x) * multiplier)); rescales between int8 scales."""
+
+    __slots__ = ()
+    NAME = "qgraph.requant"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("multiplier"),)
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class LutOp(_QOp):
+    """Element-wise unary function as a 256-entry table: y = table[x + 128]."""
+
+    __slots__ = ()
+    NAME = "qgraph.lut"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("table", DenseAttr), Attr("function", StringAttr, optional=True))
+
+    def verify_(self) -> None:
+        table = self.attributes["table"]
+        if table.type is not TensorType((256,), i8):
+            raise self.error("table must be dense<...> : tensor<256xi8>")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class MaxPoolOp(_QOp):
+    """Max over windows of an int8 NCHW tensor (padding never wins: it is -128)."""
+
+    __slots__ = ()
+    NAME = "qgraph.max_pool"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("kernel", ArrayAttr), Attr("strides", ArrayAttr), Attr("pads", ArrayAttr),
+             Attr("dilations", ArrayAttr), Attr("ceil_mode", IntAttr))
+
+    def verify_(self) -> None:
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class AvgPoolOp(_QOp):
+    """Window mean: int32 sum, then ACC_SCALE with f32(multiplier / f32(count)).
+
+    `count_include_pad` = 0 divides by the number of in-bounds elements per window.
+    Global average pooling is a window covering the whole plane.
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.avg_pool"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("kernel", ArrayAttr), Attr("strides", ArrayAttr), Attr("pads", ArrayAttr),
+             Attr("ceil_mode", IntAttr), Attr("count_include_pad", IntAttr), _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class ReduceMeanOp(_QOp):
+    """Mean over `axes`: int32 sum, ACC_SCALE with f32(multiplier / f32(count))."""
+
+    __slots__ = ()
+    NAME = "qgraph.reduce_mean"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axes", ArrayAttr), Attr("keepdims", IntAttr), _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class SoftmaxOp(_QOp):
+    """Integer softmax along `axis` (output scale 1/127).
+
+    e = exp_table[x - max(x) + 255] (int32 fixed point, built at compile time from the
+    input scale), s = sum(e) in int64, y = floor((254 * e + s) / (2 * s)).
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.softmax"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axis", IntAttr), Attr("exp_table", DenseAttr))
+
+    def verify_(self) -> None:
+        if self.attributes["exp_table"].type is not TensorType((256,), i32):
+            raise self.error("exp_table must be tensor<256xi32>")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class LayerNormOp(_QOp):
+    """Integer layer norm over the last axis (length H); see reference.layer_norm.
+
+    c = H*x - sum(x); S = sum(c^2) + eps_term; r = isqrt(S << 2F);
+    z = div_round(c * k, r); acc = z * gamma[i] + beta[i]; y = ACC_SCALE(acc, multiplier).
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.layer_norm"
+    OPERANDS = (Operand("input", TensorType), Operand("gamma", TensorType),
+                Operand("beta", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("eps_term", IntAttr), Attr("sqrt_frac_bits", IntAttr), Attr("k", IntAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+
+
+@register_op
+class ResizeOp(_QOp):
+    """Nearest resize as a gather: `indices` holds the source index per output index, per axis."""
+
+    __slots__ = ()
+    NAME = "qgraph.resize"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("indices", ArrayAttr),)
+
+    def verify_(self) -> None:
+        idx = self.attr("indices")
+        out = self.results[0].type.shape
+        if len(idx) != len(out) or any(len(i) != o for i, o in zip(idx, out)):
+            raise self.error("one index list per axis, as long as the output axis")

@@ -1,0 +1,39 @@
+"""Pass registry: kebab-case name -> the module that defines it, imported on first use.
+
+Adding a pass means one file in passes/ plus one line here; nothing is imported until a
+pipeline names it, so `dlac-opt` starts fast however many passes exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from dlac.passes.pass_base import ModulePass, PassError
+
+_PASSES: dict[str, str] = {
+    "dce": "dlac.passes.dce:DeadCodeElimination",
+    "strip-locations": "dlac.passes.strip_locations:StripLocations",
+    "test-fail": "dlac.passes.test_fail:TestFail",
+}
+
+
+def register(name: str, target: str) -> None:
+    """Make a pass available under `name`; `target` is 'package.module:ClassName'."""
+    if name in _PASSES and _PASSES[name] != target:
+        raise ValueError(f"pass '{name}' is already registered to {_PASSES[name]}")
+    _PASSES[name] = target
+
+
+def available_passes() -> list[str]:
+    return sorted(_PASSES)
+
+
+def pass_class(name: str) -> type[ModulePass]:
+    target = _PASSES.get(name)
+    if target is None:
+        raise PassError(f"unknown pass '{name}' (available: {', '.join(available_passes())})")
+    module_name, _, cls_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), cls_name)
+    if cls.name != name:
+        raise ValueError(f"{target} declares name '{cls.name}', registered as '{name}'")
+    return cls

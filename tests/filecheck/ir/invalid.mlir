@@ -1,0 +1,116 @@
+// RUN: dlac-opt %s --split-input-file --verify-diagnostics
+
+func.func @f() {
+  // expected-error @+1 {{unknown op 'nope.op'}}
+  nope.op
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{use of undefined value '%missing'}}
+  %0 = graph.relu %missing : (tensor<2xf32>) -> tensor<2xf32>
+  func.return
+}
+
+// -----
+
+func.func @f(%x: tensor<2xf32>) {
+  // expected-error @+1 {{type mismatch for operand #0 '%x' of 'graph.relu': declared tensor<2xi8>, defined as tensor<2xf32>}}
+  %0 = graph.relu %x : (tensor<2xi8>) -> tensor<2xi8>
+  func.return
+}
+
+// -----
+
+func.func @f(%x: tensor<2xf32>) {
+  // expected-error @+1 {{redefinition of value '%x'}}
+  %x = graph.relu %x : (tensor<2xf32>) -> tensor<2xf32>
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{integer 300 does not fit in i8}}
+  gemmini.fence {a = 300 : i8}
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{bad affine map: product of two variables is not linear}}
+  gemmini.fence {m = affine_map<(d0, d1) -> (d0 * d1)>}
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{bad dense constant: shape [3] does not match tensor<2xi8>}}
+  gemmini.fence {w = dense<[1, 2, 3]> : tensor<2xi8>}
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+2 {{unexpected '}': unbalanced braces}}
+  }
+}
+
+// -----
+
+// expected-error @+1 {{'{' is never closed (unexpected end of input)}}
+func.func @f() {
+  gemmini.fence
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'gemmini.config_ld' op requires attribute 'id'}}
+  gemmini.config_ld {stride = 4}
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'gemmini.config_ld' op attribute 'stride' must be IntAttr, got "4"}}
+  gemmini.config_ld {stride = "4", id = 0}
+  func.return
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op body block must end with a terminator}}
+func.func @f() {
+  gemmini.fence
+}
+
+// -----
+
+func.func @f() -> tensor<2xf32> {
+  %0 = graph.constant {value = dense<[1.0, 2.0]> : tensor<2xf32>} : () -> tensor<2xf32>
+  // expected-error @+1 {{'func.return' op returns () but the function declares (tensor<2xf32>)}}
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{'loop.for' op step must be positive, got 0}}
+  loop.for %i = 0 to 4 step 0 {
+  }
+  func.return
+}
+
+// -----
+
+func.func @f() {
+  // expected-error @+1 {{unexpected character '$'}}
+  $
+  func.return
+}
