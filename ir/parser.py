@@ -84,12 +84,12 @@ _NUMERIC_NAME = re.compile(r"^(\d+|arg\d+)$")
 
 
 class _RegionCtx:
-    __slots__ = ("region", "block", "scope")
+    __slots__ = ("region", "block", "names")
 
-    def __init__(self, region: Region, scope: dict[str, Value]) -> None:
+    def __init__(self, region: Region) -> None:
         self.region = region
         self.block: Block | None = None
-        self.scope = scope
+        self.names: list[str] = []
 
     def current_block(self) -> Block:
         if self.block is None:
@@ -100,14 +100,16 @@ class _RegionCtx:
 class _OpBody:
     """What an op-body rule hands to the `op` rule."""
 
-    __slots__ = ("name", "token", "operands", "regions", "attrs", "in_types", "out_types")
+    __slots__ = ("name", "token", "operands", "operands_tok", "regions", "attrs", "in_types",
+                 "out_types")
 
-    def __init__(self, name: str, token: Token, operands: list[Token], regions: list[Region],
-                 attrs: dict[str, Attribute], in_types: list[Type] | None,
-                 out_types: list[Type] | None) -> None:
+    def __init__(self, name: str, token: Token, operands_tok: Token | None,
+                 regions: list[Region], attrs: dict[str, Attribute],
+                 in_types: list[Type] | None, out_types: list[Type] | None) -> None:
         self.name = name
         self.token = token
-        self.operands = operands
+        self.operands_tok = operands_tok
+        self.operands = _split_values(operands_tok)
         self.regions = regions
         self.attrs = attrs
         self.in_types = in_types
@@ -120,10 +122,10 @@ class _Callbacks:
     def __init__(self, filename: str, first_line: int = 1) -> None:
         self.filename = filename
         self.first_line = first_line
-        top = Region()
-        self.root = _RegionCtx(top, {})
+        self.root = _RegionCtx(Region())
         self.stack: list[_RegionCtx] = [self.root]
-        self.pending_args: list[tuple[Token, Type]] | None = None
+        self.values: dict[str, Value] = {}
+        self.pending_args: list[tuple[str, Token, Type]] | None = None
         self.dict_memo: dict[str, dict[str, Attribute]] = {}
 
     # -- helpers --------------------------------------------------------------------------
@@ -133,20 +135,22 @@ class _Callbacks:
     def fail(self, tok: Token, message: str) -> DiagnosticError:
         return DiagnosticError(self.tokloc(tok), message)
 
-    def lookup(self, tok: Token) -> Value:
-        name = tok.value
-        for ctx in reversed(self.stack):
-            found = ctx.scope.get(name)
-            if found is not None:
-                return found
-        raise self.fail(tok, f"use of undefined value '{name}'")
+    def fail_at(self, tok: Token, name: str, message: str) -> DiagnosticError:
+        """An error at `name` inside `tok` (a value list holds several names)."""
+        col = (tok.column or 1) + max(tok.value.find(name), 0)
+        return DiagnosticError(FileLineColLoc(self.filename, tok.line or 0, col), message)
 
-    def define(self, tok: Token, value: Value) -> None:
-        name = tok.value
-        for ctx in self.stack:
-            if name in ctx.scope:
-                raise self.fail(tok, f"redefinition of value '{name}'")
-        self.stack[-1].scope[name] = value
+    def lookup(self, name: str, tok: Token) -> Value:
+        found = self.values.get(name)
+        if found is None:
+            raise self.fail_at(tok, name, f"use of undefined value '{name}'")
+        return found
+
+    def define(self, name: str, tok: Token, value: Value) -> None:
+        if name in self.values:
+            raise self.fail_at(tok, name, f"redefinition of value '{name}'")
+        self.values[name] = value
+        self.stack[-1].names.append(name)
         hint = name[1:]
         if not _NUMERIC_NAME.match(hint):
             value.name_hint = hint
@@ -162,17 +166,19 @@ class _Callbacks:
         return self.root.region
 
     def lbrace(self, children: list) -> None:
-        region = Region()
-        ctx = _RegionCtx(region, {})
+        ctx = _RegionCtx(Region())
         self.stack.append(ctx)
         if self.pending_args is not None:
             block = ctx.current_block()
-            for tok, ty in self.pending_args:
-                self.define(tok, block.add_arg(ty))
+            for name, tok, ty in self.pending_args:
+                self.define(name, tok, block.add_arg(ty))
             self.pending_args = None
 
     def region(self, children: list) -> Region:
         ctx = self.stack.pop()
+        values = self.values
+        for name in ctx.names:
+            del values[name]
         return ctx.region
 
     def block_label(self, children: list) -> None:
@@ -183,21 +189,22 @@ class _Callbacks:
         else:
             block = ctx.region.add_block(Block())
         ctx.block = block
-        for tok, ty in children[1] or []:
-            self.define(tok, block.add_arg(ty))
+        for name, tok, ty in children[1] or []:
+            self.define(name, tok, block.add_arg(ty))
 
     def block(self, children: list) -> None:
         return None
 
     # -- values and types -----------------------------------------------------------------
-    def result_names(self, children: list[Token]) -> list[Token]:
-        return _split_values(children[0])
+    def result_names(self, children: list[Token]) -> tuple[list[str], Token]:
+        return _split_values(children[0]), children[0]
 
-    def arg_decl(self, children: list[Token]) -> tuple[Token, Type]:
-        names = _split_values(children[0])
+    def arg_decl(self, children: list[Token]) -> tuple[str, Token, Type]:
+        tok = children[0]
+        names = _split_values(tok)
         if len(names) != 1:
-            raise self.fail(names[1], "expected ':' and a type after each argument")
-        return (names[0], self.type_of(children[1]))
+            raise self.fail_at(tok, names[1], "expected ':' and a type after each argument")
+        return (names[0], tok, self.type_of(children[1]))
 
     def arg_decls(self, children: list) -> list[tuple[Token, Type]]:
         return children
@@ -342,7 +349,7 @@ class _Callbacks:
     def generic_op(self, children: list) -> _OpBody:
         name_tok, operands, regions, attrs, ftype_tok = children
         ftype = self.func_type(ftype_tok)
-        return _OpBody(unquote_string(name_tok.value), name_tok, _split_values(operands),
+        return _OpBody(unquote_string(name_tok.value), name_tok, operands,
                        regions or [], attrs or {}, list(ftype.inputs), list(ftype.results))
 
     def region_list(self, children: list[Region]) -> list[Region]:
@@ -355,15 +362,14 @@ class _Callbacks:
             in_types, out_types = list(ftype.inputs), list(ftype.results)
         else:
             in_types, out_types = types, []
-        return _OpBody(name_tok.value, name_tok, _split_values(operands), [], attrs or {},
+        return _OpBody(name_tok.value, name_tok, operands, [], attrs or {},
                        in_types, out_types)
 
     def for_header(self, children: list[Token]) -> tuple[Token, dict[str, Attribute]]:
         name_tok, rng = children
         m = _FOR_PARTS.match(rng.value)
         assert m is not None
-        self.pending_args = [(Token("VALUE", m.group(1), rng.start_pos, rng.line, rng.column),
-                              index)]
+        self.pending_args = [(m.group(1), rng, index)]
         bounds = {"lb": IntAttr(int(m.group(2))), "ub": IntAttr(int(m.group(3))),
                   "step": IntAttr(int(m.group(4)))}
         return name_tok, bounds
@@ -375,7 +381,7 @@ class _Callbacks:
             if key in merged:
                 raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
             merged[key] = value
-        return _OpBody(name_tok.value, name_tok, [], [region], merged, None, [])
+        return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
 
     def symbol_header(self, children: list) -> tuple[Token, dict[str, Attribute]]:
         if len(children) == 3:
@@ -388,7 +394,7 @@ class _Callbacks:
             name_tok, sym, args, results = children
         args = args or []
         self.pending_args = args
-        ftype = FunctionType([t for _, t in args], results or [])
+        ftype = FunctionType([t for _, _, t in args], results or [])
         return name_tok, {"sym_name": StringAttr(_symbol_name(sym.value)),
                           "function_type": TypeAttr(ftype)}
 
@@ -399,7 +405,7 @@ class _Callbacks:
             if key in merged:
                 raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
             merged[key] = value
-        return _OpBody(name_tok.value, name_tok, [], [region], merged, None, [])
+        return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
 
     def region_op(self, children: list) -> _OpBody:
         name_tok, sym, attrs, region = children
@@ -410,49 +416,50 @@ class _Callbacks:
             if key in merged:
                 raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
             merged[key] = value
-        return _OpBody(name_tok.value, name_tok, [], [region], merged, None, [])
+        return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
 
     # -- the op itself --------------------------------------------------------------------
     def op(self, children: list) -> None:
-        result_toks, body, loc = children
+        results, body, loc = children
         cls = lookup_op(body.name)
         if cls is None:
             raise self.fail(body.token, f"unknown op '{body.name}'")
-        operands = [self.lookup(t) for t in body.operands]
+        names = body.operands
+        operands_tok = body.operands_tok
+        operands = [self.lookup(name, operands_tok) for name in names]
         in_types = body.in_types
         if in_types is not None:
             if len(in_types) != len(operands):
                 raise self.fail(body.token, f"'{body.name}' has {len(operands)} operand(s) "
                                             f"but {len(in_types)} operand type(s)")
-            for i, (tok, value, ty) in enumerate(zip(body.operands, operands, in_types)):
+            for i, (value, ty) in enumerate(zip(operands, in_types)):
                 if value.type is not ty:
-                    raise self.fail(tok, f"type mismatch for operand #{i} '{tok.value}' of "
-                                         f"'{body.name}': declared {ty}, defined as {value.type}")
-        result_toks = result_toks or []
+                    raise self.fail_at(operands_tok, names[i],
+                                       f"type mismatch for operand #{i} '{names[i]}' of "
+                                       f"'{body.name}': declared {ty}, defined as {value.type}")
+        result_names, results_tok = results if results is not None else ((), None)
         out_types = body.out_types or []
-        if len(result_toks) != len(out_types):
-            first = result_toks[0] if result_toks else body.token
-            raise self.fail(first, f"'{body.name}' defines {len(result_toks)} result name(s) "
-                                   f"but has {len(out_types)} result type(s)")
-        location = loc if loc is not None else self.tokloc(result_toks[0] if result_toks
-                                                        else body.token)
+        if len(result_names) != len(out_types):
+            raise self.fail(results_tok or body.token,
+                            f"'{body.name}' defines {len(result_names)} result name(s) but has "
+                            f"{len(out_types)} result type(s)")
+        location = loc if loc is not None else self.tokloc(results_tok or body.token)
         op = cls.__new__(cls)
         Operation.__init__(op, operands, out_types, None, body.regions, location)
         op.attributes = body.attrs
-        for tok, res in zip(result_toks, op.results):
-            self.define(tok, res)
+        for name, res in zip(result_names, op.results):
+            self.define(name, results_tok, res)
         self.stack[-1].current_block().append(op)
 
 
-def _split_values(tok: Token | None) -> list[Token]:
-    """Split a VALUE_LIST/RESULTS token into one token per value, keeping exact columns."""
+def _split_values(tok: Token | None) -> list[str]:
+    """The value names in a VALUE_LIST/RESULTS token."""
     if tok is None:
         return []
-    if "," not in tok and "=" not in tok:
-        return [tok]
-    return [Token("VALUE", m.group(), (tok.start_pos or 0) + m.start(), tok.line,
-                  (tok.column or 0) + m.start())
-            for m in _VALUE_NAME.finditer(tok.value)]
+    text = tok.value
+    if "," not in text and "=" not in text:
+        return [text]
+    return _VALUE_NAME.findall(text)
 
 
 def _split_top(text: str) -> list[str]:
@@ -691,7 +698,7 @@ class _Reducer:
     spliced into their parent, and a missing `[...]` leaves a `None` placeholder.
     """
 
-    __slots__ = ("origin", "size", "plan", "trailing", "method", "simple")
+    __slots__ = ("origin", "size", "plan", "trailing", "method", "simple", "discard")
 
     def __init__(self, rule: Any) -> None:
         expansion = rule.expansion
@@ -717,6 +724,11 @@ class _Reducer:
         name = self.origin
         self.method = None if name.startswith("_") else getattr(
             _Callbacks, "_loc" if name == "loc" else name)
+        # Ops and blocks attach themselves while being reduced, so the repetition rules that
+        # collect them would only copy ever-growing lists of None: they produce nothing.
+        self.discard = name.startswith("__") and all(
+            sym.name in ("op", "block", name) or (sym.is_term and sym.name.startswith("_"))
+            for sym in expansion)
 
     def children(self, values: list) -> list:
         out: list = []
@@ -758,28 +770,37 @@ def _drive(callbacks: _Callbacks, tokens: Iterator[Token], text: str,
     end_state = ends[start]
     state_stack = [starts[start]]
     value_stack: list = []
+    push_state = state_stack.append
+    push_value = value_stack.append
+    nothing: tuple = ()
     for tok in tokens:
         ttype = tok.type
         while True:
-            action = states[state_stack[-1]].get(ttype)
+            row = states[state_stack[-1]]
+            action = row.get(ttype)
             if action is None:
-                raise _unexpected_token(tok, states[state_stack[-1]], callbacks, text)
+                raise _unexpected_token(tok, row, callbacks, text)
             shift, arg = action
             if shift:
-                state_stack.append(arg)
-                value_stack.append(tok)
+                push_state(arg)
+                push_value(tok)
                 break
             size = arg.size
-            if size:
-                values = value_stack[-size:]
+            if arg.discard:
                 del value_stack[-size:]
                 del state_stack[-size:]
+                push_value(nothing)
             else:
-                values = []
-            children = values if arg.simple else arg.children(values)
-            method = arg.method
-            value_stack.append(children if method is None else method(callbacks, children))
-            state_stack.append(states[state_stack[-1]][arg.origin][1])
+                if size:
+                    values = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                else:
+                    values = []
+                children = values if arg.simple else arg.children(values)
+                method = arg.method
+                push_value(children if method is None else method(callbacks, children))
+            push_state(states[state_stack[-1]][arg.origin][1])
             if ttype == "$END" and state_stack[-1] == end_state:
                 return value_stack[-1]
     return None
