@@ -12,8 +12,12 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 _PASSES: dict[str, str] = {
     "dce": "dlac.passes.dce:DeadCodeElimination",
+    "map-spatial": "dlac.passes.map_spatial:MapSpatial",
+    "materialize": "dlac.passes.materialize:Materialize",
+    "reorder": "dlac.passes.reorder:Reorder",
     "strip-locations": "dlac.passes.strip_locations:StripLocations",
     "test-fail": "dlac.passes.test_fail:TestFail",
+    "tile": "dlac.passes.tile:Tile",
 }
 
 

@@ -23,7 +23,14 @@ class ForOp(Operation):
     NAME = "loop.for"
     ATTRS = (Attr("lb", IntAttr), Attr("ub", IntAttr), Attr("step", IntAttr),
              Attr("dim", StringAttr, optional=True, doc="problem dimension, e.g. 'K'"),
-             Attr("iter", StringAttr, optional=True, doc="'parallel' or 'reduction'"))
+             Attr("iter", StringAttr, optional=True, doc="'parallel' or 'reduction'"),
+             Attr("level", StringAttr, optional=True,
+                  doc="'dram' (loop over tiles), 'tile' (inside a tile) or 'array' (spatial)"),
+             Attr("spatial", StringAttr, optional=True,
+                  doc="'rows' or 'cols': the loop is unrolled across the PE array"),
+             Attr("extent", IntAttr, optional=True,
+                  doc="size of the whole dimension: iterations whose full index reaches it "
+                      "are skipped (the partial tile at a dimension's edge)"))
     REGIONS = (RegionSpec("body"),)
     ASSEMBLY = "for"
 
@@ -72,6 +79,25 @@ def _check_map(op: Operation, key: str, buffer_operand: int, n_indices: int) -> 
     if isinstance(buf, MemRefType) and len(amap.results) != buf.rank:
         raise op.error(f"'{key}' yields {len(amap.results)} subscripts for a rank-{buf.rank} "
                        f"buffer")
+
+
+@register_op
+class ApplyOp(Operation):
+    """`map(operands)` as one index, like affine.apply: e.g. a tile base plus an offset."""
+
+    __slots__ = ()
+    NAME = "loop.apply"
+    OPERANDS = (Operand("args", IndexType, variadic=True),)
+    RESULTS = (Result("value", IndexType),)
+    ATTRS = (Attr("map", AffineMapAttr),
+             Attr("dim_of", StringAttr, optional=True,
+                  doc="the problem dimension this index reconstructs after tiling"))
+    TRAITS = (PURE,)
+
+    def verify_(self) -> None:
+        amap = self.attributes["map"]
+        if amap.num_dims + amap.num_symbols != len(self.operands) or len(amap.results) != 1:
+            raise self.error("map must take one index per operand and yield one result")
 
 
 @register_op
