@@ -36,6 +36,25 @@ class Attribute:
         return f"{type(self).__name__}({self})"
 
 
+class _ValueAttr(Attribute):
+    """An attribute that is one immutable value; equal when the class and value match."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    @property
+    def data(self) -> object:
+        return self.value
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.value == self.value  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.value))
+
+
 class IntAttr(Attribute):
     __slots__ = ("value", "type")
 
@@ -100,44 +119,22 @@ class FloatAttr(Attribute):
         return hash((self.value, self.type))
 
 
-class BoolAttr(Attribute):
-    __slots__ = ("value",)
+class BoolAttr(_ValueAttr):
+    __slots__ = ()
 
     def __init__(self, value: bool) -> None:
-        self.value = bool(value)
-
-    @property
-    def data(self) -> bool:
-        return self.value
+        super().__init__(bool(value))
 
     def __str__(self) -> str:
         return "true" if self.value else "false"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, BoolAttr) and other.value == self.value
 
-    def __hash__(self) -> int:
-        return hash(("bool", self.value))
-
-
-class StringAttr(Attribute):
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    @property
-    def data(self) -> str:
-        return self.value
+class StringAttr(_ValueAttr):
+    __slots__ = ()
+    value: str
 
     def __str__(self) -> str:
         return quote_string(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, StringAttr) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(("str", self.value))
 
 
 class UnitAttr(Attribute):
@@ -159,24 +156,12 @@ class UnitAttr(Attribute):
         return hash("unit")
 
 
-class SymbolRefAttr(Attribute):
-    __slots__ = ("value",)
-
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    @property
-    def data(self) -> str:
-        return self.value
+class SymbolRefAttr(_ValueAttr):
+    __slots__ = ()
+    value: str
 
     def __str__(self) -> str:
         return format_symbol(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SymbolRefAttr) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(("sym", self.value))
 
 
 def format_symbol(name: str) -> str:
@@ -186,31 +171,20 @@ def format_symbol(name: str) -> str:
     return "@" + quote_string(name)
 
 
-class TypeAttr(Attribute):
-    __slots__ = ("value",)
-
-    def __init__(self, value: Type) -> None:
-        self.value = value
-
-    @property
-    def data(self) -> Type:
-        return self.value
+class TypeAttr(_ValueAttr):
+    __slots__ = ()
+    value: Type
 
     def __str__(self) -> str:
         return str(self.value)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TypeAttr) and other.value is self.value
 
-    def __hash__(self) -> int:
-        return hash(("type", self.value))
-
-
-class ArrayAttr(Attribute):
-    __slots__ = ("value",)
+class ArrayAttr(_ValueAttr):
+    __slots__ = ()
+    value: tuple[Attribute, ...]
 
     def __init__(self, value: tuple[Attribute, ...] | list[Attribute]) -> None:
-        self.value = tuple(value)
+        super().__init__(tuple(value))
 
     @property
     def data(self) -> tuple:
@@ -218,12 +192,6 @@ class ArrayAttr(Attribute):
 
     def __str__(self) -> str:
         return "[" + ", ".join(map(str, self.value)) + "]"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ArrayAttr) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
 
     def __len__(self) -> int:
         return len(self.value)

@@ -42,6 +42,8 @@ _FOR_RANGE = re.compile(rf"%{_NAME}[ \t]*=[ \t]*-?\d+[ \t]+to[ \t]+-?\d+[ \t]+st
 _FLAT_DICT = re.compile(rf"\{{(?:[^{{}}\[\]\"\n]|{_STR}|\[(?:[^\[\]{{}}\"\n]|{_STR})*\])*\}}")
 _SIGNATURE = re.compile(r":[ \t]*" + _FUNC)
 
+# A '(' or ':' that starts a whole function type or signature becomes one token.
+_FOLDED = {"(": (_FUNC_TYPE, "FUNC_TYPE", "_LPAR"), ":": (_SIGNATURE, "SIGNATURE", "_COLON")}
 _PUNCT = {"{": "_LBRACE", "}": "_RBRACE", "(": "_LPAR", ")": "_RPAR", "[": "_LSQB",
           "]": "_RSQB", ",": "_COMMA", ":": "_COLON", "=": "_EQUAL"}
 _KEYWORDS = {"to": "_TO", "step": "_STEP", "attributes": "_ATTRIBUTES", "loc": "_LOC",
@@ -156,22 +158,14 @@ def tokenize(text: str, filename: str, fold: bool = True, line: int = 1,
                 kind = "DENSE"
             else:
                 kind = "AFFINE_MAP"
-        elif ch == "(":
-            m = _FUNC_TYPE.match(text, pos)
+        elif ch in _FOLDED:
+            pattern, kind, single = _FOLDED[ch]
+            m = pattern.match(text, pos)
             if m is None:
-                yield _token("_LPAR", "(", pos, line, col)
+                yield _token(single, ch, pos, line, col)
                 pos += 1
                 continue
             value = m.group()
-            kind = "FUNC_TYPE"
-        elif ch == ":":
-            m = _SIGNATURE.match(text, pos)
-            if m is None:
-                yield _token("_COLON", ":", pos, line, col)
-                pos += 1
-                continue
-            value = m.group()
-            kind = "SIGNATURE"
         elif ch == '"':
             m = _STRING_KEY.match(text, pos)
             if m is None:

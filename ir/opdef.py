@@ -209,18 +209,8 @@ def verify_spec(op: Operation) -> None:
     spec = op.SPEC
     _check_count(op, "operand", len(op.operands), spec.operands)
     _check_count(op, "result", len(op.results), spec.results)
-    for field, group in zip(spec.operands, _group(op.operands, spec.operands,
-                                                  spec.variable_operand)):
-        for v in group if isinstance(group, list) else [group]:
-            if not _matches(v.type, field.type):
-                raise op.error(f"operand '{field.name}' must be "
-                               f"{_constraint_name(field.type)}, got {v.type}")
-    for field, group in zip(spec.results, _group(op.results, spec.results,
-                                                 spec.variable_result)):
-        for v in group if isinstance(group, list) else [group]:
-            if not _matches(v.type, field.type):
-                raise op.error(f"result '{field.name}' must be "
-                               f"{_constraint_name(field.type)}, got {v.type}")
+    _check_types(op, "operand", spec.operands, op.operands, spec.variable_operand)
+    _check_types(op, "result", spec.results, op.results, spec.variable_result)
     for field in spec.attrs:
         found = op.attributes.get(field.name)
         if found is None:
@@ -235,6 +225,15 @@ def verify_spec(op: Operation) -> None:
     for rspec, region in zip(spec.regions, op.regions):
         if rspec.single_block and len(region.blocks) > 1:
             raise op.error(f"region '{rspec.name}' must have a single block")
+
+
+def _check_types(op: Operation, what: str, fields: tuple, values: list,
+                 var_index: int | None) -> None:
+    for field, group in zip(fields, _group(values, fields, var_index)):
+        for v in group if isinstance(group, list) else [group]:
+            if not _matches(v.type, field.type):
+                raise op.error(f"{what} '{field.name}' must be "
+                               f"{_constraint_name(field.type)}, got {v.type}")
 
 
 def _check_count(op: Operation, what: str, n: int, fields: tuple) -> None:
