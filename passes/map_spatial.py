@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
-from dlac.passes.materialize import layer_of
+from dlac.passes.materialize import layer_of, mappable
 from dlac.passes.nest import LoopSpec, kernels, nest_of, target_of
 from dlac.passes.pass_base import ModulePass
 from dlac.passes.reorder import regroup, spec_of
@@ -44,6 +44,8 @@ class MapSpatial(ModulePass):
     def apply(self, module: Operation) -> None:
         target = target_of(module)
         for kernel in kernels(module):
+            if not mappable(kernel):
+                continue
             nest = nest_of(kernel)
             if nest.by_level("array"):
                 continue

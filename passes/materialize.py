@@ -14,16 +14,53 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 
 def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer)
-    """The kernel's layer shape, as the mapping library describes it."""
+    """The kernel's layer shape, as the mapping library describes it.
+
+    Taken from a `layer` attribute when present, else derived from the kernel's buffers
+    (NHWC input, HWIO weights) and its stride/padding/dilation attributes.
+    """
     from dlac.passes.mapping import layer_from_dict
 
     shape = kernel.attr("layer")
-    if shape is None:
-        raise kernel.error("has no 'layer' attribute (the lowering pass records the shape)")
     try:
-        return layer_from_dict({**dict(shape), "name": kernel.attr("sym_name")})
-    except (TypeError, DlacError) as err:
-        raise kernel.error(f"bad 'layer' attribute: {err}") from None
+        data = dict(shape) if shape is not None else _derive_shape(kernel)
+        return layer_from_dict({**data, "name": kernel.attr("sym_name")})
+    except (TypeError, KeyError, DlacError) as err:
+        raise kernel.error(f"has no mappable layer shape: {err}") from None
+
+
+def _one(kernel: KernelOp, key: str) -> int:
+    values = {int(v) for v in kernel.attr(key) or [1]}
+    if len(values) != 1:
+        raise PassError(f"{key} {sorted(values)} differ per axis")
+    return values.pop()
+
+
+def _derive_shape(kernel: KernelOp) -> dict[str, object]:
+    kind = str(kernel.attr("kind"))
+    roles = str(kernel.attr("roles") or "")
+    dims = dict(kernel.attr("dims"))
+    if kind in ("conv", "conv_dw"):
+        batch, in_rows, in_cols, _ = kernel.operands[roles.index("I")].type.shape
+        k_rows, k_cols, k_in, w_out = kernel.operands[roles.index("W")].type.shape
+        depthwise = kind == "conv_dw"
+        return {"kind": "conv", "batch": batch, "in_channels": w_out if depthwise else k_in,
+                "out_channels": w_out if depthwise else int(dims["K"]), "in_rows": in_rows,
+                "in_cols": in_cols, "kernel_rows": k_rows, "kernel_cols": k_cols,
+                "stride": _one(kernel, "strides"), "padding": _one(kernel, "pads"),
+                "dilation": _one(kernel, "dilations"), "groups": w_out if depthwise else 1,
+                "has_bias": "B" in roles}
+    if kind == "matmul" and "B" not in dims:
+        return {"kind": "matmul", "i": int(dims["I"]), "j": int(dims["J"]),
+                "k": int(dims["K"]), "has_bias": "D" in roles}
+    raise PassError(f"kernel kind '{kind}' with dims {sorted(dims)} is not a mapped layer")
+
+
+def mappable(kernel: KernelOp) -> bool:
+    """Whether the mapping passes apply (conv and matmul layers, not resadd etc.)."""
+    return kernel.attr("layer") is not None or (
+        kernel.attr("kind") in ("conv", "conv_dw", "matmul")
+        and "B" not in dict(kernel.attr("dims")))
 
 
 @dataclass(frozen=True)
@@ -54,6 +91,8 @@ class Materialize(ModulePass):
         target = target_of(module)
         overrides = self._point()
         for kernel in kernels(module):
+            if not mappable(kernel):
+                continue
             layer = layer_of(kernel)
             name = str(kernel.attr("sym_name"))
             if name in overrides:

@@ -12,6 +12,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 _PASSES: dict[str, str] = {
     "dce": "dlac.passes.dce:DeadCodeElimination",
+    "lower-data-movement": "dlac.passes.lower_data_movement:LowerDataMovement",
     "map-spatial": "dlac.passes.map_spatial:MapSpatial",
     "materialize": "dlac.passes.materialize:Materialize",
     "reorder": "dlac.passes.reorder:Reorder",

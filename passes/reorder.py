@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dlac.ir.core import Operation
 from dlac.ir.dialects.loop import ForOp
+from dlac.passes.materialize import mappable
 from dlac.passes.nest import LoopSpec, kernels, nest_of, rebuild_nest, sum_map
 from dlac.passes.pass_base import ModulePass
 from dlac.passes.tile import mapping_of
@@ -43,6 +44,8 @@ class Reorder(ModulePass):
 
     def apply(self, module: Operation) -> None:
         for kernel in kernels(module):
+            if not mappable(kernel):
+                continue
             nest = nest_of(kernel)
             dram = nest.by_level("dram")
             if not dram:

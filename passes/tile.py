@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
+from dlac.passes.materialize import mappable
 from dlac.passes.nest import LoopSpec, kernels, nest_of, rebuild_nest, sum_map
 from dlac.passes.pass_base import ModulePass
 
@@ -40,6 +41,8 @@ class Tile(ModulePass):
 
     def apply(self, module: Operation) -> None:
         for kernel in kernels(module):
+            if not mappable(kernel):
+                continue
             nest = nest_of(kernel)
             if any(lp.attr("level") is not None for lp in nest.loops):
                 continue

@@ -7,7 +7,7 @@ to nests of plain loads, stores and arithmetic.
 
 from __future__ import annotations
 
-from dlac.ir.attributes import AffineMapAttr, DictAttr, IntAttr, StringAttr
+from dlac.ir.attributes import AffineMapAttr, DenseAttr, DictAttr, IntAttr, StringAttr
 from dlac.ir.core import Block, Operation, Region
 from dlac.ir.opdef import PURE, Attr, Operand, RegionSpec, Result, register_op
 from dlac.ir.types import IndexType, MemRefType
@@ -153,6 +153,35 @@ class MacOp(Operation):
         n = len(self.operands) - 3
         for key, pos in (("out_map", 0), ("a_map", 1), ("b_map", 2)):
             _check_map(self, key, pos, n)
+
+
+@register_op
+class GatherOp(Operation):
+    """`out[e] = src[table[e]]` over the inputs laid end to end; -1 writes zero.
+
+    Every data-movement op (reshape, transpose, concat, slice, pad, nearest resize, layout
+    changes) on static shapes is such a gather, with the table computed at compile time.
+    """
+
+    __slots__ = ()
+    NAME = "loop.gather"
+    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
+    ATTRS = (Attr("table", DenseAttr),)
+
+    def verify_(self) -> None:
+        if len(self.operands) < 2:
+            raise self.error("needs at least one input and the output buffer")
+        table = self.attributes["table"]
+        out = self.operands[-1].type
+        if str(table.type.element) != "i32" or table.type.num_elements != out.num_elements:
+            raise self.error(f"table must be i32 with one entry per output element "
+                             f"({out.num_elements})")
+        total = sum(v.type.num_elements for v in self.operands[:-1])
+        if table.data.size and (int(table.data.max()) >= total or int(table.data.min()) < -1):
+            raise self.error(f"table entries must lie in [-1, {total})")
+        elems = {v.type.element for v in self.operands}
+        if len(elems) != 1:
+            raise self.error("inputs and output must share an element type")
 
 
 @register_op

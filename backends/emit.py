@@ -1,0 +1,86 @@
+"""Write a compiled model's C sources, headers and Makefile into an output directory.
+
+Everything is rendered into a temporary directory next to the destination first and only
+moved into place once complete, so a failure leaves the destination as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from dlac import __version__
+from dlac.backends.c_emit import CEmitter, ProgramView
+from dlac.backends.errors import BackendError
+from dlac.backends.params_header import render_params_header
+from dlac.ir.core import Operation
+from dlac.ir.target import Target
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+SOURCES = ("model.c", "dlac_host.h", "gemmini_params.h", "Makefile", "model.json")
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("dlac.backends", "templates"),
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=False, autoescape=False)
+
+
+@dataclass
+class Emitted:
+    out_dir: Path
+    view: ProgramView
+
+    @property
+    def model_c(self) -> Path:
+        return self.out_dir / "model.c"
+
+
+def render_files(module: Operation, target: Target, model: str) -> tuple[dict[str, str],
+                                                                         ProgramView]:
+    from dlac.sim.build import CSRC_DIR, INCLUDE_DIR
+
+    view = CEmitter(module, target, model).run()
+    common = {"version": __version__, "target_name": target.name}
+    files = {
+        "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
+        "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
+        "gemmini_params.h": render_params_header(target),
+        "Makefile": _env().get_template("Makefile.j2").render(
+            **common, model=view.model, sim_include=str(INCLUDE_DIR), sim_core=str(CSRC_DIR)),
+        "model.json": json.dumps({
+            "model": model, "target": target.to_dict(),
+            "inputs": [asdict(io) for io in view.inputs],
+            "outputs": [asdict(io) for io in view.outputs],
+            "steps": [{"name": s.name, "kind": s.kind, "what": s.comment} for s in view.steps],
+        }, indent=2),
+    }
+    return files, view
+
+
+def emit(module: Operation, target: Target, out_dir: str | Path, model: str = "model"
+         ) -> Emitted:
+    """Render the model's files and move them into `out_dir` (created if needed)."""
+    out = Path(out_dir)
+    files, view = render_files(module, target, model)
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise BackendError(f"output directory's parent {parent} does not exist")
+    staging = Path(tempfile.mkdtemp(prefix=".dlac-emit-", dir=parent))
+    try:
+        for name, text in files.items():
+            (staging / name).write_text(text)
+        out.mkdir(exist_ok=True)
+        for name in files:
+            os.replace(staging / name, out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Emitted(out, view)

@@ -1,0 +1,144 @@
+"""C for host-side work: scalar ops in element-wise nests, gathers, and `loop.host` calls.
+
+Each call goes to a function of runtime/dlac_host.h that reproduces the frontend's
+reference arithmetic exactly; this module only marshals attributes into C arguments.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dlac.backends.c_emit import strides
+from dlac.backends.errors import BackendError
+from dlac.ir.core import Operation, Value
+from dlac.ir.dialects import loop_host as lh
+from dlac.ir.dialects.loop import GatherOp
+
+if TYPE_CHECKING:
+    from dlac.backends.c_emit import CEmitter
+
+
+def _f(value: float) -> str:
+    return f"{float(value)!r}f"
+
+
+def _relu(op: Operation) -> str:
+    return "1" if op.attr("act", "none") == "relu" else "0"
+
+
+def scalar_expr(op: Operation, args: list[str], emitter: CEmitter) -> str:
+    """The C expression computing a scalar host op from its operands' C names."""
+    if isinstance(op, lh.RequantOp):
+        return f"dlac_requant({args[0]}, {_f(op.attr('multiplier'))}, {_relu(op)})"
+    if isinstance(op, lh.QuantizeScalarOp):
+        return f"dlac_quantize({args[0]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.DequantizeScalarOp):
+        return f"dlac_dequantize({args[0]}, {_f(op.attr('scale'))})"
+    if isinstance(op, lh.ResaddScalarOp):
+        return (f"dlac_resadd({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
+                f"{_f(op.attr('b_scale'))}, {_f(op.attr('c_scale'))}, {_relu(op)})")
+    if isinstance(op, lh.QmulScalarOp):
+        return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.LutScalarOp):
+        table = emitter.constant_table(op.attributes["table"], "lut")
+        return f"{table}[(int)({args[0]}) + 128]"
+    raise BackendError(f"{op.loc.prefix()}: no C for scalar op '{op.name}'")
+
+
+def _view(value: Value, layout: str) -> str:
+    """A dlac_view4 initialiser: logical NCHW dims with the buffer's physical strides."""
+    shape = list(value.type.shape)
+    phys = strides(tuple(shape))
+    if layout == "nhwc" and len(shape) == 4:
+        dims = [shape[0], shape[3], shape[1], shape[2]]
+        st = [phys[0], phys[3], phys[1], phys[2]]
+    else:
+        pad = 4 - len(shape)
+        if pad < 0:
+            raise BackendError(f"host op on a rank-{len(shape)} tensor (at most 4 supported)")
+        dims = [1] * pad + shape
+        st = [0] * pad + phys
+    return f"{{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, st))}}}}}"
+
+
+def _arr(values: list[int] | tuple[int, ...]) -> str:
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+
+
+def gather_call(op: GatherOp, emitter: CEmitter) -> list[str]:
+    *srcs, out = op.operands
+    table = emitter.constant_table(op.attributes["table"], "gather")
+    names = ", ".join(emitter.name_of(v) for v in srcs)
+    lens = ", ".join(str(v.type.num_elements) for v in srcs)
+    return [f"  {{ const elem_t *const src[] = {{{names}}};",
+            f"    const int64_t len[] = {{{lens}}};",
+            f"    dlac_gather({emitter.name_of(out)}, {out.type.num_elements}, {table}, "
+            f"{len(srcs)}, src, len); }}"]
+
+
+def host_call(op: lh.HostOp, emitter: CEmitter) -> list[str]:
+    kind = str(op.attr("kind"))
+    bufs = list(op.operands)
+    layouts = list(op.attr("layouts") or ["nchw"] * len(bufs))
+    names = [emitter.name_of(v) for v in bufs]
+    if kind in ("qgraph.max_pool", "qgraph.avg_pool"):
+        kernel = list(op.attr("kernel"))
+        stride = list(op.attr("strides") or [1, 1])
+        pads = list(op.attr("pads") or [0, 0, 0, 0])
+        lines = [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",
+                 f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
+                 f"    const int64_t k[2] = {_arr(kernel)}, s[2] = {_arr(stride)}, "
+                 f"p[2] = {_arr(pads[:2])};"]
+        if kind == "qgraph.max_pool":
+            dil = list(op.attr("dilations") or [1, 1])
+            lines.append(f"    const int64_t d[2] = {_arr(dil)};")
+            lines.append(f"    dlac_max_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, d); }}")
+        else:
+            include = 1 if op.attr("count_include_pad") else 0
+            lines.append(f"    dlac_avg_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, "
+                         f"{include}, {_f(op.attr('multiplier'))}); }}")
+        return lines
+    if kind == "qgraph.reduce_mean":
+        rank = len(bufs[0].type.shape)
+        axes = {int(a) % rank + (4 - rank) for a in op.attr("axes")}
+        logical_out = bufs[0].type.shape
+        flags = [1 if d in axes else 0 for d in range(4)]
+        yv = _keepdims_view(bufs[-1], [s if (i + 4 - rank) not in axes else 1
+                                       for i, s in enumerate(logical_out)])
+        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
+                f"    const int r[4] = {_arr(flags)};",
+                f"    dlac_reduce_mean({names[0]}, &xv, {names[-1]}, &yv, r, "
+                f"{_f(op.attr('multiplier'))}); }}"]
+    if kind == "qgraph.softmax":
+        shape = list(bufs[0].type.shape)
+        axis = int(op.attr("axis")) % len(shape)
+        if layouts[0] != "nchw" or axis != len(shape) - 1:
+            raise BackendError(f"{op.loc.prefix()}: softmax only over the innermost axis")
+        table = emitter.constant_table(op.attributes["exp_table"], "exp")
+        rows = bufs[0].type.num_elements // shape[-1]
+        return [f"  dlac_softmax({names[0]}, {names[-1]}, {rows}, {shape[-1]}, {shape[-1]}, 1, "
+                f"{table});"]
+    if kind == "qgraph.layer_norm":
+        shape = list(bufs[0].type.shape)
+        rows = bufs[0].type.num_elements // shape[-1]
+        return [f"  dlac_layer_norm({names[0]}, {names[1]}, {names[2]}, {names[-1]}, {rows}, "
+                f"{shape[-1]}, {int(op.attr('eps_term'))}LL, {int(op.attr('sqrt_frac_bits'))}, "
+                f"{int(op.attr('k'))}LL, {_f(op.attr('multiplier'))});"]
+    raise BackendError(f"{op.loc.prefix()}: no C implementation for host op '{kind}'")
+
+
+def _keepdims_view(value: Value, logical: list[int]) -> str:
+    """View of a reduce output as the input's rank with reduced dims of extent 1."""
+    total = 1
+    for d in logical:
+        total *= d
+    if total != value.type.num_elements:
+        raise BackendError("reduce_mean output does not match its reduced shape")
+    pad = 4 - len(logical)
+    dims = [1] * pad + list(logical)
+    st = [0] * 4
+    acc = 1
+    for i in range(3, -1, -1):
+        st[i] = acc
+        acc *= dims[i]
+    return f"{{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, st))}}}}}"

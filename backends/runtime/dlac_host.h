@@ -1,0 +1,193 @@
+/* Host (CPU) kernels of dlac's emitted models.
+ *
+ * Each function reproduces dlac.frontend.reference bit for bit: integer arithmetic, and
+ * requantisation through gemmini_params.h's own ACC_SCALE / MVIN_SCALE (one float32
+ * multiply, round half to even, saturate). Tensors are addressed logically as NCHW with
+ * one stride per dimension, so a buffer stored NHWC needs no copy.
+ * Include after gemmini_params.h (for elem_t, acc_t and the scaling macros).
+ */
+#ifndef DLAC_HOST_H
+#define DLAC_HOST_H
+
+#include <stdint.h>
+
+typedef struct {
+  int64_t dim[4];
+  int64_t stride[4];
+} dlac_view4;
+
+static inline elem_t dlac_act(acc_t y, int relu) {
+  return (elem_t)(relu && y < 0 ? 0 : y);
+}
+
+static inline elem_t dlac_requant(int64_t x, float multiplier, int relu) {
+  return dlac_act(ACC_SCALE(x, multiplier), relu);
+}
+
+static inline elem_t dlac_quantize(float x, float multiplier) {
+  return MVIN_SCALE(x, multiplier);
+}
+
+static inline float dlac_dequantize(elem_t x, float scale) { return (float)x * scale; }
+
+static inline elem_t dlac_resadd(elem_t a, elem_t b, float a_scale, float b_scale,
+                                 float c_scale, int relu) {
+  acc_t sum = (acc_t)MVIN_SCALE(a, a_scale) + (acc_t)MVIN_SCALE(b, b_scale);
+  return dlac_requant(sum, c_scale, relu);
+}
+
+static inline elem_t dlac_qmul(elem_t a, elem_t b, float multiplier) {
+  return dlac_requant((acc_t)a * (acc_t)b, multiplier, 0);
+}
+
+static inline int64_t dlac_at(const dlac_view4 *v, int64_t n, int64_t c, int64_t h, int64_t w) {
+  return n * v->stride[0] + c * v->stride[1] + h * v->stride[2] + w * v->stride[3];
+}
+
+/* out[e] = the e-th source element of the inputs laid end to end; -1 writes zero. */
+static inline void dlac_gather(elem_t *out, int64_t n, const int32_t *table, int n_src,
+                               const elem_t *const *src, const int64_t *src_len) {
+  for (int64_t e = 0; e < n; e++) {
+    int64_t t = table[e];
+    elem_t v = 0;
+    for (int s = 0; t >= 0 && s < n_src; s++) {
+      if (t < src_len[s]) {
+        v = src[s][t];
+        break;
+      }
+      t -= src_len[s];
+    }
+    out[e] = v;
+  }
+}
+
+/* Max pooling; positions outside the input count as -128. */
+static inline void dlac_max_pool(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                 const dlac_view4 *yv, const int64_t kernel[2],
+                                 const int64_t stride[2], const int64_t pad[2],
+                                 const int64_t dil[2]) {
+  for (int64_t n = 0; n < yv->dim[0]; n++)
+    for (int64_t c = 0; c < yv->dim[1]; c++)
+      for (int64_t oh = 0; oh < yv->dim[2]; oh++)
+        for (int64_t ow = 0; ow < yv->dim[3]; ow++) {
+          elem_t best = -128;
+          for (int64_t kh = 0; kh < kernel[0]; kh++)
+            for (int64_t kw = 0; kw < kernel[1]; kw++) {
+              int64_t ih = oh * stride[0] - pad[0] + kh * dil[0];
+              int64_t iw = ow * stride[1] - pad[1] + kw * dil[1];
+              if (ih < 0 || iw < 0 || ih >= xv->dim[2] || iw >= xv->dim[3]) continue;
+              elem_t v = x[dlac_at(xv, n, c, ih, iw)];
+              if (v > best) best = v;
+            }
+          y[dlac_at(yv, n, c, oh, ow)] = best;
+        }
+}
+
+/* Average pooling: int32 window sum, then ACC_SCALE by float32(m) / float32(count). */
+static inline void dlac_avg_pool(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                 const dlac_view4 *yv, const int64_t kernel[2],
+                                 const int64_t stride[2], const int64_t pad[2],
+                                 int count_include_pad, float multiplier) {
+  for (int64_t n = 0; n < yv->dim[0]; n++)
+    for (int64_t c = 0; c < yv->dim[1]; c++)
+      for (int64_t oh = 0; oh < yv->dim[2]; oh++)
+        for (int64_t ow = 0; ow < yv->dim[3]; ow++) {
+          acc_t sum = 0;
+          int64_t count = 0;
+          for (int64_t kh = 0; kh < kernel[0]; kh++)
+            for (int64_t kw = 0; kw < kernel[1]; kw++) {
+              int64_t ih = oh * stride[0] - pad[0] + kh;
+              int64_t iw = ow * stride[1] - pad[1] + kw;
+              if (ih < 0 || iw < 0 || ih >= xv->dim[2] || iw >= xv->dim[3]) continue;
+              sum += x[dlac_at(xv, n, c, ih, iw)];
+              count++;
+            }
+          if (count_include_pad) count = kernel[0] * kernel[1];
+          float per = multiplier / (float)count;
+          y[dlac_at(yv, n, c, oh, ow)] = (elem_t)MVIN_SCALE(sum, per);
+        }
+}
+
+/* Mean over the dimensions flagged in `reduce` (the output view has extent 1 there). */
+static inline void dlac_reduce_mean(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                    const dlac_view4 *yv, const int reduce[4],
+                                    float multiplier) {
+  int64_t count = 1;
+  for (int d = 0; d < 4; d++) count *= reduce[d] ? xv->dim[d] : 1;
+  float per = multiplier / (float)count;
+  for (int64_t a = 0; a < yv->dim[0]; a++)
+    for (int64_t b = 0; b < yv->dim[1]; b++)
+      for (int64_t c = 0; c < yv->dim[2]; c++)
+        for (int64_t d = 0; d < yv->dim[3]; d++) {
+          int64_t sum = 0;
+          for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+            for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+              for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++)
+                  sum += x[dlac_at(xv, reduce[0] ? i : a, reduce[1] ? j : b,
+                                   reduce[2] ? k : c, reduce[3] ? l : d)];
+          y[dlac_at(yv, a, b, c, d)] = (elem_t)MVIN_SCALE((acc_t)sum, per);
+        }
+}
+
+/* Integer softmax over rows of `len`: e = table[x - max + 255], out = (254 e + s) / 2s. */
+static inline void dlac_softmax(const elem_t *x, elem_t *y, int64_t rows, int64_t len,
+                                int64_t row_stride, int64_t elem_stride,
+                                const int32_t table[256]) {
+  for (int64_t r = 0; r < rows; r++) {
+    const elem_t *xr = x + r * row_stride;
+    elem_t *yr = y + r * row_stride;
+    elem_t max = -128;
+    for (int64_t i = 0; i < len; i++)
+      if (xr[i * elem_stride] > max) max = xr[i * elem_stride];
+    int64_t sum = 0;
+    for (int64_t i = 0; i < len; i++) sum += table[xr[i * elem_stride] - max + 255];
+    for (int64_t i = 0; i < len; i++)
+      yr[i * elem_stride] = (elem_t)((254 * (int64_t)table[xr[i * elem_stride] - max + 255] + sum) /
+                                     (2 * sum));
+  }
+}
+
+static inline int64_t dlac_isqrt(uint64_t v) {
+  uint64_t r = 0, bit = (uint64_t)1 << 62;
+  while (bit > v) bit >>= 2;
+  while (bit) {
+    if (v >= r + bit) {
+      v -= r + bit;
+      r = (r >> 1) + bit;
+    } else {
+      r >>= 1;
+    }
+    bit >>= 2;
+  }
+  return (int64_t)r;
+}
+
+static inline int64_t dlac_div_round(int64_t a, int64_t b) {
+  int64_t mag = ((a < 0 ? -a : a) + b / 2) / b;
+  return a < 0 ? -mag : mag;
+}
+
+/* Integer layer normalisation over the last dimension (rows of `h` contiguous elements). */
+static inline void dlac_layer_norm(const elem_t *x, const int16_t *gamma, const int64_t *beta,
+                                   elem_t *y, int64_t rows, int64_t h, int64_t eps_term,
+                                   int64_t frac_bits, int64_t k, float multiplier) {
+  for (int64_t r = 0; r < rows; r++) {
+    const elem_t *xr = x + r * h;
+    int64_t sum = 0;
+    for (int64_t i = 0; i < h; i++) sum += xr[i];
+    int64_t sq = eps_term;
+    for (int64_t i = 0; i < h; i++) {
+      int64_t c = h * xr[i] - sum;
+      sq += c * c;
+    }
+    int64_t root = dlac_isqrt((uint64_t)sq << (2 * frac_bits));
+    if (root < 1) root = 1;
+    for (int64_t i = 0; i < h; i++) {
+      int64_t z = dlac_div_round((h * xr[i] - sum) * k, root);
+      y[r * h + i] = (elem_t)ACC_SCALE(z * gamma[i] + beta[i], multiplier);
+    }
+  }
+}
+
+#endif /* DLAC_HOST_H */

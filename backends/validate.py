@@ -1,0 +1,99 @@
+"""Build emitted C against the bundled simulator, run it, compare with the reference.
+
+The reference is the frontend's numpy execution of the quantized graph; the program's
+outputs must equal it bit for bit. Cycles and energy come from the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dlac.backends.emit import Emitted
+from dlac.backends.errors import BackendError
+from dlac.ir.core import Operation
+from dlac.ir.target import Target
+
+NP_TYPES = {"elem_t": np.int8, "acc_t": np.int32, "float": np.float32, "double": np.float64,
+            "int64_t": np.int64, "int16_t": np.int16, "uint8_t": np.uint8}
+_CYCLES = re.compile(r"^cycles (\S+) (\d+)$", re.MULTILINE)
+
+
+@dataclass
+class Report:
+    bit_exact: bool
+    cycles: float
+    energy_pj: float
+    edp: float
+    macs: int
+    utilization: float
+    target: dict
+    outputs: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+
+def total_macs(lowered: Operation) -> int:
+    """MACs of every accelerated conv/matmul kernel (the roofline's numerator)."""
+    from dlac.ir.dialects.loop import KernelOp
+
+    macs = 0
+    for op in lowered.walk():
+        if isinstance(op, KernelOp) and op.attr("kind") in ("conv", "conv_dw", "matmul"):
+            n = 1
+            for v in dict(op.attr("dims")).values():
+                n *= int(v)
+            macs += n
+    return macs
+
+
+def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.ndarray],
+             inputs: list[np.ndarray], target: Target, build_dir: Path) -> Report:
+    from dlac.sim.build import compile_program, run_program
+
+    view = emitted.view
+    if len(inputs) != len(view.inputs) or len(reference_outputs) != len(view.outputs):
+        raise BackendError("inputs/outputs do not match the emitted program's signature")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    binary = compile_program([emitted.model_c], target, build_dir,
+                             extra_flags=(f"-I{emitted.out_dir.resolve()}", "-Wextra"))
+    in_path, out_path = build_dir / "inputs.bin", build_dir / "outputs.bin"
+    with open(in_path, "wb") as fh:
+        for io, arr in zip(view.inputs, inputs):
+            data = np.ascontiguousarray(arr, dtype=NP_TYPES[io.ctype])
+            if data.size != io.size:
+                raise BackendError(f"input '{io.label}' needs {io.size} values, got {data.size}")
+            fh.write(data.tobytes())
+    result = run_program(binary, [str(in_path), str(out_path)])
+    if result.returncode != 0:
+        raise BackendError(f"emitted program failed ({result.returncode}): "
+                           f"{(result.stderr.strip().splitlines() or [''])[0]}")
+    raw = out_path.read_bytes()
+    outputs = []
+    offset = 0
+    exact = True
+    for io, ref in zip(view.outputs, reference_outputs):
+        dtype = np.dtype(NP_TYPES[io.ctype])
+        got = np.frombuffer(raw, dtype, io.size, offset)
+        offset += io.size * dtype.itemsize
+        want = np.ascontiguousarray(ref, dtype=dtype).reshape(-1)
+        same = got.tobytes() == want.tobytes()
+        exact &= same
+        mismatches = int(np.count_nonzero(got.view(np.uint8) != want.view(np.uint8)))
+        outputs.append({"name": io.label, "elements": io.size, "bit_exact": same,
+                        "mismatched_bytes": mismatches})
+    step_cycles = {name: int(c) for name, c in _CYCLES.findall(result.stdout)}
+    cycles = float(result.cycles or step_cycles.get("total", 0))
+    energy = float(result.energy_pj or 0.0)
+    macs = total_macs(lowered)
+    steps = [{"name": s.name, "kind": s.kind, "what": s.comment,
+              "cycles": step_cycles.get(s.name, 0)} for s in view.steps]
+    return Report(exact, cycles, energy, cycles * energy, macs,
+                  macs / (cycles * target.dim * target.dim) if cycles else 0.0,
+                  target.to_dict(), outputs, steps)
