@@ -24,7 +24,6 @@ from dlac.ir.core import Operation
 from dlac.ir.target import Target
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
-SOURCES = ("model.c", "dlac_host.h", "gemmini_params.h", "Makefile", "model.json")
 
 
 @lru_cache(maxsize=1)
@@ -47,6 +46,7 @@ class Emitted:
 def render_files(module: Operation, target: Target, model: str) -> tuple[dict[str, str],
                                                                          ProgramView]:
     from dlac.sim.build import CSRC_DIR, INCLUDE_DIR
+    from dlac.sim.native import render_config_header
 
     view = CEmitter(module, target, model).run()
     common = {"version": __version__, "target_name": target.name}
@@ -54,6 +54,7 @@ def render_files(module: Operation, target: Target, model: str) -> tuple[dict[st
         "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
         "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
         "gemmini_params.h": render_params_header(target),
+        "dlac_sim_config.h": render_config_header(target),
         "Makefile": _env().get_template("Makefile.j2").render(
             **common, model=view.model, sim_include=str(INCLUDE_DIR), sim_core=str(CSRC_DIR)),
         "model.json": json.dumps({

@@ -146,6 +146,28 @@ class Operation:
                 for op in list(block.ops):
                     yield from op.walk()
 
+    def clone(self, value_map: dict[int, Value] | None = None) -> Operation:
+        """A deep copy; operands defined outside the op map through `value_map` (by id)."""
+        vmap = {} if value_map is None else value_map
+        new = type(self).__new__(type(self))
+        Operation.__init__(new, [vmap.get(id(v), v) for v in self.operands],
+                           [r.type for r in self.results], None, (), self.loc)
+        new.attributes = dict(self.attributes)
+        for old, res in zip(self.results, new.results):
+            res.name_hint = old.name_hint
+            vmap[id(old)] = res
+        for region in self.regions:
+            copy = Region([Block([a.type for a in b.args], [a.name_hint for a in b.args])
+                           for b in region.blocks])
+            for block, twin in zip(region.blocks, copy.blocks):
+                for old, arg in zip(block.args, twin.args):
+                    vmap[id(old)] = arg
+            for block, twin in zip(region.blocks, copy.blocks):
+                for op in block.ops:
+                    twin.append(op.clone(vmap))
+            new.add_region(copy)
+        return new
+
     def erase(self) -> None:
         """Detach from the parent block and drop operand uses; results must be unused."""
         for res in self.results:

@@ -102,3 +102,14 @@ def test_empty_region_and_block() -> None:
     func.regions[0].parent = func
     module.regions[0].block.append(func)
     assert "func.func @f() {\n  }" in print_op(module)
+
+
+def test_clone_is_deep_and_prints_identically() -> None:
+    module = module_with_every_op(REGISTRY)
+    copy = module.clone()
+    assert print_op(copy) == print_op(module)
+    originals = {id(op) for op in module.walk()}
+    assert not any(id(op) in originals for op in copy.walk())
+    func = copy.regions[0].ops[0]
+    func.regions[0].block.ops[0].erase()
+    assert print_op(copy) != print_op(module)
