@@ -153,8 +153,50 @@ class Target:
             raise TargetError(f"unknown target field(s): {', '.join(unknown)}")
         return cls(**data)
 
+    @classmethod
+    def parse(cls, spec: str) -> Target:
+        """A preset name, a JSON file, or `key=value` pairs (`dim=8,sp_kib=64,acc_kib=16`)."""
+        if spec in PRESETS:
+            return cls(**PRESETS[spec])
+        if "=" in spec:
+            changes: dict[str, Any] = {}
+            known = {f.name: f.type for f in dataclasses.fields(cls)}
+            for item in spec.split(","):
+                key, _, raw = item.partition("=")
+                key = key.strip()
+                if key not in known:
+                    raise TargetError(f"unknown target field '{key}'")
+                default = getattr(cls, key)
+                try:
+                    value: Any = (raw.strip() if isinstance(default, str) else
+                                  raw.strip().lower() in ("1", "true", "yes")
+                                  if isinstance(default, bool) else type(default)(raw))
+                except ValueError:
+                    raise TargetError(f"target field '{key}' got bad value '{raw}'") from None
+                changes[key] = value
+            return cls(**changes)
+        try:
+            with open(spec) as fh:
+                data = json.load(fh)
+        except FileNotFoundError:
+            raise TargetError(f"unknown target '{spec}': not a preset ({', '.join(PRESETS)}), "
+                              f"key=value list or JSON file") from None
+        except (OSError, json.JSONDecodeError) as err:
+            raise TargetError(f"cannot read target file '{spec}': {err}") from None
+        if not isinstance(data, dict):
+            raise TargetError(f"target file '{spec}' must hold a JSON object")
+        return cls.from_dict(data)
+
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     def replace(self, **changes: Any) -> Target:
         return dataclasses.replace(self, **changes)
+
+
+#: Named hardware points: Gemmini's default, and the two extra configs the tests use.
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "small": {"dim": 8, "sp_kib": 64, "acc_kib": 16},
+    "large": {"dim": 32, "sp_kib": 512, "acc_kib": 128},
+}

@@ -82,7 +82,7 @@ class Materialize(ModulePass):
     name = "materialize"
     mapper: str = "heuristic"
     seed: int = 0
-    samples: int = 2000
+    samples: int = 20_000
     point: str = ""
 
     def apply(self, module: Operation) -> None:
