@@ -32,6 +32,11 @@ from dlac.ir.dialects.loop import (
 from dlac.ir.target import Target
 from dlac.ir.types import MemRefType, Type
 
+#: Constants above this many elements live in the binary weight blob, not in C text.
+BLOB_THRESHOLD = 256
+BLOB_ALIGN = 64
+BLOB_FILE = "weights.bin"
+
 C_TYPES = {"i1": "uint8_t", "i8": "elem_t", "i16": "int16_t", "i32": "acc_t", "i64": "int64_t",
            "f32": "float", "f64": "double", "index": "int64_t"}
 _ALIGN = {"elem_t": "row_align(1)", "acc_t": "row_align_acc(1)"}
@@ -53,6 +58,7 @@ class BufferView:
     align: str
     init: str | None = None
     const: bool = False
+    blob_offset: int | None = None
 
 
 @dataclass
@@ -76,6 +82,7 @@ class StepView:
 @dataclass
 class ProgramView:
     model: str
+    blob_bytes: int = 0
     buffers: list[BufferView] = field(default_factory=list)
     inputs: list[IOView] = field(default_factory=list)
     outputs: list[IOView] = field(default_factory=list)
@@ -127,6 +134,7 @@ class CEmitter:
         self.names = CNames(reserved=("main", "model_run"))
         self.values: dict[int, str] = {}
         self.view = ProgramView(model=comment_text(model_name))
+        self.blob = bytearray()
 
     # -- buffers --------------------------------------------------------------------------
     def buffer(self, value: Value, hint: str, comment: str, init: DenseAttr | None = None
@@ -136,12 +144,26 @@ class CEmitter:
             raise BackendError(f"expected a buffer, got {ty}")
         ctype = c_type(ty.element)
         name = self.names.get(id(value), hint, "buf_")
-        view = BufferView(name, ctype, _size(ty), comment_text(comment),
-                          _ALIGN.get(ctype, ""), None if init is None else
-                          _initializer(init, ctype), init is not None)
+        view = self._constant_view(name, ctype, init, comment) if init is not None else \
+            BufferView(name, ctype, _size(ty), comment_text(comment), _ALIGN.get(ctype, ""))
         self.values[id(value)] = name
         self.view.buffers.append(view)
         return view
+
+    def _constant_view(self, name: str, ctype: str, attr: DenseAttr, comment: str
+                       ) -> BufferView:
+        """Small constants are C initialisers; large ones go to the weight blob."""
+        size = attr.type.num_elements
+        if size <= BLOB_THRESHOLD:
+            return BufferView(name, ctype, size, comment_text(comment), _ALIGN.get(ctype, ""),
+                              _initializer(attr, ctype), True)
+        pad = -len(self.blob) % BLOB_ALIGN
+        self.blob += bytes(pad)
+        offset = len(self.blob)
+        data = np.ascontiguousarray(attr.data)
+        self.blob += data.astype(data.dtype.newbyteorder("<")).tobytes()
+        self.view.blob_bytes = len(self.blob)
+        return BufferView(name, ctype, size, comment_text(comment), "", None, True, offset)
 
     def constant_table(self, attr: DenseAttr, hint: str) -> str:
         """A static const array holding `attr` (LUTs, gather and exp tables), shared."""
@@ -151,9 +173,7 @@ class CEmitter:
             return found
         ctype = c_type(attr.type.element)
         name = self.names.get(key, hint, "tab_")
-        self.view.buffers.append(BufferView(name, ctype, attr.type.num_elements,
-                                            f"{hint} table", _ALIGN.get(ctype, ""),
-                                            _initializer(attr, ctype), True))
+        self.view.buffers.append(self._constant_view(name, ctype, attr, f"{hint} table"))
         return name
 
     def name_of(self, value: Value) -> str:

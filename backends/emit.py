@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from dlac import __version__
-from dlac.backends.c_emit import CEmitter, ProgramView
+from dlac.backends.c_emit import BLOB_FILE, CEmitter, ProgramView
 from dlac.backends.errors import BackendError
 from dlac.backends.params_header import render_params_header
 from dlac.ir.core import Operation
@@ -43,14 +43,15 @@ class Emitted:
         return self.out_dir / "model.c"
 
 
-def render_files(module: Operation, target: Target, model: str) -> tuple[dict[str, str],
-                                                                         ProgramView]:
+def render_files(module: Operation, target: Target, model: str
+                 ) -> tuple[dict[str, str | bytes], ProgramView]:
     from dlac.sim.build import CSRC_DIR, INCLUDE_DIR
     from dlac.sim.native import render_config_header
 
-    view = CEmitter(module, target, model).run()
+    emitter = CEmitter(module, target, model)
+    view = emitter.run()
     common = {"version": __version__, "target_name": target.name}
-    files = {
+    files: dict[str, str | bytes] = {
         "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
         "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
         "gemmini_params.h": render_params_header(target),
@@ -64,6 +65,8 @@ def render_files(module: Operation, target: Target, model: str) -> tuple[dict[st
             "steps": [{"name": s.name, "kind": s.kind, "what": s.comment} for s in view.steps],
         }, indent=2),
     }
+    if emitter.blob:
+        files[BLOB_FILE] = bytes(emitter.blob)
     return files, view
 
 
@@ -77,8 +80,9 @@ def emit(module: Operation, target: Target, out_dir: str | Path, model: str = "m
         raise BackendError(f"output directory's parent {parent} does not exist")
     staging = Path(tempfile.mkdtemp(prefix=".dlac-emit-", dir=parent))
     try:
-        for name, text in files.items():
-            (staging / name).write_text(text)
+        for name, data in files.items():
+            path = staging / name
+            path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
         out.mkdir(exist_ok=True)
         for name in files:
             os.replace(staging / name, out / name)

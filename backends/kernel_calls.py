@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from dlac.backends.errors import BackendError
 from dlac.ir.dialects.loop import KernelOp
 from dlac.ir.target import Target
@@ -106,12 +108,39 @@ def _conv(kernel: KernelOp, emitter: CEmitter, target: Target, depthwise: bool) 
             f"{tiles}, {tail}, \"{mapping.perm}\");"]
 
 
+def _batch_offsets(kernel: KernelOp) -> list[tuple[int, int, int]]:
+    """(A, B, C) element offsets of every matrix in a batched matmul, with broadcasting."""
+    roles = str(kernel.attr("roles"))
+    a_t, b_t = (kernel.operands[roles.index(r)].type for r in "AB")
+    c_t = kernel.operands[roles.index("C")].type
+    lead = list(c_t.shape[:-2])
+    out = []
+    for flat in range(int(np.prod(lead)) if lead else 1):
+        index = np.unravel_index(flat, lead) if lead else ()
+        offs = []
+        for ty in (a_t, b_t, c_t):
+            shape = list(ty.shape)
+            own = shape[:-2]
+            base = len(lead) - len(own)
+            mat = shape[-1] * shape[-2]
+            off = 0
+            for d, size in enumerate(own):
+                off = off * size + (int(index[base + d]) if size != 1 else 0)
+            offs.append(off * mat)
+        out.append((offs[0], offs[1], offs[2]))
+    return out
+
+
 def _matmul(kernel: KernelOp, emitter: CEmitter, target: Target) -> list[str]:
     d = dict(kernel.attr("dims"))
-    if "B" in d:
-        raise BackendError(f"{kernel.loc.prefix()}: batched matmul kernels are not emitted yet "
-                           f"(layer '{kernel.attr('sym_name')}')")
     b = _roles(kernel, emitter)
+    if "B" in d:
+        i, j, k = d["I"], d["J"], d["K"]
+        rest = (f"{k}, {j}, {j}, {j}, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, "
+                f"MVIN_SCALE_IDENTITY, {_act(kernel)}, {_f(kernel.attr('multiplier'))}, 0, "
+                f"false, false, false, false, false, 0, WS);")
+        return [f"  tiled_matmul_auto({i}, {j}, {k}, {b['A']} + {oa}, {b['B']} + {ob}, NULL, "
+                f"{b['C']} + {oc}, {rest}" for oa, ob, oc in _batch_offsets(kernel)]
     i, j, k = d["I"], d["J"], d["K"]
     bias = f"{b['D']}" if "D" in b else "NULL"
     head = (f"{i}, {j}, {k}, {b['A']}, {b['B']}, {bias}, {b['C']}, {k}, {j}, {j}, {j}, "

@@ -61,8 +61,9 @@ def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.nd
     if len(inputs) != len(view.inputs) or len(reference_outputs) != len(view.outputs):
         raise BackendError("inputs/outputs do not match the emitted program's signature")
     build_dir.mkdir(parents=True, exist_ok=True)
+    out = emitted.out_dir.resolve()
     binary = compile_program([emitted.model_c], target, build_dir,
-                             extra_flags=(f"-I{emitted.out_dir.resolve()}", "-Wextra"))
+                             extra_flags=(f"-I{out}", f"-Wa,-I{out}", "-Wextra"))
     in_path, out_path = build_dir / "inputs.bin", build_dir / "outputs.bin"
     with open(in_path, "wb") as fh:
         for io, arr in zip(view.inputs, inputs):
