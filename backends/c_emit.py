@@ -1,11 +1,12 @@
 """Lowered IR -> a plain view model of one C program (templates only place its strings).
 
-Input is the module `lower-to-loops` (and optionally the mapping passes) produce: one
-destination-passing `func.func` whose body holds `loop.alloc`/`loop.constant` buffers,
-`loop.kernel`s (run on Gemmini), `loop.host` calls and scalar host loop nests. Every
-buffer becomes a static, row-aligned C array; kernels become Gemmini library calls
-(`kernel_calls`), host ops calls into the bundled runtime (`host_calls`), and scalar nests
-plain C loops whose arithmetic uses gemmini_params.h's own ACC_SCALE/MVIN_SCALE.
+Input is the module after `lower-to-loops`, `lower-data-movement` and `lower-to-gemmini`:
+one destination-passing `func.func` whose body holds `loop.alloc`/`loop.constant` buffers,
+`gemmini.tiled_*` library ops, `loop.gather`s, `loop.host` calls and scalar host nests.
+Every buffer becomes a static, row-aligned C array (large constants live in a binary blob);
+gemmini ops become Gemmini library calls (`gemmini_calls`), host ops calls into the bundled
+runtime (`host_calls`), and scalar nests plain C loops whose arithmetic uses
+gemmini_params.h's own ACC_SCALE/MVIN_SCALE.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dlac.backends.c_names import CNames, comment_text
 from dlac.backends.errors import BackendError
 from dlac.ir.attributes import AffineMapAttr, DenseAttr
 from dlac.ir.core import Operation, Value
+from dlac.ir.dialects import gemmini
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.loop import (
@@ -36,6 +38,8 @@ from dlac.ir.types import MemRefType, Type
 BLOB_THRESHOLD = 256
 BLOB_ALIGN = 64
 BLOB_FILE = "weights.bin"
+TILED_OPS = (gemmini.TiledConvOp, gemmini.TiledConvDwOp, gemmini.TiledMatmulOp,
+             gemmini.TiledResaddOp)
 
 C_TYPES = {"i1": "uint8_t", "i8": "elem_t", "i16": "int16_t", "i32": "acc_t", "i64": "int64_t",
            "f32": "float", "f64": "double", "index": "int64_t"}
@@ -184,8 +188,8 @@ class CEmitter:
 
     # -- program --------------------------------------------------------------------------
     def run(self) -> ProgramView:
+        from dlac.backends.gemmini_calls import gemmini_call
         from dlac.backends.host_calls import host_call
-        from dlac.backends.kernel_calls import kernel_call
 
         args = self.func.args
         n_out = self._count_outputs()
@@ -204,11 +208,14 @@ class CEmitter:
             elif isinstance(op, lh.ConstantBufferOp):
                 self.buffer(op.results[0], op.results[0].name_hint or "const",
                             f"constant {op.results[0].type}", op.attributes["value"])
+            elif isinstance(op, TILED_OPS):
+                kind = op.name.split(".")[-1]
+                name = self.names.get(id(op), kind.removeprefix("tiled_"), "layer_")
+                self.view.steps.append(StepView(name, kind, comment_text(op.loc.prefix()),
+                                                gemmini_call(op, self)))
             elif isinstance(op, KernelOp):
-                name = self.names.get(id(op), str(op.attr("sym_name")), "layer_")
-                lines = kernel_call(op, self, self.target)
-                self.view.steps.append(StepView(name, str(op.attr("kind")),
-                                                comment_text(op.loc.prefix()), lines))
+                raise BackendError(f"{op.loc.prefix()}: kernel '{op.attr('sym_name')}' is not "
+                                   f"lowered: run 'lower-to-gemmini' first")
             elif isinstance(op, lh.HostOp):
                 kind = str(op.attr("kind"))
                 name = self.names.get(id(op), kind.split(".")[-1], "host_")
@@ -233,7 +240,7 @@ class CEmitter:
             return int(n)
         written = set()
         for op in self.func.walk():
-            if isinstance(op, lh.HostOp | KernelOp | GatherOp) and op.operands:
+            if isinstance(op, (lh.HostOp, GatherOp, *TILED_OPS)) and op.operands:
                 written.add(id(op.operands[-1]))
             elif isinstance(op, StoreOp):
                 written.add(id(op.operands[1]))

@@ -40,16 +40,19 @@ class Report:
 
 
 def total_macs(lowered: Operation) -> int:
-    """MACs of every accelerated conv/matmul kernel (the roofline's numerator)."""
-    from dlac.ir.dialects.loop import KernelOp
+    """MACs of every accelerated conv and matmul (the roofline's numerator)."""
+    from dlac.ir.dialects import gemmini
 
     macs = 0
     for op in lowered.walk():
-        if isinstance(op, KernelOp) and op.attr("kind") in ("conv", "conv_dw", "matmul"):
-            n = 1
-            for v in dict(op.attr("dims")).values():
-                n *= int(v)
-            macs += n
+        if isinstance(op, gemmini.TiledMatmulOp):
+            i, j, k = op.attr("dims")
+            macs += i * j * k
+        elif isinstance(op, gemmini.TiledConvOp | gemmini.TiledConvDwOp):
+            g = dict(op.attr("geometry"))
+            per_out = g["kernel_dim"] ** 2 * g.get("in_channels", 1)
+            macs += (g["batch"] * g["out_rows"] * g["out_cols"] * g.get("out_channels",
+                     g.get("channels", 1)) * per_out)
     return macs
 
 

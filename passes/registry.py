@@ -11,8 +11,17 @@ import importlib
 from dlac.passes.pass_base import ModulePass, PassError
 
 _PASSES: dict[str, str] = {
+    "allocate-buffers": "dlac.passes.allocate_buffers:AllocateBuffers",
     "dce": "dlac.passes.dce:DeadCodeElimination",
+    "fold-batchnorm": "dlac.passes.fold_batchnorm:FoldBatchNorm",
+    "fold-constants": "dlac.passes.fold_constants:FoldConstants",
+    "fold-qdq": "dlac.passes.fold_qdq:FoldQdq",
+    "fuse-epilogue": "dlac.passes.fuse_epilogue:FuseEpilogue",
+    "fuse-gelu": "dlac.passes.fuse_gelu:FuseGelu",
+    "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
+    "quantize": "dlac.passes.quantize:Quantize",
     "lower-data-movement": "dlac.passes.lower_data_movement:LowerDataMovement",
+    "lower-to-gemmini": "dlac.passes.lower_to_gemmini:LowerToGemmini",
     "map-spatial": "dlac.passes.map_spatial:MapSpatial",
     "materialize": "dlac.passes.materialize:Materialize",
     "reorder": "dlac.passes.reorder:Reorder",

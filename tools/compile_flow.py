@@ -49,7 +49,8 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int) 
 
     lowered = lower_stage(quantized.clone())
     lowered.set_attr(TARGET_ATTR, target.to_dict())
-    pipeline = f"lower-data-movement,dce,materialize{{mapper={mapper} seed={seed}}}"
+    pipeline = (f"lower-data-movement,dce,materialize{{mapper={mapper} seed={seed}}},"
+                "allocate-buffers,lower-to-gemmini")
     PassManager(parse_pipeline(pipeline), write_reproducer=False).run(lowered)
     return lowered
 

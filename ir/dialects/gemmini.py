@@ -8,7 +8,7 @@ the ops print and verify without knowing run-time addresses.
 
 from __future__ import annotations
 
-from dlac.ir.attributes import BoolAttr, DictAttr, FloatAttr, IntAttr, StringAttr
+from dlac.ir.attributes import ArrayAttr, BoolAttr, DictAttr, FloatAttr, IntAttr, StringAttr
 from dlac.ir.core import Operation
 from dlac.ir.opdef import Attr, Operand, register_op
 from dlac.ir.types import MemRefType
@@ -206,3 +206,85 @@ class FlushOp(_GemminiOp):
     __slots__ = ()
     NAME = "gemmini.flush"
     ATTRS = (_flag("skip"),)
+
+
+class _TiledOp(_GemminiOp):
+    """One call of Gemmini's software library: a whole layer as its instruction stream.
+
+    The library expands it into config/mvin/loop_ws/loop_conv_ws/mvout instructions tile by
+    tile, in the DRAM loop order `perm`, with the `tiles` given (absent: the library's own
+    heuristic). `roles` names what each buffer operand is; `offsets` are element offsets
+    into them.
+    """
+
+    __slots__ = ()
+    ROLES = ""
+
+    def verify_(self) -> None:
+        roles = self.attr("roles")
+        if len(roles) != len(self.operands) or set(roles) - set(self.ROLES) or \
+                len(set(roles)) != len(roles):
+            raise self.error(f"'roles' must name each buffer once from {self.ROLES}")
+        offsets = self.attr("offsets") or {}
+        if set(offsets) - set(roles):
+            raise self.error("'offsets' names a buffer that is not an operand")
+        if self.attr("act", "none") not in ACTIVATIONS:
+            raise self.error(f"act must be one of {ACTIVATIONS}")
+
+
+def _tiled_attrs(*extra: Attr) -> tuple[Attr, ...]:
+    return (Attr("roles", StringAttr), Attr("offsets", DictAttr, optional=True),
+            Attr("act", StringAttr, optional=True), *extra)
+
+
+@register_op
+class TiledMatmulOp(_TiledOp):
+    """tiled_matmul: C = act(ACC_SCALE(A.B + D, scale)); `dims` = [I, J, K]."""
+
+    __slots__ = ()
+    NAME = "gemmini.tiled_matmul"
+    ROLES = "ABDC"
+    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
+    ATTRS = _tiled_attrs(Attr("dims", ArrayAttr), Attr("strides", ArrayAttr),
+                         Attr("scale", FloatAttr), Attr("repeating_bias", BoolAttr),
+                         Attr("tiles", ArrayAttr, optional=True),
+                         Attr("perm", StringAttr, optional=True),
+                         Attr("dataflow", StringAttr, optional=True),
+                         Attr("alloc", DictAttr, optional=True))
+
+
+@register_op
+class TiledConvOp(_TiledOp):
+    """tiled_conv: an NHWC x HWIO convolution; `geometry` holds the library's arguments."""
+
+    __slots__ = ()
+    NAME = "gemmini.tiled_conv"
+    ROLES = "IWBO"
+    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
+    ATTRS = _tiled_attrs(Attr("geometry", DictAttr), Attr("scale", FloatAttr),
+                         Attr("tiles", ArrayAttr, optional=True),
+                         Attr("perm", StringAttr, optional=True),
+                         Attr("alloc", DictAttr, optional=True))
+
+
+@register_op
+class TiledConvDwOp(_TiledOp):
+    """tiled_conv_dw_auto: a depthwise convolution (one filter per channel)."""
+
+    __slots__ = ()
+    NAME = "gemmini.tiled_conv_dw"
+    ROLES = "IWBO"
+    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
+    ATTRS = _tiled_attrs(Attr("geometry", DictAttr), Attr("scale", FloatAttr))
+
+
+@register_op
+class TiledResaddOp(_TiledOp):
+    """tiled_resadd: C = act(ACC_SCALE(MVIN_SCALE(A) + MVIN_SCALE(B), c_scale))."""
+
+    __slots__ = ()
+    NAME = "gemmini.tiled_resadd"
+    ROLES = "ABC"
+    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
+    ATTRS = _tiled_attrs(Attr("dims", ArrayAttr), Attr("a_scale", FloatAttr),
+                         Attr("b_scale", FloatAttr), Attr("c_scale", FloatAttr))

@@ -62,8 +62,8 @@ def test_emit_failure_leaves_output_untouched(onnx_file, tmp_path: Path) -> None
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    kernel = next(op for op in lowered.walk() if op.name == "loop.kernel")
-    kernel.set_attr("kind", "mystery")
+    host = next(op for op in lowered.walk() if op.name == "loop.host")
+    host.set_attr("kind", "mystery")
     with pytest.raises(BackendError, match="mystery"):
         emit(lowered, Target(), out)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]

@@ -1,0 +1,179 @@
+"""Replace each accelerated `loop.kernel` by the Gemmini library op that runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dlac.ir.attributes import FloatAttr
+from dlac.ir.core import Operation
+from dlac.ir.dialects import gemmini
+from dlac.ir.dialects.loop import KernelOp
+from dlac.ir.types import f32
+from dlac.passes.materialize import layer_of
+from dlac.passes.nest import kernels, target_of
+from dlac.passes.pass_base import ModulePass, PassError
+
+CONV_DEFAULT_PERM = "NQPKSRC"
+
+
+def _same(kernel: KernelOp, what: str, values: list[int]) -> int:
+    if len(set(values)) != 1:
+        raise kernel.error(f"Gemmini's conv needs equal {what}, got {values}")
+    return int(values[0])
+
+
+def _buffers(kernel: KernelOp) -> dict[str, Any]:
+    roles = str(kernel.attr("roles"))
+    if len(roles) != len(kernel.operands):
+        raise kernel.error("'roles' does not name every buffer")
+    return dict(zip(roles, kernel.operands))
+
+
+def _common(kernel: KernelOp) -> dict[str, Any]:
+    return {"act": str(kernel.attr("act", "none"))}
+
+
+def _conv(kernel: KernelOp, depthwise: bool) -> list[Operation]:
+    bufs = _buffers(kernel)
+    batch, in_rows, in_cols, in_total = bufs["I"].type.shape
+    k_rows, k_cols, k_in, w_stride = bufs["W"].type.shape
+    _, out_rows, out_cols, out_total = bufs["O"].type.shape
+    geometry: dict[str, int] = {
+        "batch": batch, "in_rows": in_rows, "in_cols": in_cols,
+        "out_rows": out_rows, "out_cols": out_cols,
+        "stride": _same(kernel, "strides", list(kernel.attr("strides"))),
+        "padding": _same(kernel, "pads", list(kernel.attr("pads"))),
+        "kernel_dim": _same(kernel, "kernel sizes", [k_rows, k_cols])}
+    dilation = _same(kernel, "dilations", list(kernel.attr("dilations")))
+    roles = "".join(bufs)
+    scale = FloatAttr(float(kernel.attr("multiplier")), f32)
+    if depthwise:
+        if dilation != 1:
+            raise kernel.error("Gemmini's depthwise conv has no dilation")
+        geometry["channels"] = w_stride
+        return [gemmini.TiledConvDwOp(list(bufs.values()), [], {
+            "roles": roles, **_common(kernel), "geometry": geometry, "scale": scale},
+            loc=kernel.loc)]
+    geometry.update(in_channels=k_in, out_channels=int(dict(kernel.attr("dims"))["K"]),
+                    dilation=dilation, in_stride=in_total, weight_stride=w_stride,
+                    out_stride=out_total)
+    c_off, k_off = int(kernel.attr("c_offset", 0)), int(kernel.attr("k_offset", 0))
+    offsets = {r: off for r, off in (("I", c_off), ("W", k_off), ("B", k_off), ("O", k_off))
+               if off and r in bufs}
+    attrs: dict[str, Any] = {"roles": roles, **_common(kernel), "geometry": geometry,
+                             "scale": scale}
+    if offsets:
+        attrs["offsets"] = offsets
+    _mapping_attrs(kernel, attrs, ("batches", "porows", "pocols", "pochs", "krows", "kcols",
+                                   "kchs"))
+    return [gemmini.TiledConvOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
+
+
+def _mapping_attrs(kernel: KernelOp, attrs: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Copy the kernel's mapping (tile arguments, loop order, dataflow, allocation)."""
+    from dlac.passes.mapping import Mapping
+
+    data = kernel.attr("mapping")
+    if data is None:
+        return
+    mapping = Mapping.from_attrs(dict(data))
+    args = mapping.gemmini_args(layer_of(kernel), target_of(_root(kernel)))
+    attrs["tiles"] = [int(args[k]) for k in keys]
+    attrs["perm"] = mapping.perm
+    if "dims" in attrs:
+        attrs["dataflow"] = mapping.dataflow
+    alloc = kernel.attributes.get("alloc")
+    if alloc is not None:
+        attrs["alloc"] = alloc
+
+
+def _root(op: Operation) -> Operation:
+    while op.parent_op is not None:
+        op = op.parent_op
+    return op
+
+
+def _matmul(kernel: KernelOp) -> list[Operation]:
+    bufs = _buffers(kernel)
+    d = dict(kernel.attr("dims"))
+    i, j, k = int(d["I"]), int(d["J"]), int(d["K"])
+    roles = "".join(bufs)
+    base: dict[str, Any] = {"roles": roles, **_common(kernel), "dims": [i, j, k],
+                            "strides": [k, j, j, j],
+                            "scale": FloatAttr(float(kernel.attr("multiplier")), f32),
+                            "repeating_bias": "D" in bufs}
+    if "B" not in d:
+        _mapping_attrs(kernel, base, ("tile_I", "tile_J", "tile_K"))
+        return [gemmini.TiledMatmulOp(list(bufs.values()), [], base, loc=kernel.loc)]
+    ops = []
+    for a_off, b_off, c_off in _batch_offsets(bufs):
+        offsets = {r: o for r, o in (("A", a_off), ("B", b_off), ("C", c_off)) if o}
+        attrs = dict(base, offsets=offsets) if offsets else dict(base)
+        ops.append(gemmini.TiledMatmulOp(list(bufs.values()), [], attrs, loc=kernel.loc))
+    return ops
+
+
+def _batch_offsets(bufs: dict[str, Any]) -> list[tuple[int, int, int]]:
+    """(A, B, C) element offsets of every matrix of a batched matmul, with broadcasting."""
+    types = [bufs[r].type for r in "ABC"]
+    lead = list(types[2].shape[:-2])
+    out = []
+    for flat in range(int(np.prod(lead)) if lead else 1):
+        index = np.unravel_index(flat, lead) if lead else ()
+        offs = []
+        for ty in types:
+            own = list(ty.shape[:-2])
+            base = len(lead) - len(own)
+            off = 0
+            for dim, size in enumerate(own):
+                off = off * size + (int(index[base + dim]) if size != 1 else 0)
+            offs.append(off * ty.shape[-1] * ty.shape[-2])
+        out.append((offs[0], offs[1], offs[2]))
+    return out
+
+
+def _resadd(kernel: KernelOp) -> list[Operation]:
+    bufs = _buffers(kernel)
+    d = dict(kernel.attr("dims"))
+    attrs = {"roles": "".join(bufs), **_common(kernel), "dims": [int(d["I"]), int(d["J"])]}
+    for key in ("a_scale", "b_scale", "c_scale"):
+        attrs[key] = FloatAttr(float(kernel.attr(key)), f32)
+    return [gemmini.TiledResaddOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
+
+
+LOWERINGS = {"conv": lambda k: _conv(k, False), "conv_dw": lambda k: _conv(k, True),
+             "matmul": _matmul, "resadd": _resadd}
+
+
+@dataclass(frozen=True)
+class LowerToGemmini(ModulePass):
+    """Turn every `loop.kernel` into the Gemmini library op(s) that execute it.
+
+    Geometry comes from the kernel's buffers (NHWC activations, HWIO weights) and
+    attributes; a mapped kernel passes its tiles, DRAM loop order, dataflow and buffer
+    allocation on; a batched matmul becomes one op per matrix.
+
+    Before:
+        "loop.kernel"(%x, %w, %b, %y) ({...}) {kind = "conv", roles = "IWBO", ...,
+            mapping = {dims = "NKCPQRS", tiles = [1, 16, 32, 8, 8, 3, 3], perm = "NQPKSRC", ...}}
+    After:
+        gemmini.tiled_conv %x, %w, %b, %y {roles = "IWBO", act = "relu", geometry = {...},
+            scale = 0.01 : f32, tiles = [1, 8, 8, 16, 3, 3, 32], perm = "NQPKSRC"}
+    """
+
+    name = "lower-to-gemmini"
+
+    def apply(self, module: Operation) -> None:
+        for kernel in kernels(module):
+            lower = LOWERINGS.get(str(kernel.attr("kind")))
+            if lower is None:
+                raise PassError(f"{kernel.loc.prefix()}: no Gemmini lowering for kernel kind "
+                                f"'{kernel.attr('kind')}'")
+            block = kernel.parent
+            assert block is not None
+            for op in lower(kernel):
+                block.insert_before(kernel, op)
+            kernel.erase()
