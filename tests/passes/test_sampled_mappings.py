@@ -1,0 +1,69 @@
+"""Sampled legal mappings of zoo layers lower to verifying Gemmini IR and stay bit-exact."""
+
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from dlac.ir.dialects import gemmini
+from dlac.ir.dialects.loop import KernelOp
+from dlac.ir.target import PRESETS, Target
+from dlac.ir.verifier import verify
+from dlac.tools.compile_flow import map_and_lower, seeded_inputs
+
+TARGETS = [Target.parse(name) for name in PRESETS]
+QUICK = ("tiny_cnn", "mlp", "unet")
+SLOW = ("mobilenetv2", "resnet50", "bert_layer")
+
+
+@lru_cache(maxsize=None)
+def quantized(model: str):  # noqa: ANN201
+    from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
+    from dlac.tools.zoo import build
+
+    return quantize_stage(prepare_stage(import_stage(build(model))))
+
+
+def _lower_samples(model: str, target: Target, seeds: range) -> None:
+    for seed in seeds:
+        lowered = map_and_lower(quantized(model), target, "random", seed)
+        verify(lowered)
+        ops = list(lowered.walk())
+        assert not any(isinstance(op, KernelOp) for op in ops)
+        tiled = [op for op in ops if isinstance(op, gemmini.TiledConvOp | gemmini.TiledMatmulOp)]
+        assert any(op.attr("tiles") is not None for op in tiled), "no layer got a mapping"
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("model", QUICK)
+def test_random_mappings_lower_and_verify(model: str, target: Target) -> None:
+    _lower_samples(model, target, range(3))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("model", SLOW)
+def test_random_mappings_lower_and_verify_big_models(model: str, target: Target) -> None:
+    _lower_samples(model, target, range(2))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
+@pytest.mark.parametrize("model", QUICK)
+def test_random_mappings_bit_exact_on_simulator(model: str, target: Target) -> None:
+    from dlac.backends.emit import emit
+    from dlac.backends.validate import validate
+    from dlac.frontend.reference import run_reference
+
+    q = quantized(model)
+    inputs = seeded_inputs(q, 0)
+    reference = run_reference(q, inputs)
+    for seed in (1, 2):
+        lowered = map_and_lower(q, target, "random", seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            emitted = emit(lowered, target, Path(tmp) / "out", model)
+            report = validate(emitted, lowered, reference, inputs, target, Path(tmp) / "b")
+        assert report.bit_exact, (model, target.name, seed, report.outputs)
