@@ -51,6 +51,7 @@ _KEYWORDS = {"to": "_TO", "step": "_STEP", "attributes": "_ATTRIBUTES", "loc": "
              "nan": "FLOAT", "inf": "FLOAT"}
 _SCALAR_TYPE = re.compile(r"^(?:i[0-9]+|f16|f32|f64|index|none)$")
 
+_BLANK = frozenset(" \t\r\n/")
 _WORD_START = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NUMBER_START = frozenset("0123456789-")
 
@@ -99,31 +100,18 @@ def tokenize(text: str, filename: str, fold: bool = True, line: int = 1,
     while pos < end:
         ch = text[pos]
         col = pos - line_start + 1
-        if ch == " " or ch == "\t":
-            m = _WS.match(text, pos)
-            if m.end() < end and text[m.end()] in "\r\n/":
-                m2 = _NL.match(text, pos)
-                if m2 is not None:
-                    value = m2.group()
-                    yield _token("_NL", value, pos, line, col)
-                    line += value.count("\n")
-                    line_start = pos + value.rfind("\n") + 1
-                    pos = m2.end()
-                    continue
-            pos = m.end()
-            continue
-        if ch == "\n" or ch == "\r" or ch == "/":
+        if ch in _BLANK:
             m = _NL.match(text, pos)
-            if m is None:
-                m = _COMMENT.match(text, pos)
-                if m is None:
-                    break
+            if m is not None:
+                value = m.group()
+                yield _token("_NL", value, pos, line, col)
+                line += value.count("\n")
+                line_start = pos + value.rfind("\n") + 1
                 pos = m.end()
                 continue
-            value = m.group()
-            yield _token("_NL", value, pos, line, col)
-            line += value.count("\n")
-            line_start = pos + value.rfind("\n") + 1
+            m = _WS.match(text, pos) or _COMMENT.match(text, pos)
+            if m is None:
+                break
             pos = m.end()
             continue
         if ch == "%":

@@ -8,7 +8,6 @@ block when reduced, and `region` closes it. Every failure is a `DiagnosticError`
 
 from __future__ import annotations
 
-import ast
 import gc
 import re
 from collections.abc import Iterator
@@ -374,14 +373,19 @@ class _Callbacks:
                   "step": IntAttr(int(m.group(4)))}
         return name_tok, bounds
 
-    def for_op(self, children: list) -> _OpBody:
-        (name_tok, bounds), attrs, region = children
-        merged = dict(bounds)
+    def region_body(self, name_tok: Token, head: dict[str, Attribute],
+                    attrs: dict[str, Attribute] | None, region: Region) -> _OpBody:
+        """A sugared op with one region: header attributes plus `attributes {...}`."""
+        merged = dict(head)
         for key, value in (attrs or {}).items():
             if key in merged:
                 raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
             merged[key] = value
         return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
+
+    def for_op(self, children: list) -> _OpBody:
+        (name_tok, bounds), attrs, region = children
+        return self.region_body(name_tok, bounds, attrs, region)
 
     def symbol_header(self, children: list) -> tuple[Token, dict[str, Attribute]]:
         if len(children) == 3:
@@ -400,23 +404,12 @@ class _Callbacks:
 
     def symbol_op(self, children: list) -> _OpBody:
         (name_tok, head), attrs, region = children
-        merged = dict(head)
-        for key, value in (attrs or {}).items():
-            if key in merged:
-                raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
-            merged[key] = value
-        return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
+        return self.region_body(name_tok, head, attrs, region)
 
     def region_op(self, children: list) -> _OpBody:
         name_tok, sym, attrs, region = children
-        merged: dict[str, Attribute] = {}
-        if sym is not None:
-            merged["sym_name"] = StringAttr(_symbol_name(sym.value))
-        for key, value in (attrs or {}).items():
-            if key in merged:
-                raise self.fail(name_tok, f"attribute '{key}' is already set by the header")
-            merged[key] = value
-        return _OpBody(name_tok.value, name_tok, None, [region], merged, None, [])
+        head = {} if sym is None else {"sym_name": StringAttr(_symbol_name(sym.value))}
+        return self.region_body(name_tok, head, attrs, region)
 
     # -- the op itself --------------------------------------------------------------------
     def op(self, children: list) -> None:
@@ -511,13 +504,10 @@ def _parse_dense(body: str, ty: TensorType) -> DenseAttr:
             raise ValueError(f"{len(raw)} bytes for {ty} (needs {want})")
         arr = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype)
         return DenseAttr(arr.reshape(ty.shape), ty)
-    text = body.replace("true", "True").replace("false", "False")
-    text = re.sub(r"(?<![\w.])(-?inf)", r"float('\1')", text).replace("nan", "float('nan')")
     try:
-        value = _literal(text)
-    except (ValueError, SyntaxError):
-        raise ValueError(f"cannot read '{body}'") from None
-    arr = np.array(value, dtype=dtype)
+        arr = np.array(_dense_literal(body), dtype=dtype)
+    except (ValueError, OverflowError, TypeError) as err:
+        raise ValueError(f"cannot read '{body[:40]}': {err}") from None
     if arr.ndim == 0:
         arr = np.full(ty.shape, arr, dtype=dtype)
     if arr.shape != tuple(ty.shape):
@@ -525,10 +515,50 @@ def _parse_dense(body: str, ty: TensorType) -> DenseAttr:
     return DenseAttr(arr, ty)
 
 
-def _literal(text: str) -> Any:
-    if "float(" in text:
-        return eval(text, {"__builtins__": {}}, {"float": float})  # noqa: S307 (checked chars)
-    return ast.literal_eval(text)
+_DENSE_TOKEN = re.compile(r"\s*(?:(\[|\]|,)|(-?inf|nan|true|false|-?[0-9][0-9.eE+\-]*))")
+
+
+def _dense_literal(text: str) -> Any:
+    """Nested lists of numbers/booleans as written inside `dense<...>`."""
+    tokens: list[str] = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _DENSE_TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(f"unexpected '{text[pos:pos + 10].strip()}'")
+        tokens.append(m.group(1) or m.group(2))
+        pos = m.end()
+    value, used = _dense_value(tokens, 0)
+    if used != len(tokens):
+        raise ValueError("trailing text after the value")
+    return value
+
+
+def _dense_value(tokens: list[str], i: int) -> tuple[Any, int]:
+    if i >= len(tokens):
+        raise ValueError("value ends early")
+    tok = tokens[i]
+    if tok == "[":
+        items: list[Any] = []
+        i += 1
+        if i < len(tokens) and tokens[i] == "]":
+            return items, i + 1
+        while True:
+            item, i = _dense_value(tokens, i)
+            items.append(item)
+            if i >= len(tokens):
+                raise ValueError("missing ']'")
+            if tokens[i] == "]":
+                return items, i + 1
+            if tokens[i] != ",":
+                raise ValueError(f"expected ',' or ']', got '{tokens[i]}'")
+            i += 1
+    if tok in ("]", ","):
+        raise ValueError(f"unexpected '{tok}'")
+    if tok in ("true", "false"):
+        return tok == "true", i + 1
+    return (float(tok) if any(c in tok for c in ".eEn") else int(tok)), i + 1
 
 
 _AFFINE = re.compile(r"^affine_map<\(([^()]*)\)(?:\[([^\]]*)\])?\s*->\s*\((.*)\)>$")
