@@ -1,0 +1,205 @@
+"""Plain, hashable descriptions of the layers Gemmini accelerates.
+
+A mapping is searched per layer shape, not per graph node, so the shape is its own small
+value: two nodes with the same shape share one search and one tuning-database entry (keyed
+by `workload_hash`). Convolutions use DOSA/Timeloop dimension letters so that FireSim
+calibration rows and the analytical model speak the same language:
+
+    N batch, K output channels, C input channels, P output columns, Q output rows,
+    R kernel columns, S kernel rows, G groups (depthwise only).
+
+P/R are the column (width) dims, as in the FireSim harness (TILE_OCOLS = P). A matmul
+C[I x J] = A[I x K] B[K x J] keeps its own letters; the model sees it through the
+canonical view I -> P, J -> K, K -> C (DOSA's rule for matmuls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+from dlac.errors import DlacError
+
+#: Canonical dimension slots of the analytical model and of the numeric encoding.
+CANON: tuple[str, ...] = ("N", "G", "K", "C", "P", "Q", "R", "S")
+
+#: Dims whose tiles move in DIM-sized blocks (channels and matmul dims).
+BLOCK_DIMS_CANON = frozenset({"G", "K", "C"})
+
+MATMUL_TO_CANON = {"I": "P", "J": "K", "K": "C"}
+
+
+class LayerError(DlacError):
+    """A layer shape the mapping library cannot describe."""
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """A 2-D convolution in NHWC / HWIO layout, as Gemmini's tiled_conv runs it."""
+
+    name: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    in_rows: int
+    in_cols: int
+    kernel_rows: int
+    kernel_cols: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    groups: int = 1
+    has_bias: bool = True
+
+    kind: Literal["conv"] = "conv"
+
+    def __post_init__(self) -> None:
+        for field in ("batch", "in_channels", "out_channels", "in_rows", "in_cols",
+                      "kernel_rows", "kernel_cols", "stride", "dilation", "groups"):
+            if getattr(self, field) < 1:
+                raise LayerError(f"layer {self.name!r}: {field} must be >= 1, "
+                                 f"got {getattr(self, field)}")
+        if self.padding < 0:
+            raise LayerError(f"layer {self.name!r}: padding must be >= 0")
+        if self.groups != 1 and not (self.groups == self.in_channels == self.out_channels):
+            raise LayerError(f"layer {self.name!r}: only groups=1 and depthwise convolutions "
+                             f"are supported, got groups={self.groups} with "
+                             f"{self.in_channels}->{self.out_channels} channels")
+        if self.out_rows < 1 or self.out_cols < 1:
+            raise LayerError(f"layer {self.name!r}: kernel larger than padded input")
+
+    @property
+    def depthwise(self) -> bool:
+        return self.groups > 1
+
+    @property
+    def out_rows(self) -> int:
+        span = self.dilation * (self.kernel_rows - 1) + 1
+        return (self.in_rows + 2 * self.padding - span) // self.stride + 1
+
+    @property
+    def out_cols(self) -> int:
+        span = self.dilation * (self.kernel_cols - 1) + 1
+        return (self.in_cols + 2 * self.padding - span) // self.stride + 1
+
+    @property
+    def dim_names(self) -> str:
+        """The layer's own loop dims, in Gemmini's default DRAM loop order's letters."""
+        return "NGPQRS" if self.depthwise else "NKCPQRS"
+
+    @property
+    def default_perm(self) -> str:
+        """tiled_conv's loop order b, porow, pocol, poch, krow, kcol, kch (outer first)."""
+        return "NQPGSR" if self.depthwise else "NQPKSRC"
+
+    @property
+    def dims(self) -> dict[str, int]:
+        c = self.canonical()
+        return {d: c[d] for d in self.dim_names}
+
+    def canonical(self) -> dict[str, int]:
+        g = self.groups
+        return {"N": self.batch, "G": g, "K": self.out_channels // g,
+                "C": self.in_channels // g, "P": self.out_cols, "Q": self.out_rows,
+                "R": self.kernel_cols, "S": self.kernel_rows}
+
+    def to_canon(self, dim: str) -> str:
+        return dim
+
+    @property
+    def macs(self) -> int:
+        c = self.canonical()
+        out = 1
+        for v in c.values():
+            out *= v
+        return out
+
+    def describe(self) -> str:
+        c = self.canonical()
+        dw = " depthwise" if self.depthwise else ""
+        return (f"conv{dw} N={c['N']} C={self.in_channels} K={self.out_channels} "
+                f"in={self.in_rows}x{self.in_cols} out={self.out_rows}x{self.out_cols} "
+                f"kernel={self.kernel_rows}x{self.kernel_cols} stride={self.stride} "
+                f"pad={self.padding} dil={self.dilation}")
+
+    def shape_dict(self) -> dict[str, int | bool | str]:
+        d = asdict(self)
+        d.pop("name")
+        return d
+
+    def workload_hash(self) -> str:
+        return _hash(self.shape_dict())
+
+
+@dataclass(frozen=True)
+class MatmulLayer:
+    """C[I x J] = A[I x K] B[K x J] (+ bias row), int8 in, int32 accumulate."""
+
+    name: str
+    i: int
+    j: int
+    k: int
+    has_bias: bool = True
+
+    kind: Literal["matmul"] = "matmul"
+
+    def __post_init__(self) -> None:
+        for field in ("i", "j", "k"):
+            if getattr(self, field) < 1:
+                raise LayerError(f"layer {self.name!r}: {field.upper()} must be >= 1")
+
+    @property
+    def dim_names(self) -> str:
+        return "IJK"
+
+    @property
+    def default_perm(self) -> str:
+        """tiled_matmul's loops i0, j0, k0 (outer first)."""
+        return "IJK"
+
+    @property
+    def dims(self) -> dict[str, int]:
+        return {"I": self.i, "J": self.j, "K": self.k}
+
+    def canonical(self) -> dict[str, int]:
+        return {"N": 1, "G": 1, "K": self.j, "C": self.k, "P": self.i, "Q": 1, "R": 1, "S": 1}
+
+    def to_canon(self, dim: str) -> str:
+        return MATMUL_TO_CANON[dim]
+
+    @property
+    def macs(self) -> int:
+        return self.i * self.j * self.k
+
+    def describe(self) -> str:
+        return f"matmul I={self.i} J={self.j} K={self.k}"
+
+    def shape_dict(self) -> dict[str, int | bool | str]:
+        d = asdict(self)
+        d.pop("name")
+        return d
+
+    def workload_hash(self) -> str:
+        return _hash(self.shape_dict())
+
+
+Layer = ConvLayer | MatmulLayer
+
+
+def _hash(shape: dict[str, int | bool | str]) -> str:
+    """Stable across processes and Python versions (unlike `hash`)."""
+    text = json.dumps(shape, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def layer_from_dict(data: dict[str, int | bool | str]) -> Layer:
+    """Inverse of `asdict(layer)`; the plain form the IR stores as attributes."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    if kind == "conv":
+        return ConvLayer(**data)  # type: ignore[arg-type]
+    if kind == "matmul":
+        return MatmulLayer(**data)  # type: ignore[arg-type]
+    raise LayerError(f"unknown layer kind {kind!r}")
