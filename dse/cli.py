@@ -1,0 +1,105 @@
+"""Command-line options of `--autotune`, shared by `dlac model.onnx --autotune` (wired by
+the `dlac` tool) and `python -m dlac.dse` (built-in workloads).
+
+    add_arguments(parser)                 adds the co-design options
+    run(args, layers_by_model, emit)      runs autotune and writes -o DIR; returns the exit
+                                          code (1 with a one-line error on bad input)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from dlac.errors import DlacError
+from dlac.passes.mapping.workloads import Workload
+
+from .dabo import KERNELS
+from .nested import SW_STRATEGIES, SwConfig
+from .searcher import searcher_names
+
+#: Default batch sizes of the per-layer search: the vectorised model scores thousands of
+#: mappings in milliseconds, the simulator runs one mapping at a time.
+ANALYTICAL_SAMPLES = 2000
+SIM_SAMPLES = 16
+
+
+def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
+    """Add the co-design options; `output=False` when the host tool owns `-o`."""
+    g = parser.add_argument_group("co-design (--autotune)")
+    g.add_argument("--hw-space", default="edge", metavar="edge|cloud|FILE",
+                   help="hardware space preset or JSON file (default: edge)")
+    g.add_argument("--searcher", default="dabo", choices=searcher_names(),
+                   help="HW search strategy (default: dabo)")
+    g.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"),
+                   help="cost of a (layer, mapping, target) (default: analytical)")
+    g.add_argument("--budget", default="100",
+                   help="HW evaluations (e.g. 100) or wall clock (e.g. 10m) (default: 100)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    g.add_argument("--db", default=None, metavar="PATH",
+                   help="tuning database (default: ~/.cache/dlac/tuning.sqlite)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue the stored run with the same settings")
+    g.add_argument("--area-budget", type=float, default=None, metavar="MM2",
+                   help="area budget in mm^2 (default: the space's, = default Gemmini)")
+    g.add_argument("--kernel", default="linear", choices=KERNELS,
+                   help="daBO surrogate kernel (default: linear)")
+    g.add_argument("--sw-strategy", default="batch", choices=SW_STRATEGIES,
+                   help="per-layer mapping search (default: batch)")
+    g.add_argument("--sw-samples", type=int, default=None,
+                   help="mappings scored per layer by the batch strategy (default: 2000 "
+                        "with the analytical evaluator, 16 with the simulator)")
+    g.add_argument("--sw-trials", type=int, default=100,
+                   help="evaluations per layer for searcher strategies (default: 100)")
+    g.add_argument("--no-im2col", action="store_true",
+                   help="do not consider im2col matmuls for convolutions")
+    g.add_argument("--validate", default="sim", choices=("sim", "none"),
+                   help="re-time the chosen design and the default on the simulator "
+                        "(default: sim)")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    if output:
+        g.add_argument("-o", "--output-dir", default="dlac-autotune", metavar="DIR",
+                       help="output directory (default: dlac-autotune)")
+
+
+def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
+        emit_model: object = None) -> int:
+    """Run the co-design described by `args`; prints a summary, writes `-o DIR`."""
+    try:
+        return _run(args, layers_by_model, emit_model)
+    except DlacError as err:
+        print(f"dlac: error: {err}", file=sys.stderr)
+        return err.exit_code
+
+
+def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
+         emit_model: object) -> int:
+    from .driver import Options, autotune, parse_budget
+    from .hwspace import load_space
+    from .report import write_outputs
+
+    budget = parse_budget(args.budget)
+    samples = args.sw_samples
+    if samples is None:
+        samples = SIM_SAMPLES if args.evaluator == "sim" else ANALYTICAL_SAMPLES
+    space = load_space(args.hw_space).with_area_budget(args.area_budget)
+    options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
+                      budget=budget, seed=args.seed,
+                      sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
+                                  im2col=not args.no_im2col),
+                      db_path=Path(args.db) if args.db else None, resume=args.resume,
+                      progress=not args.no_progress and sys.stderr.isatty(),
+                      kernel=args.kernel, validate=args.validate)
+    result = autotune(layers_by_model, options)
+    out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
+    report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]
+    imp = report["edp_improvement_vs_default"]
+    versus = ""
+    if imp:
+        versus = (f" ({imp:.3g}x lower than default Gemmini)" if imp >= 1
+                  else f" ({1 / imp:.3g}x higher than default Gemmini)")
+    print(f"best: {report['target_name']} area {report['area_mm2']:.4g} mm^2, "
+          f"EDP {report['edp']:.4g}{versus}; report in {out}/report.md")
+    return 0

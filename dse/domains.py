@@ -1,0 +1,117 @@
+"""Adapters that present the hardware grid and one layer's mapping space as `Domain`s.
+
+HW points are rows of `HwGrid.encode` (normalised raw parameters, unique per design);
+SW points are rows of MappingSpace's [0, 1)^17 encoding, keyed by the mapping they decode
+to (many vectors decode to one mapping).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.passes.mapping import MappingBatch, MappingSpace
+from dlac.passes.mapping.space import VECTOR_LEN
+
+from .features import (
+    HW_FEATURES,
+    WORKLOAD_FEATURES,
+    WorkloadProfile,
+    hw_feature_row,
+    sw_features,
+)
+from .hwspace import HwGrid
+
+
+class HwDomain:
+    """The feasible points of a hardware grid."""
+
+    def __init__(self, grid: HwGrid, feasible: np.ndarray,
+                 profile: WorkloadProfile | None = None) -> None:
+        self.grid = grid
+        self.profile = profile
+        self.feasible = np.asarray(feasible, dtype=np.int64)
+        self._enc = grid.encode(self.feasible)
+        self._index = {k: int(i) for k, i in zip(self.keys(self._enc), self.feasible,
+                                                   strict=True)}
+
+    def __len__(self) -> int:
+        return len(self.feasible)
+
+    def candidates(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        pick = rng.choice(len(self.feasible), size=min(n, len(self.feasible)), replace=False)
+        return self._enc[np.sort(pick)]
+
+    def keys(self, x: np.ndarray) -> list[bytes]:
+        return [np.round(np.asarray(r, dtype=np.float64), 9).tobytes() for r in np.atleast_2d(x)]
+
+    def index(self, x: np.ndarray) -> int:
+        """Grid row of a point this domain produced."""
+        return self._index[self.keys(x)[0]]
+
+    def encode_target(self, target: Target) -> np.ndarray | None:
+        """The point of `target` if it is a feasible design of this domain."""
+        s = self.grid.space
+        if (target.dim not in s.dims or target.dataflow not in s.dataflows
+                or target.dma_bus_bits not in s.bus_bits):
+            return None
+        want = np.array([s.dims.index(target.dim), target.sp_kib, target.sp_banks,
+                         target.acc_kib, target.acc_banks, s.dataflows.index(target.dataflow),
+                         s.bus_bits.index(target.dma_bus_bits)])
+        hit = np.flatnonzero((self.grid.rows[self.feasible] == want).all(axis=1))
+        return self._enc[hit[0]] if len(hit) else None
+
+    def target(self, x: np.ndarray) -> Target:
+        return self.grid.target(self.index(x))
+
+    def feature_names(self) -> list[str]:
+        extra = WORKLOAD_FEATURES if self.profile is not None else ()
+        return [f.name for f in HW_FEATURES + extra]
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """HW_FEATURES, plus WORKLOAD_FEATURES when the domain knows the models."""
+        s = self.grid.space
+        rows = self.grid.rows[[self.index(r) for r in np.atleast_2d(x)]]
+        hw = np.stack([hw_feature_row(s.dims[r[0]], r[1], r[3], s.bus_bits[r[6]],
+                                      s.dataflows[r[5]]) for r in rows])
+        if self.profile is None:
+            return hw
+        dims = np.array(s.dims)[rows[:, 0]]
+        bus = np.array(s.bus_bits)[rows[:, 6]]
+        wl = self.profile.features(dims, rows[:, 1], rows[:, 3], bus,
+                                   s.base.dram_bytes_per_cycle)
+        return np.concatenate([hw, wl], axis=1)
+
+
+class SwDomain:
+    """Legal mappings of one layer on one target."""
+
+    def __init__(self, space: MappingSpace) -> None:
+        self.space = space
+
+    def decode(self, x: np.ndarray) -> MappingBatch:
+        return self.space.decode_batch(np.atleast_2d(x))
+
+    def candidates(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        got: list[np.ndarray] = []
+        total = 0
+        for _ in range(8):
+            vecs = rng.random((4 * n, VECTOR_LEN))
+            batch = self.space.decode_batch(vecs)
+            ok = self.space.legal_mask(batch.tiles, batch.double_buffer)
+            got.append(vecs[ok])
+            total += int(ok.sum())
+            if total >= n:
+                break
+        if total < n:
+            sampled = self.space.sample(n - total, seed=int(rng.integers(2**31)))
+            got.append(np.stack([self.space.encode(m) for m in sampled.mappings(
+                self.space.layer)]))
+        return np.concatenate(got)[:n]
+
+    def keys(self, x: np.ndarray) -> list[bytes]:
+        b = self.decode(x)
+        return [b.tiles[:, i].tobytes() + b.rank[:, i].tobytes() + bytes([int(b.os[i])])
+                for i in range(len(b))]
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        return sw_features(self.space.layer, self.space.target, self.decode(x))

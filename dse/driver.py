@@ -1,0 +1,242 @@
+"""`autotune`: the co-design loop from validated options to a result.
+
+Order matters for bad input: every option is checked (budget, hardware space, area budget,
+workload feasibility) before the database is opened, so a rejected run leaves the
+database untouched. Then the HW searcher asks, the nested evaluator searches every layer,
+the searcher is told log(objective), and the evaluation commits to the database.
+
+Resume: a run is identified by a hash of its configuration. Its trial rows are the tells
+in order; a resumed run replays them into a fresh searcher seeded the same way (the asks
+must match the stored targets, else the database is rejected as inconsistent) and
+continues, so it ends exactly where an uninterrupted run ends. A budget in minutes makes
+the number of evaluations depend on speed, so such runs are deterministic only per
+evaluation count (best effort).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.passes.mapping.workloads import Workload
+
+from .database import TrialRecord, TuningDB, default_path
+from .domains import HwDomain
+from .errors import DseError
+from .evaluators import make_evaluator
+from .features import WorkloadProfile
+from .hwspace import HwSpace
+from .nested import HwResult, NestedEvaluator, SwConfig, result_from_dict
+from .searcher import HW_CONFIG, Searcher, make_searcher
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Either a number of HW evaluations or a wall-clock limit in seconds."""
+
+    evaluations: int | None = None
+    seconds: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.evaluations}" if self.evaluations is not None else f"{self.seconds}s"
+
+
+def parse_budget(text: str | int) -> Budget:
+    """`100` (evaluations), `10m` / `90s` / `1h` (wall clock)."""
+    s = str(text).strip().lower()
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(m|min|s|h)?", s)
+    if not m:
+        raise DseError(f"budget {text!r} is neither a number of evaluations nor a duration "
+                       "like 10m")
+    value, unit = float(m.group(1)), m.group(2)
+    if unit is None:
+        if value != int(value):
+            raise DseError(f"budget {text!r}: evaluations must be a whole number")
+        if value < 1:
+            raise DseError("budget of zero evaluations: nothing would be searched")
+        return Budget(evaluations=int(value))
+    seconds = value * {"s": 1, "m": 60, "min": 60, "h": 3600}[unit]
+    if seconds <= 0:
+        raise DseError("budget of zero time: nothing would be searched")
+    return Budget(seconds=seconds)
+
+
+@dataclass(frozen=True)
+class Options:
+    space: HwSpace = field(default_factory=HwSpace)
+    searcher: str = "dabo"
+    evaluator: str = "analytical"
+    budget: Budget = field(default_factory=lambda: Budget(evaluations=100))
+    seed: int = 0
+    sw: SwConfig = field(default_factory=SwConfig)
+    db_path: Path | None = None
+    resume: bool = False
+    progress: bool = True
+    kernel: str = "linear"
+    validate: str = "sim"
+
+
+@dataclass
+class Trial:
+    idx: int
+    result: HwResult
+    seconds: float
+
+
+@dataclass
+class AutotuneResult:
+    options: Options
+    trials: list[Trial]
+    best: HwResult
+    default_heuristic: HwResult
+    default_best: HwResult
+    run_key: str
+    feasible_points: int
+    searcher: Searcher
+    importance: dict[str, float] = field(default_factory=dict)
+    resumed_trials: int = 0
+    validation: dict[str, Any] = field(default_factory=dict)
+
+
+def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str) -> str:
+    """Stable identity of a search (what --resume matches on)."""
+    config = {"models": {k: [[layer.workload_hash(), n] for layer, n in w]
+                         for k, w in sorted(models.items())},
+              "space": options.space.to_dict(), "searcher": options.searcher,
+              "evaluator": evaluator_key, "budget": str(options.budget),
+              "seed": options.seed, "sw": options.sw.key(), "kernel": options.kernel}
+    text = json.dumps(config, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), TextColumn("best EDP {task.fields[best]}"),
+                    disable=not enabled, transient=False)
+
+
+def autotune(models: Mapping[str, Workload], options: Options,
+             on_trial: Callable[[Trial], None] | None = None) -> AutotuneResult:
+    """Co-design one Gemmini (and the mappings) for `models` under `options`."""
+    if options.validate not in ("sim", "none"):
+        raise DseError(f"unknown validation {options.validate!r}; choose sim or none")
+    if options.budget.evaluations is None and options.budget.seconds is None:
+        raise DseError("budget of zero evaluations: nothing would be searched")
+    evaluator = make_evaluator(options.evaluator)
+    grid = options.space.grid()
+    nested = NestedEvaluator(models, evaluator, options.sw, options.seed)
+    feasible = grid.feasible(nested.layers())
+    profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
+    domain = HwDomain(grid, feasible, profile)
+    searcher = make_searcher(options.searcher, domain, options.seed,
+                             dataclasses.replace(HW_CONFIG, kernel=options.kernel))
+    key = run_key(models, options, evaluator.cache_key)
+    with TuningDB(options.db_path or default_path()) as db:
+        nested.db = db
+        state = db.run_state(key)
+        db.start_run(key, {"models": sorted(models), "space": options.space.to_dict(),
+                           "searcher": options.searcher, "seed": options.seed,
+                           "budget": str(options.budget)},
+                     fresh=not options.resume or state is None)
+        prior = db.trials(key) if options.resume else []
+        trials = _loop(nested, domain, searcher, db, key, prior, options, on_trial)
+        db.finish_run(key)
+        default = Target()
+        default_heuristic = nested.heuristic(default)
+        default_best, rows = nested.evaluate(default)
+        if rows:
+            db.put_layer_results(rows)
+    feasible_trials = [t for t in trials if t.result.feasible]
+    if not feasible_trials:
+        raise DseError(f"none of the {len(trials)} evaluated designs could run every layer")
+    best = min(feasible_trials, key=lambda t: (t.result.objective, t.idx)).result
+    result = AutotuneResult(options, trials, best, default_heuristic, default_best, key,
+                            len(feasible), searcher, resumed_trials=min(len(prior), len(trials)))
+    result.importance = _importance(searcher, domain, options.seed)
+    if options.validate == "sim" and options.evaluator != "sim":
+        result.validation = _validate(nested, result)
+    return result
+
+
+def _validate(nested: NestedEvaluator, result: AutotuneResult) -> dict[str, Any]:
+    """Simulator measurements of the chosen design and the default baselines."""
+    from dlac.errors import DlacError
+
+    from .validate import measure
+
+    out: dict[str, Any] = {}
+    for key, res in (("chosen", result.best), ("default_heuristic", result.default_heuristic),
+                     ("default_best_mapping", result.default_best)):
+        if not res.feasible:
+            continue
+        try:
+            out[key] = measure(nested, res)
+        except DlacError as err:
+            out[key] = {"error": str(err)}
+    return out
+
+
+def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: TuningDB,
+          key: str, prior: list[TrialRecord], options: Options,
+          on_trial: Callable[[Trial], None] | None) -> list[Trial]:
+    budget = options.budget
+    total = budget.evaluations
+    start = time.monotonic()
+    trials: list[Trial] = []
+    best = np.inf
+    with _progress(options.progress) as bar:
+        task = bar.add_task(f"co-design ({options.searcher})", total=total, best="-")
+        idx = 0
+        while True:
+            if total is not None and idx >= total:
+                break
+            if (budget.seconds is not None and idx >= len(prior)
+                    and time.monotonic() - start >= budget.seconds):
+                break
+            x = searcher.ask()
+            if x is None:
+                break
+            target = domain.target(x)
+            t0 = time.monotonic()
+            if idx < len(prior):
+                rec = prior[idx]
+                if rec.target != target.to_json():
+                    raise DseError(f"{db.path}: stored run {key} does not replay (trial {idx} "
+                                   "differs); rerun without --resume")
+                result = result_from_dict(rec.result, nested.models)
+            else:
+                result, rows = nested.evaluate(target)
+                db.put_trial(key, TrialRecord(idx, target.to_json(), result.objective,
+                                              result.to_dict()), rows)
+            searcher.tell(x, result.objective)
+            trial = Trial(idx, result, time.monotonic() - t0)
+            trials.append(trial)
+            if result.feasible:
+                best = min(best, float(np.exp(result.objective)))
+            bar.update(task, advance=1, best=f"{best:.4g}" if np.isfinite(best) else "-")
+            if on_trial is not None:
+                on_trial(trial)
+            idx += 1
+    return trials
+
+
+def _importance(searcher: Searcher, domain: HwDomain, seed: int) -> dict[str, float]:
+    """Permutation importance of the HW features under daBO's fitted surrogate."""
+    fn = getattr(searcher, "feature_importance", None)
+    if fn is None:
+        return {}
+    values = fn(np.random.default_rng(seed))
+    if values is None:
+        return {}
+    return {n: float(v) for n, v in zip(domain.feature_names(), values, strict=True)}

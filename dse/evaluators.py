@@ -1,0 +1,142 @@
+"""Evaluators: what one (layer, mapping, target) costs, behind one interface.
+
+`analytical` scores whole batches with the vectorised model (passes/mapping/analytical.py);
+`sim` runs each mapping on the bundled simulator in timing-only mode (the calibration path:
+explicit tiles plus a DRAM loop permutation). Both return cycles and energy in pJ per
+mapping, so the driver and the database never care which one ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
+
+from .errors import DseError
+
+if TYPE_CHECKING:
+    from dlac.sim import Simulator
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """Per-mapping results of one batch (arrays of equal length)."""
+
+    cycles: np.ndarray
+    energy_pj: np.ndarray
+    utilization: np.ndarray
+
+    @property
+    def edp(self) -> np.ndarray:
+        return self.cycles * self.energy_pj
+
+
+def _digest(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(p.name.encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+class Evaluator(ABC):
+    """Costs mappings of a layer on a target. `vectorised` evaluators make large batches
+    cheap, so the SW stage may score thousands of candidates per layer."""
+
+    name = "evaluator"
+    vectorised = False
+
+    @cached_property
+    def cache_key(self) -> str:
+        """Name plus a digest of the cost model's sources: cached results of an older
+        model are never reused."""
+        return f"{self.name}@{_digest(self.sources())}"
+
+    @abstractmethod
+    def sources(self) -> list[Path]:
+        """The files whose contents determine this evaluator's numbers."""
+
+    @abstractmethod
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run."""
+
+
+class AnalyticalEvaluator(Evaluator):
+    name = "analytical"
+    vectorised = True
+
+    def sources(self) -> list[Path]:
+        from dlac.passes.mapping import analytical
+
+        here = Path(analytical.__file__).parent
+        return [here / f for f in ("analytical.py", "energy.py", "capacity.py", "batch.py")]
+
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        cost = AnalyticalModel(layer, target).evaluate(batch)
+        return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
+
+
+class SimEvaluator(Evaluator):
+    """Timing-only simulator runs, one per mapping (the library is built per target)."""
+
+    name = "sim"
+    vectorised = False
+
+    def sources(self) -> list[Path]:
+        from dlac.sim import build, energy, timing
+
+        return [*build.core_sources(), Path(timing.__file__), Path(energy.__file__)]
+
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        from dlac.sim import SimError, Simulator
+
+        cycles = np.full(len(batch), np.nan)
+        energy = np.full(len(batch), np.nan)
+        for i, mapping in enumerate(batch.mappings(layer)):
+            sim = Simulator(target, timing_only=True)
+            try:
+                self._run(sim, layer, target, mapping)
+                stats = sim.stats
+                cycles[i], energy[i] = stats.host_cycles, stats.energy_pj
+            except SimError:
+                pass
+            finally:
+                sim.close()
+        util = layer.macs / (cycles * target.dim * target.dim)
+        return LayerCost(cycles, energy, util)
+
+    @staticmethod
+    def _run(sim: Simulator, layer: Layer, target: Target, mapping: Mapping) -> None:
+        args = mapping.gemmini_args(layer, target)
+        if isinstance(layer, ConvLayer):
+            if layer.depthwise or layer.dilation != 1 or layer.in_rows != layer.in_cols:
+                raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
+                               f"({layer.describe()}) yet: depthwise, dilated and non-square "
+                               "convolutions lack a timing-only entry point")
+            tiles = (args["batches"], args["porows"], args["pocols"], args["pochs"],
+                     args["krows"], args["kcols"], args["kchs"])
+            sim.conv_shape(layer.batch, layer.in_rows, layer.in_cols, layer.in_channels,
+                           layer.out_channels, layer.out_rows, layer.out_cols,
+                           layer.kernel_rows, stride=layer.stride, padding=layer.padding,
+                           bias=layer.has_bias, tiles=tiles, perm=mapping.perm)
+        else:
+            sim.matmul_shape(layer.i, layer.j, layer.k, bias=layer.has_bias,
+                             tiles=(args["tile_I"], args["tile_J"], args["tile_K"]),
+                             perm=mapping.perm, dataflow=mapping.dataflow)
+
+
+EVALUATORS: dict[str, type[Evaluator]] = {"analytical": AnalyticalEvaluator,
+                                           "sim": SimEvaluator}
+
+
+def make_evaluator(name: str) -> Evaluator:
+    if name not in EVALUATORS:
+        raise DseError(f"unknown evaluator {name!r}; choose one of {', '.join(EVALUATORS)}")
+    return EVALUATORS[name]()

@@ -1,0 +1,227 @@
+"""daBO's domain features (dissertation Table 4.2, adapted to Gemmini).
+
+A feature is a transformation of the raw parameters that makes a performance trend
+(roughly) linear, so a GP with a linear kernel learns it from few samples. Each feature
+below says what it measures and which Table 4.2 row it stands for. Features that span
+orders of magnitude are log2-scaled, since the searchers model log EDP.
+
+Gemmini's array is fixed by the hardware (WS/OS both put the reduction dim C on the DIM
+rows and the output channels K on the DIM columns; a depthwise conv uses one row and its
+channels G on the columns), so "the unrolled dims" of Table 4.2 are those two tiles.
+
+`permutation_importance` is the check the dissertation uses (section 4.1.3.2) to keep
+only features that matter: shuffle one feature column and measure how much worse the
+surrogate's predictions get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.passes.mapping import capacity
+from dlac.passes.mapping.batch import MappingBatch
+from dlac.passes.mapping.layer import CANON, ConvLayer, Layer
+from dlac.sim import energy as sim_energy
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    measures: str
+    counterpart: str
+
+
+HW_FEATURES: tuple[Feature, ...] = (
+    Feature("pe_count_log2", "log2 of the PEs in the array, DIM^2", "Raw cardinal: total # of PEs"),
+    Feature("array_width", "DIM, the array's width and height", "Raw cardinal: width of PE array"),
+    Feature("bus_bits_log2", "log2 of the DMA bus width in bits", "Raw cardinal: on-chip "
+            "bandwidth"),
+    Feature("sram_kib_log2", "log2 of scratchpad + accumulator KiB", "Total amount of on-chip "
+            "SRAM"),
+    Feature("sp_blocks_log2", "log2 of scratchpad capacity in DIM x DIM int8 blocks: how "
+            "large a tile the array can be fed from", "Raw cardinal: scratchpad size"),
+    Feature("acc_blocks_log2", "log2 of accumulator capacity in DIM x DIM int32 blocks: how "
+            "many output blocks stay resident", "Raw cardinal: register file size"),
+    Feature("has_ws", "1 if the array runs weight-stationary (convs need it)",
+            "Unroll dimension (categorical, as a flag)"),
+    Feature("has_os", "1 if the array runs output-stationary", "Unroll dimension (flag)"),
+)
+
+WORKLOAD_FEATURES: tuple[Feature, ...] = (
+    Feature("compute_floor_log2", "log2 of sum(count x MACs / useful PEs): compute cycles "
+            "if every PE that holds a weight works every cycle; partial DIM blocks of the "
+            "layers' channel dims leave PEs idle", "PE utilization and loop iterations, "
+            "lifted to the whole model"),
+    Feature("dram_floor_log2", "log2 of sum(count x bytes of every tensor moved once) / "
+            "min(bus bytes, DRAM bytes) per cycle", "Approximate transfers from DRAM, lifted "
+            "to the whole model"),
+    Feature("energy_floor_log2", "log2 of MAC + register + buffer + DRAM energy at one access "
+            "per element per level, with the target's per-access energies", "Total amount of "
+            "on-chip SRAM (its energy per access)"),
+)
+
+SW_FEATURES: tuple[Feature, ...] = (
+    Feature("kernel_parallelism", "R tile x S tile: kernel taps one tile call covers",
+            "Parallelism available in kernel, R0 x S0"),
+    Feature("spatial_unroll", "array rows used x array columns used by one weight block",
+            "Degree of spatial unrolling"),
+    Feature("pe_utilization", "mean fraction of PEs holding a useful weight over the "
+            "tile's weight blocks (edge blocks are partly empty)", "PE utilization"),
+    Feature("loop_iterations_log2", "log2(tile calls x weight blocks per tile): loop "
+            "iterations to finish the layer", "Number of loop iterations to completion"),
+    Feature("dram_transfers_log2", "log2(output pixel tiles x (DIM + DIM)): array-perimeter "
+            "loads per spatial tile", "Approximate transfers from DRAM"),
+    Feature("dram_bytes_log2", "log2 of DRAM bytes if weights are refetched per output "
+            "pixel tile and inputs per output-channel tile", "Approximate transfers from DRAM "
+            "(Gemmini form)"),
+    Feature("unrolled_dims_mix", "2 P_t + 3 Q_t + 5 K_array + 7 K_blocks + 11 K_trips: prime "
+            "weights spread the few distinct tile values apart", "Size of commonly unrolled "
+            "dimensions"),
+    Feature("sp_fill", "scratchpad rows of one tile / rows available", "Buffer utilization "
+            "(section 4.1.3.2's initial set)"),
+    Feature("acc_fill", "accumulator rows of one tile / rows available", "Buffer utilization"),
+    Feature("weights_reused", "1 if the innermost moving DRAM loop leaves the weight tile "
+            "unchanged (N, P or Q), so consecutive calls skip the weight load",
+            "Loop order (categorical, as a reuse flag)"),
+    Feature("output_stationary", "1 for the OS dataflow", "Unroll dimension (flag)"),
+    Feature("double_buffered", "1 if two tiles are in flight", "(Gemmini knob)"),
+)
+
+_I = {d: i for i, d in enumerate(CANON)}
+_WEIGHT_DIMS = np.array([d in "GKCRS" for d in CANON])
+
+
+def layer_traffic(layer: Layer) -> float:
+    """Bytes of the layer's input, weights and output, each moved once (int8)."""
+    if isinstance(layer, ConvLayer):
+        c = layer.canonical()
+        return float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels
+                     + c["R"] * c["S"] * c["C"] * c["K"] * c["G"]
+                     + layer.batch * layer.out_rows * layer.out_cols * layer.out_channels)
+    return float(layer.i * layer.k + layer.k * layer.j + layer.i * layer.j)
+
+
+@dataclass(frozen=True)
+class WorkloadProfile:
+    """What WORKLOAD_FEATURES need of the models: per unique layer, its count-weighted
+    MACs and traffic and the sizes of the dims on the array rows and columns."""
+
+    macs: np.ndarray
+    traffic: np.ndarray
+    rows: np.ndarray
+    cols: np.ndarray
+
+    @classmethod
+    def from_layers(cls, layers: list[tuple[Layer, int]]) -> WorkloadProfile:
+        macs, traffic, rows, cols = [], [], [], []
+        for layer, count in layers:
+            c = layer.canonical()
+            row_slot, col_slot = _array_slots(layer)
+            macs.append(count * float(layer.macs))
+            traffic.append(count * layer_traffic(layer))
+            rows.append(float(c[row_slot]) if row_slot else 1.0)
+            cols.append(float(c[col_slot]))
+        return cls(np.array(macs), np.array(traffic), np.array(rows), np.array(cols))
+
+    def features(self, dim: np.ndarray, sp_kib: np.ndarray, acc_kib: np.ndarray,
+                 bus_bits: np.ndarray, dram_bytes_per_cycle: float) -> np.ndarray:
+        """WORKLOAD_FEATURES for n designs (1-D arrays of length n): (n, 3)."""
+        d = np.asarray(dim, dtype=np.float64)[:, None]
+        rows, cols = self.rows[None, :], self.cols[None, :]
+        useful = rows / np.ceil(rows / d) * cols / np.ceil(cols / d)
+        compute = (self.macs[None, :] / useful).sum(axis=1)
+        bw = np.minimum(np.asarray(bus_bits, dtype=np.float64) / 8.0, dram_bytes_per_cycle)
+        dram = self.traffic.sum() / bw
+        # the simulator's per-access energy formulas, evaluated on arrays
+        arrays = SimpleNamespace(sp_kib=np.asarray(sp_kib, dtype=np.float64),
+                                 acc_kib=np.asarray(acc_kib, dtype=np.float64), dim=d[:, 0])
+        buffers = sim_energy.scratchpad_pj(arrays) + sim_energy.accumulator_pj(arrays)  # type: ignore[arg-type]
+        macs = self.macs.sum()
+        energy = (macs * (sim_energy.MAC_PJ + sim_energy.REGISTER_PJ) + macs / d[:, 0] * buffers
+                  + self.traffic.sum() * sim_energy.DRAM_PJ)
+        return np.stack([np.log2(compute), np.log2(dram), np.log2(energy)], axis=1)
+
+
+def hw_features(targets: list[Target]) -> np.ndarray:
+    """HW_FEATURES of each target, one row per target."""
+    out = np.empty((len(targets), len(HW_FEATURES)))
+    for i, t in enumerate(targets):
+        out[i] = hw_feature_row(t.dim, t.sp_kib, t.acc_kib, t.dma_bus_bits, t.dataflow)
+    return out
+
+
+def hw_feature_row(dim: int, sp_kib: float, acc_kib: float, bus_bits: int,
+                   dataflow: str) -> np.ndarray:
+    block = dim * dim
+    return np.array([np.log2(block), dim, np.log2(bus_bits), np.log2(sp_kib + acc_kib),
+                     np.log2(sp_kib * 1024 / block), np.log2(acc_kib * 1024 / (4 * block)),
+                     float(dataflow != "OS"), float(dataflow != "WS")])
+
+
+def _array_slots(layer: Layer) -> tuple[str | None, str]:
+    """(slot on the array rows or None for one row, slot on the columns)."""
+    if isinstance(layer, ConvLayer) and layer.depthwise:
+        return None, "G"
+    return "C", "K"
+
+
+def sw_features(layer: Layer, target: Target, batch: MappingBatch) -> np.ndarray:
+    """SW_FEATURES of every mapping of `batch`, one row per mapping."""
+    dim = float(target.dim)
+    sizes = np.array([layer.canonical()[d] for d in CANON], dtype=np.float64)[:, None]
+    tiles = batch.tiles.astype(np.float64)
+    trips = np.ceil(sizes / tiles)
+    row_slot, col_slot = _array_slots(layer)
+    cols = tiles[_I[col_slot]]
+    rows = tiles[_I[row_slot]] if row_slot else np.ones(len(batch))
+    rows_on, cols_on = np.minimum(rows, dim), np.minimum(cols, dim)
+    row_blocks, col_blocks = np.ceil(rows / dim), np.ceil(cols / dim)
+    util = (rows / (row_blocks * dim)) * (cols / (col_blocks * dim))
+    n_tiles = np.prod(trips, axis=0)
+    iterations = n_tiles * row_blocks * col_blocks
+    pix_tiles = trips[_I["P"]] * trips[_I["Q"]] * trips[_I["N"]]
+    transfers = pix_tiles * 2.0 * dim
+    w_bytes = np.prod(np.where(_WEIGHT_DIMS[:, None], sizes, 1.0))
+    if isinstance(layer, ConvLayer):
+        in_bytes = float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels)
+    else:
+        in_bytes = float(layer.i * layer.k)
+    dram_bytes = w_bytes * pix_tiles + in_bytes * trips[_I["K"]] * trips[_I["G"]]
+    k_t = tiles[_I[col_slot]]
+    mix = (2 * tiles[_I["P"]] + 3 * tiles[_I["Q"]] + 5 * np.minimum(k_t, dim)
+           + 7 * np.ceil(k_t / dim) + 11 * trips[_I[col_slot]])
+    canon = {d: batch.tiles[_I[d]] for d in CANON}
+    sp, acc = capacity.tile_rows(layer, canon, target.dim)
+    sp_lim = np.where(batch.double_buffer, target.sp_rows // 2, target.sp_rows)
+    acc_lim = np.where(batch.double_buffer, target.acc_rows // 2, target.acc_rows)
+    rank = np.where(trips > 1, batch.rank, -1)
+    inner = np.argmax(rank, axis=0)
+    moving = rank.max(axis=0) >= 0
+    reused = moving & ~_WEIGHT_DIMS[inner]
+    return np.stack([
+        tiles[_I["R"]] * tiles[_I["S"]], rows_on * cols_on, util, np.log2(iterations),
+        np.log2(transfers), np.log2(np.maximum(dram_bytes, 1.0)), mix,
+        np.asarray(sp, dtype=np.float64) / sp_lim, np.asarray(acc, dtype=np.float64) / acc_lim,
+        reused.astype(np.float64), batch.os.astype(np.float64),
+        batch.double_buffer.astype(np.float64)], axis=1)
+
+
+def permutation_importance(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                           y: np.ndarray, rng: np.random.Generator,
+                           repeats: int = 5) -> np.ndarray:
+    """Mean increase of the prediction's mean squared error when one column of `x` is
+    shuffled (Breiman's permutation importance), per column; 0 means unused."""
+    base = float(np.mean((predict(x) - y) ** 2))
+    out = np.zeros(x.shape[1])
+    for j in range(x.shape[1]):
+        worse = []
+        for _ in range(repeats):
+            xp = x.copy()
+            xp[:, j] = xp[rng.permutation(len(xp)), j]
+            worse.append(float(np.mean((predict(xp) - y) ** 2)) - base)
+        out[j] = float(np.mean(worse))
+    return out

@@ -1,0 +1,24 @@
+"""Random search: the baseline that asks feasible points in random order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .searcher import BatchSearcher
+
+
+class RandomSearch(BatchSearcher):
+    """Never ranks candidates: every batch is a random draw of unseen feasible points."""
+
+    name = "random"
+
+    def _refill(self) -> bool:
+        cands = self._unseen(self.domain.candidates(self.config.n_candidates, self.rng))
+        if len(cands) == 0:
+            return False
+        order = self.rng.permutation(len(cands))
+        self._queue = [cands[i] for i in order[: self.config.batch_size]]
+        return True
+
+    def score(self, cands: np.ndarray) -> np.ndarray:
+        return self.rng.random(len(cands))

@@ -1,0 +1,26 @@
+"""Tiny models and a small hardware space so driver tests run in seconds."""
+
+from __future__ import annotations
+
+import pytest
+from dlac.dse.hwspace import HwSpace
+from dlac.passes.mapping import ConvLayer, MatmulLayer
+
+
+def tiny_models() -> dict:
+    conv = ConvLayer("conv", batch=1, in_channels=16, out_channels=32, in_rows=14, in_cols=14,
+                     kernel_rows=3, kernel_cols=3, padding=1)
+    mm = MatmulLayer("fc", i=64, j=128, k=96)
+    mm2 = MatmulLayer("proj", i=32, j=64, k=64, has_bias=False)
+    return {"tiny": [(conv, 2), (mm, 3)], "tiny2": [(mm2, 1), (mm, 1)]}
+
+
+@pytest.fixture
+def models() -> dict:
+    return {"tiny": tiny_models()["tiny"]}
+
+
+@pytest.fixture
+def small_space() -> HwSpace:
+    return HwSpace(dims=(4, 8, 16), sp_kib=(8, 64, 8), acc_kib=(8, 64, 8),
+                   bus_bits=(64, 128), area_budget_mm2=0.5)

@@ -1,0 +1,133 @@
+"""Co-design benchmark: EDP of default Gemmini vs random search, vanilla BO and daBO.
+
+For each workload it prints (and with --json writes) the EDP of:
+  default Gemmini + its heuristic mapping; default Gemmini + dlac's best mapping;
+  and the best design of each searcher at equal budgets over several seeds
+  (median, min, max), plus how many seeds daBO beat random and vanilla BO.
+`--measure sim` re-times every chosen design on the simulator (the issue's final numbers);
+`--measure analytical` (default) reports the model's EDP, which runs anywhere quickly.
+
+    python tools/bench_codesign.py --workloads resnet50 --budget 30 --seeds 5 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dlac.dse.driver import Options, autotune, parse_budget
+from dlac.dse.hwspace import load_space
+from dlac.dse.nested import SwConfig
+from dlac.dse.zoo import model
+from dlac.errors import DlacError
+
+DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert-layer", "unet")
+SEARCHERS = ("random", "vanilla-bo", "dabo")
+
+
+def _edp(result: Any, key: str, measure: str, name: str) -> float | None:
+    """EDP of one design for model `name`, by the model or by the simulator."""
+    res = {"chosen": result.best, "default_heuristic": result.default_heuristic,
+           "default_best_mapping": result.default_best}[key]
+    if measure == "analytical":
+        return res.models[name].edp if res.feasible else None
+    m = result.validation.get(key, {}).get("models", {}).get(name)
+    return m["edp"] if m else None
+
+
+def _stats(values: list[float | None]) -> dict[str, float | None]:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return {"median": None, "min": None, "max": None, "n": 0}
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals),
+            "n": len(vals)}
+
+
+def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
+    models = {name: model(name)}
+    space = load_space(args.hw_space).with_area_budget(args.area_budget)
+    per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
+    baselines: dict[str, float | None] = {}
+    seconds: dict[str, float] = {s: 0.0 for s in args.searchers}
+    for searcher in args.searchers:
+        for seed in range(args.seeds):
+            opts = Options(space=space, searcher=searcher, evaluator=args.evaluator,
+                           budget=parse_budget(args.budget), seed=seed,
+                           sw=SwConfig("batch", args.sw_samples), db_path=db,
+                           progress=False, validate="sim" if args.measure == "sim" else "none")
+            t0 = time.monotonic()
+            result = autotune(models, opts)
+            seconds[searcher] += time.monotonic() - t0
+            per[searcher].append(_edp(result, "chosen", args.measure, name))
+            if not baselines:
+                for key in ("default_heuristic", "default_best_mapping"):
+                    baselines[key] = _edp(result, key, args.measure, name)
+            print(f"  {name} {searcher} seed {seed}: EDP {per[searcher][-1]:.4g} "
+                  f"({time.monotonic() - t0:.1f} s)", file=sys.stderr)
+    rows: dict[str, Any] = {k: _stats([v]) for k, v in baselines.items()}
+    rows.update({s: _stats(v) | {"seconds": seconds[s]} for s, v in per.items()})
+    wins = {}
+    if "dabo" in per:
+        for other in ("random", "vanilla-bo"):
+            if other in per:
+                wins[other] = sum(1 for a, b in zip(per["dabo"], per[other], strict=True)
+                                  if a is not None and (b is None or a < b))
+    base = baselines.get("default_heuristic")
+    dabo_med = rows.get("dabo", {}).get("median")
+    return {"rows": rows, "dabo_wins_over": wins, "seeds": args.seeds,
+            "dabo_vs_default": (dabo_med / base) if base and dabo_med else None}
+
+
+def _fmt(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"{'workload':<12} {'design':<22} {'median EDP':>12} {'min':>12} {'max':>12}")
+    for wl, res in results.items():
+        for key, st in res["rows"].items():
+            print(f"{wl:<12} {key:<22} {_fmt(st['median']):>12} {_fmt(st['min']):>12} "
+                  f"{_fmt(st['max']):>12}")
+        wins = ", ".join(f"beats {k} in {v}/{res['seeds']} seeds"
+                         for k, v in res["dabo_wins_over"].items())
+        ratio = res["dabo_vs_default"]
+        print(f"{wl:<12} daBO median / default = {_fmt(ratio)}; {wins}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS))
+    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=SEARCHERS)
+    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--budget", default="100", help="HW evaluations per run (equal for all)")
+    p.add_argument("--hw-space", default="edge")
+    p.add_argument("--area-budget", type=float, default=None)
+    p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))
+    p.add_argument("--measure", default="analytical", choices=("analytical", "sim"))
+    p.add_argument("--sw-samples", type=int, default=2000)
+    p.add_argument("--db", default=None, help="tuning database (default: a temporary file)")
+    p.add_argument("--json", default=None, metavar="PATH")
+    args = p.parse_args(argv)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            db = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
+            results = {wl: bench_workload(wl, args, db) for wl in args.workloads}
+    except DlacError as err:
+        print(f"bench_codesign: error: {err}", file=sys.stderr)
+        return 1
+    print_table(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"config": vars(args), "results": results},
+                                              indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
