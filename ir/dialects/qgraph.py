@@ -74,7 +74,11 @@ class DequantizeOp(_QOp):
 
 @register_op
 class ConvOp(_QOp):
-    """Gemmini conv: out = act(ACC_SCALE(sum(x*w) + bias)); groups == C is depthwise."""
+    """Gemmini conv: out = act(ACC_SCALE(sum(x*w) + bias)); groups == C is depthwise.
+
+    `input_dilation` (Gemmini's input_dilation) reads the input with zeros inserted between
+    pixels; a ConvTranspose is quantized as such a conv with a flipped kernel.
+    """
 
     __slots__ = ()
     NAME = "qgraph.conv"
@@ -83,7 +87,8 @@ class ConvOp(_QOp):
     RESULTS = (Result("output", TensorType),)
     ATTRS = (Attr("strides", ArrayAttr), Attr("pads", ArrayAttr, doc="[top, left, bottom, right]"),
              Attr("dilations", ArrayAttr), Attr("group", IntAttr), _f32("multiplier"),
-             Attr("act", StringAttr), _f32("in_scale"), _f32("w_scale"), _f32("out_scale"))
+             Attr("act", StringAttr), _f32("in_scale"), _f32("w_scale"), _f32("out_scale"),
+             Attr("input_dilation", ArrayAttr, optional=True))
 
     def verify_(self) -> None:
         self._check_f32("multiplier", "in_scale", "w_scale", "out_scale")
@@ -99,25 +104,6 @@ class ConvOp(_QOp):
         if len(self.operands) == 3 and (self.operands[2].type.element is not i32
                                         or self.operands[2].type.shape != (w.shape[3],)):
             raise self.error("bias must be i32 with one entry per output channel")
-
-
-@register_op
-class ConvTransposeOp(_QOp):
-    """Transposed conv (weights keep ONNX [C_in][C_out/g][R][S]); same requantisation."""
-
-    __slots__ = ()
-    NAME = "qgraph.conv_transpose"
-    OPERANDS = (Operand("input", TensorType), Operand("weight", TensorType),
-                Operand("bias", TensorType, optional=True))
-    RESULTS = (Result("output", TensorType),)
-    ATTRS = (Attr("strides", ArrayAttr), Attr("pads", ArrayAttr), Attr("dilations", ArrayAttr),
-             Attr("output_padding", ArrayAttr), Attr("group", IntAttr), _f32("multiplier"),
-             Attr("act", StringAttr))
-
-    def verify_(self) -> None:
-        self._check_f32("multiplier")
-        self._check_act()
-        self._int8(self.operands[0], self.operands[1], self.results[0])
 
 
 @register_op
@@ -310,5 +296,29 @@ class ResizeOp(_QOp):
     def verify_(self) -> None:
         idx = self.attr("indices")
         out = self.results[0].type.shape
-        if len(idx) != len(out) or any(len(i) != o for i, o in zip(idx, out)):
+        if len(idx) != len(out) or any(len(i) != o for i, o in zip(idx, out, strict=False)):
             raise self.error("one index list per axis, as long as the output axis")
+
+
+@register_op
+class LrnOp(_QOp):
+    """Integer LRN across channels (axis 1) of an NCHW tensor.
+
+    sq = sum of x^2 over the `size` channel window; y = ACC_SCALE(x * factor_table[sq >>
+    shift], multiplier), where the table holds (bias + alpha/size * s^2 * sq)^-beta in
+    fixed point, built at compile time.
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.lrn"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("size", IntAttr), Attr("shift", IntAttr), Attr("factor_table", DenseAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+        table = self.attributes["factor_table"].type
+        if table.element is not i32 or table.rank != 1:
+            raise self.error("factor_table must be a 1-D i32 tensor")

@@ -12,14 +12,14 @@ import os
 import time
 import tracemalloc
 
+from dlac.ir.attributes import AffineMapAttr
 from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.graph import AddOp, ReluOp
 from dlac.ir.dialects.loop import ForOp, LoadOp, StoreOp
-from dlac.ir.attributes import AffineMapAttr
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
-from dlac.ir.types import MemRefType, TensorType, f32, i8, index
+from dlac.ir.types import MemRefType, TensorType, f32, i8
 
 
 def build_module(n_ops: int) -> ModuleOp:

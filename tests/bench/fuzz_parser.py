@@ -25,7 +25,7 @@ _TOKENS = ["{", "}", "(", ")", "[", "]", ",", ":", "=", "->", "%0", "%x", "^bb0"
            "0", "-1", "1.5", "inf", "nan", "i8", "index", "tensor<2xf32>", "memref<4xi8>",
            "loop.for", "func.func", "func.return", "graph.add", "gemmini.fence", "attributes",
            "to", "step", "loc(", "dense<[1]>", "affine_map<(d0) -> (d0)>", "\n", " ", "//",
-           "\\", "\x00", "\u00e9", "}}}}", "{{{{", "%", "@", "^", '"'] 
+           "\\", "\x00", "\u00e9", "}}}}", "{{{{", "%", "@", "^", '"']
 
 
 class Hang(Exception):

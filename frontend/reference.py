@@ -1,0 +1,251 @@
+"""Bit-exact numpy execution of quantized IR: the oracle emitted code must match.
+
+Only integer arithmetic and single IEEE float32 operations are used, each written so the
+same sequence is trivial to reproduce in C:
+
+- ACC_SCALE(acc, m): float32(acc) * float32(m) (one float32 multiply), round half to
+  even, saturate to [-128, 127]; then ReLU if requested.
+- Accumulators are int32 and wrap on overflow, as Gemmini's do.
+- Integer division that rounds (`div_round`) rounds half away from zero:
+  sign(a) * ((|a| + b // 2) // b) for b > 0.
+
+Data-movement `graph` ops (reshape, transpose, concat, slice, ...) run on int8 arrays with
+their ONNX semantics from `dlac.frontend.evaluate`, which is exact for them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from dlac.frontend import evaluate
+from dlac.frontend.errors import FrontendError
+from dlac.ir.core import Operation
+from dlac.ir.dialects.func import FuncOp, ReturnOp
+
+Arr = np.ndarray
+QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
+
+# graph ops that only move data: exact on int8 with their float implementation
+DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
+    "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
+    "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast"))
+
+
+def qimpl(name: str) -> Callable:
+    def deco(fn: Callable[[Operation, list[Any]], Arr]) -> Callable:
+        QIMPLS[f"qgraph.{name}"] = fn
+        return fn
+    return deco
+
+
+# -- Gemmini arithmetic ----------------------------------------------------------------
+def wrap_int32(acc: Arr) -> Arr:
+    """Two's-complement wrap of an int64 accumulator to int32 (Gemmini does not saturate)."""
+    return ((acc.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def acc_scale(acc: Arr, multiplier: float, act: str = "none") -> Arr:
+    """ACC_SCALE then saturate then activation: the requantisation of every accelerator op."""
+    y = np.asarray(acc).astype(np.float32) * np.float32(multiplier)
+    y = np.clip(np.rint(y), -128, 127).astype(np.int8)
+    if act == "relu":
+        y = np.maximum(y, 0).astype(np.int8)
+    return y
+
+
+def mvin_scale(x: Arr, multiplier: float) -> Arr:
+    """MVIN_SCALE: float32 multiply, round half to even, saturate to int8."""
+    y = np.asarray(x).astype(np.float32) * np.float32(multiplier)
+    return np.clip(np.rint(y), -128, 127).astype(np.int8)
+
+
+def div_round(a: Arr, b: Arr) -> Arr:
+    """Integer a / b (b > 0) rounded half away from zero, in int64."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    mag = (np.abs(a) + b // 2) // b
+    return np.where(a < 0, -mag, mag)
+
+
+def isqrt(x: Arr) -> Arr:
+    """Floor square root of non-negative int64 values (exact, elementwise)."""
+    flat = np.asarray(x, np.int64).reshape(-1)
+    return np.array([math.isqrt(int(v)) for v in flat], np.int64).reshape(np.shape(x))
+
+
+def int_matmul(a: Arr, b: Arr) -> Arr:
+    """Exact int8 x int8 matmul sums (float64 is exact below 2**53), as int64."""
+    return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
+
+
+# -- execution -------------------------------------------------------------------------
+def run_reference(func: FuncOp | Operation, inputs: list[Arr],
+                  keep: Callable[[Any, Arr], None] | None = None) -> list[Arr]:
+    """Execute a quantized function (or the `main` of a module) on numpy inputs."""
+    if not isinstance(func, FuncOp):
+        found = [op for op in func.regions[0].ops if isinstance(op, FuncOp)]
+        if not found:
+            raise FrontendError("module has no function to run")
+        func = found[0]
+    env: dict[int, Any] = {id(a): x for a, x in zip(func.args, inputs, strict=False)}
+    for op in func.body.block.ops:
+        if isinstance(op, ReturnOp):
+            return [env[id(v)] for v in op.operands]
+        args = [env[id(v)] for v in op.operands]
+        fn = QIMPLS.get(op.name)
+        if fn is not None:
+            outs = [fn(op, args)]
+        elif op.name in ("graph.constant", "graph.none") or op.name in DATA_MOVEMENT:
+            outs = evaluate.run_op(op, args)
+        else:
+            raise FrontendError(f"{op.loc.prefix()}: '{op.name}' is not quantized; the "
+                                f"reference runs only quantized IR")
+        for res, out in zip(op.results, outs, strict=False):
+            env[id(res)] = out
+            if keep is not None:
+                keep(res, out)
+    raise FrontendError("function has no return")
+
+
+def _ints(op: Operation, key: str) -> list[int]:
+    return [int(v) for v in op.attr(key)]
+
+
+@qimpl("quantize")
+def _quantize(op: Operation, a: list[Any]) -> Arr:
+    return mvin_scale(a[0].astype(np.float32), op.attr("multiplier"))
+
+
+@qimpl("dequantize")
+def _dequantize(op: Operation, a: list[Any]) -> Arr:
+    return a[0].astype(np.float32) * np.float32(op.attr("scale"))
+
+
+@qimpl("conv")
+def _conv(op: Operation, a: list[Any]) -> Arr:
+    x, w_hwio = a[0], a[1]
+    w = np.ascontiguousarray(w_hwio.transpose(3, 2, 0, 1))  # OIHW for the helper
+    idil = op.attr("input_dilation")
+    if idil is not None and tuple(idil) != (1, 1):
+        n, c, h, wd = x.shape
+        xd = np.zeros((n, c, (h - 1) * idil[0] + 1, (wd - 1) * idil[1] + 1), x.dtype)
+        xd[:, :, ::idil[0], ::idil[1]] = x
+        x = xd
+    acc = evaluate.conv2d(x, w, None, _ints(op, "strides"), _ints(op, "pads"),
+                          _ints(op, "dilations"), int(op.attr("group")), np.float64)
+    acc = acc.astype(np.int64)
+    if len(a) > 2:
+        acc = acc + a[2].astype(np.int64).reshape(1, -1, 1, 1)
+    return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
+
+
+@qimpl("matmul")
+def _matmul(op: Operation, a: list[Any]) -> Arr:
+    acc = int_matmul(a[0], a[1])
+    if len(a) > 2:
+        acc = acc + a[2].astype(np.int64)
+    return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
+
+
+@qimpl("add")
+def _add(op: Operation, a: list[Any]) -> Arr:
+    lhs = mvin_scale(a[0], op.attr("a_scale")).astype(np.int32)
+    rhs = mvin_scale(a[1], op.attr("b_scale")).astype(np.int32)
+    return acc_scale(lhs + rhs, op.attr("c_scale"), op.attr("act"))
+
+
+@qimpl("mul")
+def _mul(op: Operation, a: list[Any]) -> Arr:
+    return acc_scale(a[0].astype(np.int32) * a[1].astype(np.int32), op.attr("multiplier"))
+
+
+@qimpl("requant")
+def _requant(op: Operation, a: list[Any]) -> Arr:
+    return mvin_scale(a[0], op.attr("multiplier"))
+
+
+@qimpl("lut")
+def _lut(op: Operation, a: list[Any]) -> Arr:
+    return op.attr("table")[a[0].astype(np.int16) + 128]
+
+
+@qimpl("max_pool")
+def _max_pool(op: Operation, a: list[Any]) -> Arr:
+    win, _ = evaluate.pool_windows(a[0], _ints(op, "kernel"), _ints(op, "strides"),
+                                   _ints(op, "pads"), _ints(op, "dilations"),
+                                   bool(op.attr("ceil_mode")), -128)
+    return win.max(axis=(4, 5)).astype(np.int8)
+
+
+def _count_scaled(acc: Arr, count: Arr | int, multiplier: float) -> Arr:
+    """ACC_SCALE with per-element float32(multiplier / float32(count))."""
+    per = np.float32(multiplier) / np.asarray(count).astype(np.float32)
+    y = acc.astype(np.float32) * per.astype(np.float32)
+    return np.clip(np.rint(y), -128, 127).astype(np.int8)
+
+
+@qimpl("avg_pool")
+def _avg_pool(op: Operation, a: list[Any]) -> Arr:
+    kernel = _ints(op, "kernel")
+    win, mask = evaluate.pool_windows(a[0].astype(np.int32), kernel, _ints(op, "strides"),
+                                      _ints(op, "pads"), [1, 1], bool(op.attr("ceil_mode")),
+                                      0)
+    acc = win.sum(axis=(4, 5), dtype=np.int64).astype(np.int32)
+    count = kernel[0] * kernel[1] if op.attr("count_include_pad") else mask.sum(axis=(2, 3))
+    return _count_scaled(acc, count, op.attr("multiplier"))
+
+
+@qimpl("reduce_mean")
+def _reduce_mean(op: Operation, a: list[Any]) -> Arr:
+    x = a[0]
+    axes = tuple(int(i) % x.ndim for i in op.attr("axes"))
+    acc = x.astype(np.int64).sum(axis=axes, keepdims=bool(op.attr("keepdims")))
+    count = int(np.prod([x.shape[i] for i in axes]))
+    return _count_scaled(acc.astype(np.int32), count, op.attr("multiplier"))
+
+
+@qimpl("softmax")
+def _softmax(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    axis = int(op.attr("axis")) % x.ndim
+    table = op.attr("exp_table").astype(np.int64)
+    e = table[x - x.max(axis=axis, keepdims=True) + 255]
+    s = e.sum(axis=axis, keepdims=True)
+    return ((254 * e + s) // (2 * s)).astype(np.int8)
+
+
+@qimpl("layer_norm")
+def _layer_norm(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    h = x.shape[-1]
+    c = h * x - x.sum(axis=-1, keepdims=True)
+    s = (c * c).sum(axis=-1, keepdims=True) + int(op.attr("eps_term"))
+    r = isqrt(s << (2 * int(op.attr("sqrt_frac_bits"))))
+    r = np.maximum(r, 1)
+    z = div_round(c * int(op.attr("k")), r)
+    acc = z * a[1].astype(np.int64) + a[2].astype(np.int64)
+    return acc_scale(acc, op.attr("multiplier"))
+
+
+@qimpl("resize")
+def _resize(op: Operation, a: list[Any]) -> Arr:
+    x = a[0]
+    for axis, idx in enumerate(op.attr("indices")):
+        if len(idx) != x.shape[axis] or list(idx) != list(range(x.shape[axis])):
+            x = np.take(x, np.asarray(idx, np.int64), axis=axis)
+    return x
+
+
+@qimpl("lrn")
+def _lrn(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int32)
+    size = int(op.attr("size"))
+    sq = np.pad(x * x, ((0, 0), ((size - 1) // 2, size // 2), (0, 0), (0, 0)))
+    acc = np.zeros_like(x)
+    for i in range(size):
+        acc += sq[:, i:i + x.shape[1]]
+    factor = op.attr("factor_table").astype(np.int64)[acc >> int(op.attr("shift"))]
+    return acc_scale(x.astype(np.int64) * factor, op.attr("multiplier"))

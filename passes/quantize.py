@@ -1,0 +1,567 @@
+"""Rewrite the fp32 `graph` function into int8 `qgraph` ops with Gemmini's arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from dlac.ir.attributes import DenseAttr, FloatAttr
+from dlac.ir.core import Operation, Value
+from dlac.ir.dialects import qgraph
+from dlac.ir.dialects.func import FuncOp
+from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, GraphOp, NoneOp
+from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
+from dlac.passes.graph_utils import const_value, erase_dead, functions
+from dlac.passes.pass_base import ModulePass, PassError
+
+MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
+            "expand", "identity", "dropout", "shape")
+LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gelu",
+           "leaky_relu", "erf", "exp", "sqrt", "neg")
+SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
+LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
+LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
+LRN_ONE = 1 << 15      # fixed-point 1.0 of the LRN factor table
+
+
+def f32a(x: float) -> FloatAttr:
+    return FloatAttr(float(np.float32(x)), f32)
+
+
+def quantize_array(w: np.ndarray, scale: float, lo: int = -128, hi: int = 127,
+                   dtype: Any = np.int8) -> np.ndarray:
+    """round-half-even(w / scale), saturated: how weights and biases become integers."""
+    return np.clip(np.rint(np.asarray(w, np.float64) / scale), lo, hi).astype(dtype)
+
+
+def weight_scale(w: np.ndarray) -> float:
+    amax = float(np.abs(w).max()) if w.size else 0.0
+    return (amax if amax > 0 else 1.0) / 127.0
+
+
+@dataclass(frozen=True)
+class Quantize(ModulePass):
+    """Calibrate (see dlac.frontend.calibrate) and replace every float op by int8 ops.
+
+    Before:
+        %y = graph.conv %x, %w, %b {fused_act = "relu", pads = [1, 1, 1, 1], ...}
+    After:
+        %xq = qgraph.quantize %x {multiplier = 42.1 : f32, scale = 0.0237 : f32}
+        %y = qgraph.conv %xq, %w8, %b32 {act = "relu", multiplier = 0.0031 : f32, ...}
+        %r = qgraph.dequantize %y {scale = 0.021 : f32}
+    """
+
+    name = "quantize"
+    calib: str = ""
+    samples: int = 2
+    seed: int = 0
+    method: str = "minmax"
+    percentile: float = 99.99
+
+    def apply(self, module: Operation) -> None:
+        from dlac.frontend import calibrate
+
+        opset = int(module.attr("onnx_opset", 17))
+        for func in functions(module):
+            batches = (calibrate.load_calibration(self.calib, func) if self.calib
+                       else calibrate.random_inputs(func, self.samples, self.seed))
+            ranges = calibrate.collect_ranges(func, batches, opset, self.method,
+                                              self.percentile)
+            _Quantizer(func, ranges, opset).run()
+
+
+class _Quantizer:
+    def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int) -> None:
+        self.func = func
+        self.block = func.body.block
+        self.ret = self.block.ops[-1]
+        self.ranges = ranges
+        self.opset = opset
+        self.q: dict[int, tuple[Value, float | None]] = {}
+
+    # -- plumbing -----------------------------------------------------------------------
+    def emit(self, op: Operation, hint: str | None = None) -> Operation:
+        self.block.insert_before(self.ret, op)
+        if hint is not None and op.results:
+            op.results[0].name_hint = hint
+        return op
+
+    def const(self, array: np.ndarray, element: Any, hint: str | None, loc: Any) -> Value:
+        ty = TensorType(array.shape, element)
+        op = ConstantOp(result_types=[ty], attributes={"value": DenseAttr(array, ty)}, loc=loc)
+        return self.emit(op, hint).result
+
+    def scale(self, value: Value, act: str | None = None) -> float:
+        from dlac.frontend.calibrate import scale_of
+
+        if act == "relu6":
+            return 6.0 / 127.0
+        forced = _forced_scale(value)
+        if forced is not None:
+            return forced
+        if id(value) not in self.ranges:
+            raise PassError(f"no calibration range for '{value.name_hint}'")
+        return scale_of(self.ranges[id(value)])
+
+    def get(self, value: Value) -> tuple[Value, float | None]:
+        """The int8 (or untouched integer) replacement of an old value, and its scale."""
+        found = self.q.get(id(value))
+        if found is not None:
+            return found
+        arr = const_value(value)
+        if arr is not None and arr.dtype.kind == "f":
+            s = _forced_scale(value) or weight_scale(arr)
+            new = self.const(quantize_array(arr, s), i8, value.name_hint, value.op.loc)
+            found = (new, s)
+        elif isinstance(getattr(value, "op", None), NoneOp) or arr is not None:
+            found = (value, None)
+        elif value.type.element is f32:
+            s = self.scale(value)
+            op = qgraph.QuantizeOp([value], [TensorType(value.type.shape, i8)],
+                                   {"scale": f32a(s), "multiplier": f32a(1.0 / s)})
+            self.block.insert(0, op)
+            op.result.name_hint = (value.name_hint or "x") + "_q"
+            found = (op.result, s)
+        else:
+            found = (value, None)
+        self.q[id(value)] = found
+        return found
+
+    def set(self, old: Value, new: Value, s: float | None) -> None:
+        if new.name_hint is None:
+            new.name_hint = old.name_hint
+        self.q[id(old)] = (new, s)
+
+    def out_type(self, old: Value) -> TensorType:
+        elem = i8 if old.type.element is f32 else old.type.element
+        return TensorType(old.type.shape, elem)
+
+    # -- driver ----------------------------------------------------------------------------
+    def run(self) -> None:
+        ops = [op for op in self.block.ops if op is not self.ret]
+        bad = sorted({op.name for op in ops if isinstance(op, GraphOp)
+                      and not hasattr(self, "op_" + op.name.split(".", 1)[1])
+                      and op.name.split(".", 1)[1] not in MOVEMENT + LUT_OPS})
+        if bad:
+            first = next(op for op in ops if op.name in bad)
+            raise PassError(f"cannot quantize op(s) {', '.join(bad)} "
+                            f"(first at '{first.loc.prefix()}')")
+        for op in ops:
+            if not isinstance(op, GraphOp):
+                continue
+            kind = op.name.split(".", 1)[1]
+            handler = getattr(self, "op_" + kind, None)
+            if handler is not None:
+                handler(op)
+            elif kind in MOVEMENT:
+                self._movement(op)
+            else:
+                self._lut(op)
+        outs = []
+        for v in self.ret.operands:
+            new, s = self.get(v)
+            if s is not None:
+                deq = qgraph.DequantizeOp([new], [v.type], {"scale": f32a(s)})
+                new = self.emit(deq, v.name_hint).result
+            outs.append(new)
+        self.ret.set_operands(outs)
+        erase_dead(self.block)
+
+    # -- accelerator ops -------------------------------------------------------------------
+    def _requant_attrs(self, s_in: float, s_w: float, s_out: float, act: str | None
+                       ) -> dict[str, Any]:
+        return {"multiplier": f32a(s_in * s_w / s_out),
+                "act": "relu" if act in ("relu", "relu6") else "none"}
+
+    def _bias(self, op: Operation, index: int, s_acc: float, length: int) -> Value | None:
+        if len(op.operands) <= index or isinstance(getattr(op.operands[index], "op", None),
+                                                   NoneOp):
+            return None
+        arr = const_value(op.operands[index])
+        if arr is None:
+            raise PassError(f"{op.loc.prefix()}: non-constant bias is not supported")
+        if op.name == "graph.gemm":
+            arr = arr * float(op.attr("beta", 1.0))
+        if arr.size not in (1, length) or (arr.ndim > 1 and arr.shape[-1] not in (1, length)):
+            raise PassError(f"{op.loc.prefix()}: bias of shape {list(arr.shape)} is not "
+                            f"per output channel")
+        vec = np.broadcast_to(np.asarray(arr, np.float64).reshape(-1), (length,))
+        q = quantize_array(vec, s_acc, -(1 << 31), (1 << 31) - 1, np.int32)
+        return self.const(q, i32, None, op.loc)
+
+    def op_conv(self, op: Operation) -> None:
+        from dlac.frontend.evaluate import conv_params
+
+        x, s_x = self.get(op.operands[0])
+        w = const_value(op.operands[1])
+        if w is None or op.operands[0].type.rank != 4:
+            raise PassError(f"{op.loc.prefix()}: only 2-D convs with constant weights "
+                            f"can be quantized")
+        s_w = _forced_scale(op.operands[1]) or weight_scale(w)
+        hwio = np.ascontiguousarray(quantize_array(w, s_w).transpose(2, 3, 1, 0))
+        wv = self.const(hwio, i8, op.operands[1].name_hint, op.loc)
+        act = op.attr("fused_act")
+        s_o = self.scale(op.results[0], act)
+        bias = self._bias(op, 2, s_x * s_w, w.shape[0])
+        dummy = np.empty((1,) + tuple(op.operands[0].type.shape[1:]), np.int8)
+        strides, pads, dil, groups = conv_params(op, dummy, w)
+        attrs = {"strides": strides, "pads": pads, "dilations": dil, "group": groups,
+                 **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
+                 "w_scale": f32a(s_w), "out_scale": f32a(s_o)}
+        new = qgraph.ConvOp([x, wv] + ([bias] if bias is not None else []),
+                            [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_conv_transpose(self, op: Operation) -> None:
+        """Transposed conv = conv over the stride-dilated input with the flipped kernel."""
+        from dlac.frontend.evaluate import conv_params
+
+        x, s_x = self.get(op.operands[0])
+        w = const_value(op.operands[1])
+        if w is None or op.operands[0].type.rank != 4:
+            raise PassError(f"{op.loc.prefix()}: only 2-D ConvTranspose with constant "
+                            f"weights can be quantized")
+        groups = int(op.attr("group", 1))
+        cin, kg, r, s = w.shape
+        cg = cin // groups
+        flipped = w.reshape(groups, cg, kg, r, s).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+        w_eq = np.ascontiguousarray(flipped.reshape(groups * kg, cg, r, s))
+        strides, pads, dil, _ = conv_params(op, np.empty((1, 1, 1, 1)), w)
+        out_pad = [int(v) for v in op.attr("output_padding", [0, 0])]
+        er, es = dil[0] * (r - 1), dil[1] * (s - 1)
+        conv_pads = [er - pads[0], es - pads[1], er - pads[2] + out_pad[0],
+                     es - pads[3] + out_pad[1]]
+        if min(conv_pads) < 0:
+            raise PassError(f"{op.loc.prefix()}: ConvTranspose padding larger than the "
+                            f"kernel is not supported")
+        s_w = _forced_scale(op.operands[1]) or weight_scale(w)
+        hwio = np.ascontiguousarray(quantize_array(w_eq, s_w).transpose(2, 3, 1, 0))
+        wv = self.const(hwio, i8, op.operands[1].name_hint, op.loc)
+        act = op.attr("fused_act")
+        s_o = self.scale(op.results[0], act)
+        bias = self._bias(op, 2, s_x * s_w, kg * groups)
+        attrs = {"strides": [1, 1], "pads": conv_pads, "dilations": dil, "group": groups,
+                 **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
+                 "w_scale": f32a(s_w), "out_scale": f32a(s_o), "input_dilation": strides}
+        new = qgraph.ConvOp([x, wv] + ([bias] if bias is not None else []),
+                            [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _matmul_like(self, op: Operation, a: Value, b: Value, trans_a: bool, trans_b: bool,
+                     alpha: float) -> None:
+        x, s_x = self.get(a)
+        if trans_a:
+            x = self._swap_last(x, op)
+        w = const_value(b)
+        if w is not None:
+            w = (w.T if trans_b else w).astype(np.float64) * alpha
+            s_w = _forced_scale(b) if alpha == 1.0 and _forced_scale(b) else weight_scale(w)
+            wv = self.const(np.ascontiguousarray(quantize_array(w, s_w)), i8, b.name_hint,
+                            op.loc)
+        else:
+            if alpha != 1.0:
+                raise PassError(f"{op.loc.prefix()}: Gemm alpha with a non-constant B")
+            wv, s_w = self.get(b)
+            if trans_b:
+                wv = self._swap_last(wv, op)
+        act = op.attr("fused_act")
+        s_o = self.scale(op.results[0], act)
+        bias = self._bias(op, 2, s_x * s_w, op.results[0].type.shape[-1])
+        new = qgraph.MatmulOp([x, wv] + ([bias] if bias is not None else []),
+                              [self.out_type(op.results[0])],
+                              self._requant_attrs(s_x, s_w, s_o, act), loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _swap_last(self, x: Value, op: Operation) -> Value:
+        shape = list(x.type.shape)
+        perm = list(range(len(shape)))
+        perm[-1], perm[-2] = perm[-2], perm[-1]
+        ty = TensorType([shape[p] for p in perm], x.type.element)
+        return self.emit(OP_CLASSES["Transpose"]([x], [ty], {"perm": perm}, loc=op.loc)).result
+
+    def op_gemm(self, op: Operation) -> None:
+        self._matmul_like(op, op.operands[0], op.operands[1], bool(op.attr("transA", 0)),
+                          bool(op.attr("transB", 0)), float(op.attr("alpha", 1.0)))
+
+    def op_matmul(self, op: Operation) -> None:
+        self._matmul_like(op, op.operands[0], op.operands[1], False, False, 1.0)
+
+    # -- element-wise ----------------------------------------------------------------------
+    def op_add(self, op: Operation, negate: bool = False) -> None:
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        if s_a is None or s_b is None:
+            raise PassError(f"{op.loc.prefix()}: cannot quantize an add of integer tensors")
+        act = op.attr("fused_act")
+        s_o = self.scale(op.results[0], act)
+        s_i = max(s_a, s_b)
+        attrs = {"a_scale": f32a(s_a / s_i), "b_scale": f32a((-s_b if negate else s_b) / s_i),
+                 "c_scale": f32a(s_i / s_o),
+                 "act": "relu" if act in ("relu", "relu6") else "none"}
+        new = qgraph.AddOp([a, b], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_sub(self, op: Operation) -> None:
+        self.op_add(op, negate=True)
+
+    def op_sum(self, op: Operation) -> None:
+        if len(op.operands) == 1:
+            self.set(op.results[0], *self.get(op.operands[0]))
+            return
+        if len(op.operands) != 2:
+            raise PassError(f"{op.loc.prefix()}: Sum of more than two tensors")
+        self.op_add(op)
+
+    def _scalar_rescale(self, op: Operation, factor: float) -> None:
+        x, s_x = self.get(op.operands[0])
+        s_o = self.scale(op.results[0])
+        new = qgraph.RequantOp([x], [self.out_type(op.results[0])],
+                               {"multiplier": f32a(s_x * factor / s_o)}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_mul(self, op: Operation) -> None:
+        for i in (1, 0):
+            c = const_value(op.operands[i])
+            if c is not None and c.size == 1 and op.operands[1 - i].type == op.results[0].type:
+                if i == 0:
+                    op.set_operands([op.operands[1], op.operands[0]])
+                self._scalar_rescale(op, float(c.reshape(())))
+                return
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        s_o = self.scale(op.results[0])
+        new = qgraph.MulOp([a, b], [self.out_type(op.results[0])],
+                           {"multiplier": f32a(s_a * s_b / s_o)}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_div(self, op: Operation) -> None:
+        c = const_value(op.operands[1])
+        if c is None or c.size != 1 or float(c.reshape(())) == 0.0:
+            raise PassError(f"{op.loc.prefix()}: only division by a non-zero constant scalar "
+                            f"can be quantized")
+        self._scalar_rescale(op, 1.0 / float(c.reshape(())))
+
+    def _lut(self, op: Operation) -> None:
+        from dlac.frontend.evaluate import run_op
+
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        s_o = self.scale(op.results[0])
+        xs = s_x * np.arange(-128, 128, dtype=np.float64)
+        extra = [const_value(v) for v in op.operands[1:]]
+        with np.errstate(all="ignore"):
+            ys = run_op(op, [xs] + [None if e is None else e.astype(np.float64)
+                                    for e in extra], self.opset)[0]
+        table = np.clip(np.rint(np.nan_to_num(ys / s_o)), -128, 127).astype(np.int8)
+        ty = TensorType((256,), i8)
+        new = qgraph.LutOp([x], [self.out_type(op.results[0])],
+                           {"table": DenseAttr(table, ty), "function": op.name[6:]},
+                           loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    # -- pooling, normalisation ------------------------------------------------------------
+    def op_max_pool(self, op: Operation) -> None:
+        from dlac.frontend.evaluate import pool_params
+
+        x, s_x = self.get(op.operands[0])
+        kernel, strides, pads, dil = pool_params(op, np.empty(op.operands[0].type.shape))
+        attrs = {"kernel": kernel, "strides": strides, "pads": pads, "dilations": dil,
+                 "ceil_mode": int(op.attr("ceil_mode", 0))}
+        new = qgraph.MaxPoolOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_x)
+
+    def op_global_max_pool(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        shape = op.operands[0].type.shape
+        attrs = {"kernel": list(shape[2:]), "strides": [1, 1], "pads": [0, 0, 0, 0],
+                 "dilations": [1, 1], "ceil_mode": 0}
+        new = qgraph.MaxPoolOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_x)
+
+    def _avg(self, op: Operation, attrs: dict[str, Any]) -> None:
+        x, s_x = self.get(op.operands[0])
+        s_o = self.scale(op.results[0])
+        attrs["multiplier"] = f32a(s_x / s_o)
+        new = qgraph.AvgPoolOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_average_pool(self, op: Operation) -> None:
+        from dlac.frontend.evaluate import pool_params
+
+        kernel, strides, pads, dil = pool_params(op, np.empty(op.operands[0].type.shape))
+        if dil != [1, 1]:
+            raise PassError(f"{op.loc.prefix()}: dilated AveragePool is not supported")
+        self._avg(op, {"kernel": kernel, "strides": strides, "pads": pads,
+                       "ceil_mode": int(op.attr("ceil_mode", 0)),
+                       "count_include_pad": int(op.attr("count_include_pad", 0))})
+
+    def op_global_average_pool(self, op: Operation) -> None:
+        shape = op.operands[0].type.shape
+        if len(shape) != 4:
+            raise PassError(f"{op.loc.prefix()}: GlobalAveragePool needs a rank-4 input")
+        self._avg(op, {"kernel": list(shape[2:]), "strides": [1, 1], "pads": [0, 0, 0, 0],
+                       "ceil_mode": 0, "count_include_pad": 1})
+
+    def op_reduce_mean(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        rank = op.operands[0].type.rank
+        axes = op.attr("axes")
+        if axes is None and len(op.operands) > 1:
+            axes = const_value(op.operands[1]).reshape(-1).tolist()
+        axes = list(range(rank)) if not axes else [int(a) % rank for a in axes]
+        s_o = self.scale(op.results[0])
+        attrs = {"axes": axes, "keepdims": int(op.attr("keepdims", 1)),
+                 "multiplier": f32a(s_x / s_o)}
+        new = qgraph.ReduceMeanOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_softmax(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        rank = op.operands[0].type.rank
+        shape = list(op.operands[0].type.shape)
+        axis = int(op.attr("axis", -1 if self.opset >= 13 else 1)) % rank
+        coerce = self.opset < 13 and axis != rank - 1
+        if coerce:  # opset < 13: softmax over the flattened trailing dims
+            flat = [int(np.prod(shape[:axis])), int(np.prod(shape[axis:]))]
+            x = self._reshape(x, flat, op)
+            axis = 1
+        d = np.arange(-255, 1, dtype=np.float64)
+        table = np.rint(np.exp(s_x * d) * SOFTMAX_ONE).astype(np.int32)
+        attrs = {"axis": axis,
+                 "exp_table": DenseAttr(table, TensorType((256,), i32))}
+        new = qgraph.SoftmaxOp([x], [TensorType(x.type.shape, i8)], attrs, loc=op.loc)
+        y = self.emit(new).result
+        if coerce:
+            y = self._reshape(y, shape, op)
+        self.set(op.results[0], y, 1.0 / 127.0)
+
+    def _reshape(self, x: Value, shape: list[int], op: Operation) -> Value:
+        target = self.const(np.array(shape, np.int64), i64, None, op.loc)
+        new = OP_CLASSES["Reshape"]([x, target], [TensorType(shape, x.type.element)],
+                                    loc=op.loc)
+        return self.emit(new).result
+
+    def op_layer_norm(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        shape = op.operands[0].type.shape
+        rank = len(shape)
+        if int(op.attr("axis", -1)) % rank != rank - 1:
+            raise PassError(f"{op.loc.prefix()}: LayerNormalization must normalise the "
+                            f"last axis only")
+        h = shape[-1]
+        gamma = const_value(op.operands[1])
+        beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(h)
+        if gamma is None or beta is None:
+            raise PassError(f"{op.loc.prefix()}: LayerNormalization needs constant scale/bias")
+        gamma = np.broadcast_to(gamma.astype(np.float64), (h,))
+        beta = np.broadcast_to(beta.astype(np.float64), (h,))
+        s_o = self.scale(op.results[0])
+        s_g = max(float(np.abs(gamma).max()), 1e-30) / 32767.0
+        z_unit = s_g * 2.0 ** -LN_FRAC_BITS
+        eps_term = int(round(float(op.attr("epsilon", 1e-5)) * h ** 3 / s_x ** 2))
+        s_max = h * (255 * h) ** 2 + eps_term
+        frac = int(max(0, min(12, (62 - s_max.bit_length()) // 2)))
+        k = int(round(np.sqrt(h) * 2.0 ** (frac + LN_FRAC_BITS)))
+        gq = self.const(quantize_array(gamma, s_g, -32767, 32767, np.int16), i16, None, op.loc)
+        bq = self.const(np.rint(beta / z_unit).astype(np.int64), i64, None, op.loc)
+        attrs = {"eps_term": eps_term, "sqrt_frac_bits": frac, "k": k,
+                 "multiplier": f32a(z_unit / s_o)}
+        new = qgraph.LayerNormOp([x, gq, bq], [self.out_type(op.results[0])], attrs,
+                                 loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_lrn(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        size = int(op.attr("size"))
+        alpha, beta = float(op.attr("alpha", 1e-4)), float(op.attr("beta", 0.75))
+        bias = float(op.attr("bias", 1.0))
+        max_sq = size * 128 * 128
+        shift = max(0, max_sq.bit_length() - LRN_TABLE_BITS)
+        centre = (np.arange((max_sq >> shift) + 1, dtype=np.float64) + 0.5) * (1 << shift)
+        centre = np.minimum(centre, max_sq) if shift else centre - 0.5
+        factor = (bias + alpha / size * s_x * s_x * centre) ** -beta
+        table = np.rint(factor * LRN_ONE).astype(np.int32)
+        s_o = self.scale(op.results[0])
+        attrs = {"size": size, "shift": shift,
+                 "factor_table": DenseAttr(table, TensorType(table.shape, i32)),
+                 "multiplier": f32a(s_x / (LRN_ONE * s_o))}
+        new = qgraph.LrnOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_resize(self, op: Operation) -> None:
+        from dlac.frontend import evaluate
+
+        x, s_x = self.get(op.operands[0])
+        shape = op.operands[0].type.shape
+        consts = [None if isinstance(getattr(v, "op", None), NoneOp) else const_value(v)
+                  for v in op.operands[1:]]
+        if op.attr("mode", "nearest") != "nearest":
+            raise PassError(f"{op.loc.prefix()}: only nearest Resize can be quantized")
+        scales, sizes = evaluate.resize_plan(op, np.empty(shape), [None, *consts])
+        mode = op.attr("coordinate_transformation_mode", "half_pixel")
+        nearest = op.attr("nearest_mode", "round_prefer_floor")
+        if op.name == "graph.upsample":
+            mode, nearest = "asymmetric", "floor"
+        idx = [evaluate.resize_nearest_index(d, o, s, mode, nearest).tolist()
+               for d, o, s in zip(shape, sizes, scales, strict=False)]
+        new = qgraph.ResizeOp([x], [self.out_type(op.results[0])], {"indices": idx},
+                              loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_x)
+
+    op_upsample = op_resize
+
+    # -- data movement ---------------------------------------------------------------------
+    def _movement(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        rest = [self.get(v)[0] for v in op.operands[1:]]
+        new = type(op)([x, *rest], [self.out_type(r) for r in op.results],
+                       dict(op.attributes), loc=op.loc)
+        self.emit(new)
+        for old, res in zip(op.results, new.results, strict=False):
+            self.set(old, res, None if old.type.element is not f32 else s_x)
+
+    def op_concat(self, op: Operation) -> None:
+        s_o = self.scale(op.results[0])
+        parts = []
+        for v in op.operands:
+            x, s_x = self.get(v)
+            if s_x is not None and np.float32(s_x / s_o) != np.float32(1.0):
+                rq = qgraph.RequantOp([x], [x.type], {"multiplier": f32a(s_x / s_o)},
+                                      loc=op.loc)
+                x = self.emit(rq).result
+            parts.append(x)
+        new = type(op)(parts, [self.out_type(op.results[0])], dict(op.attributes), loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_pad(self, op: Operation) -> None:
+        value = const_value(op.operands[2]) if len(op.operands) > 2 and not isinstance(
+            getattr(op.operands[2], "op", None), NoneOp) else None
+        if (value is not None and float(value.reshape(())) != 0.0) or \
+                float(op.attr("value", 0.0)) != 0.0:
+            raise PassError(f"{op.loc.prefix()}: Pad with a non-zero value")
+        if value is not None:
+            op.set_operands(list(op.operands[:2]))
+        self._movement(op)
+
+    def op_gather(self, op: Operation) -> None:
+        table = const_value(op.operands[0])
+        if table is None:
+            self._movement(op)
+            return
+        s_t = weight_scale(table)
+        tq = self.const(quantize_array(table, s_t), i8, op.operands[0].name_hint, op.loc)
+        idx, _ = self.get(op.operands[1])
+        new = type(op)([tq, idx], [self.out_type(op.results[0])], dict(op.attributes),
+                       loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_t)
+
+
+def _forced_scale(value: Value) -> float | None:
+    """A scale fixed by the model itself (QDQ), recorded as `quant_scale` by fold-qdq."""
+    owner = getattr(value, "op", None)
+    if owner is not None and owner.attr("quant_scale") is not None:
+        return float(owner.attr("quant_scale"))
+    for user, _ in value.uses:
+        if user.name == "graph.identity" and user.attr("quant_scale") is not None:
+            return float(user.attr("quant_scale"))
+    return None
