@@ -277,13 +277,11 @@ class DenseAttr(Attribute):
 
     def body(self) -> str:
         arr = self.array
+        if arr.size > DENSE_LIST_LIMIT and arr.dtype != np.float16 and \
+                np.array_equal(arr, np.full_like(arr, arr.flat[0]), equal_nan=arr.dtype.kind == "f"):
+            return _nest([_scalar_text(arr.flat[0], self.type.element)], [])
         if arr.size <= DENSE_LIST_LIMIT and arr.dtype != np.float16:
-            if arr.dtype.kind == "f":
-                flat = [_format_float(float(v), self.type.element) for v in arr.reshape(-1)]
-            elif arr.dtype == np.bool_:
-                flat = ["true" if v else "false" for v in arr.reshape(-1)]
-            else:
-                flat = [str(int(v)) for v in arr.reshape(-1)]
+            flat = [_scalar_text(v, self.type.element) for v in arr.reshape(-1)]
             return _nest(flat, list(arr.shape))
         return '"0x' + arr.astype(arr.dtype.newbyteorder("<")).tobytes().hex().upper() + '"'
 
@@ -298,6 +296,14 @@ class DenseAttr(Attribute):
         if self._hash is None:
             self._hash = hash((self.type, self.array.tobytes()))
         return self._hash
+
+
+def _scalar_text(v: object, element: Type) -> str:
+    if isinstance(v, np.bool_ | bool):
+        return "true" if v else "false"
+    if isinstance(v, np.floating | float):
+        return _format_float(float(v), element)  # type: ignore[arg-type]
+    return str(int(v))  # type: ignore[call-overload]
 
 
 def _nest(flat: list[str], shape: list[int]) -> str:

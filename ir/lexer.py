@@ -37,6 +37,9 @@ _WORD = re.compile(r"(?P<shaped>" + _SHAPED + r")|(?P<dense>dense<[^<>\n]*>)"
                    r"\((?:[^()\n]|\([^()\n]*\))*\)>)"
                    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.$]*)(?P<key>[ \t]*=(?![=]))?")
 _FUNC_TYPE = re.compile(_FUNC)
+#: Only short dictionaries are folded; one holding a large constant is lexed token by token
+#: (matching the fold pattern across megabytes of hex would exhaust memory).
+_FOLD_LIMIT = 4096
 _FOR_RANGE = re.compile(rf"%{_NAME}[ \t]*=[ \t]*-?\d+[ \t]+to[ \t]+-?\d+[ \t]+step[ \t]+-?\d+"
                         r"(?![\w.$])")
 _FLAT_DICT = re.compile(rf"\{{(?:[^{{}}\[\]\"\n]|{_STR}|\[(?:[^\[\]{{}}\"\n]|{_STR})*\])*\}}")
@@ -168,7 +171,8 @@ def tokenize(text: str, filename: str, fold: bool = True, line: int = 1,
                 break
             value = m.group()
             kind = "INT" if m.group("int") else "_ARROW" if m.group("arrow") else "FLOAT"
-        elif ch == "{" and fold and (m := _FLAT_DICT.match(text, pos)) is not None:
+        elif (ch == "{" and fold and 0 < text.find("}", pos) - pos < _FOLD_LIMIT
+              and (m := _FLAT_DICT.match(text, pos)) is not None):
             value = m.group()
             kind = "ATTR_DICT"
         elif ch in _PUNCT:

@@ -203,7 +203,8 @@ class _Lowerer:
         runs = [(0, 0, k)] if depthwise or groups == 1 else \
             [(g * cg, g * (k // groups), k // groups) for g in range(groups)]
         for c_off, k_off, kk in runs:
-            dims = {"N": n, "K": kk, "C": cg, "P": p, "Q": q, "R": r, "S": s}
+            # DOSA/mapping-library letters: Q/S are rows (height), P/R columns (width).
+            dims = {"N": n, "K": kk, "C": cg, "P": q, "Q": p, "R": s, "S": r}
             bufs = [x, w] + ([bias] if bias is not None else []) + [out]
             attrs: dict[str, Any] = {"sym_name": self.name("conv"),
                                      "kind": "conv_dw" if depthwise else "conv",
@@ -215,8 +216,8 @@ class _Lowerer:
             self.block.append(kernel)
             body, ivs = nest(kernel.regions[0].block, [
                 ("N", n, "parallel"), ("K", kk, "parallel"), ("C", cg, "reduction"),
-                ("P", p, "parallel"), ("Q", q, "parallel"), ("R", r, "reduction"),
-                ("S", s, "reduction")])
+                ("Q", p, "parallel"), ("P", q, "parallel"), ("S", r, "reduction"),
+                ("R", s, "reduction")])
             chan = (c_off, ((1, 1), (2, 1))) if depthwise else var(2, 1, c_off)
             in_map = [var(0), (-pads[0], ((3, st[0]), (5, dil[0]))),
                       (-pads[1], ((4, st[1]), (6, dil[1]))), chan]

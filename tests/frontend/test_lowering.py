@@ -54,7 +54,7 @@ def test_conv_chain_lowering() -> None:
         'loop.for %n = 0 to 1 step 1 attributes {dim = "N"',
         'loop.for %k = 0 to 8 step 1 attributes {dim = "K"',
         'loop.for %c = 0 to 3 step 1 attributes {dim = "C", iter = "reduction"}',
-        "loop.mac %r1, %x_q, %w1, %n, %k, %c, %p, %q, %r, %s {out_map = affine_map<"
+        "loop.mac %r1, %x_q, %w1, %n, %k, %c, %q, %p, %s, %r {out_map = affine_map<"
         "(d0, d1, d2, d3, d4, d5, d6) -> (d0, d3, d4, d1)>, a_map = affine_map<"
         "(d0, d1, d2, d3, d4, d5, d6) -> (d0, d3 + d5 - 1, d4 + d6 - 1, d2)>",
         'kind = "conv", dims = {N = 1, K = 8, C = 3, P = 8, Q = 8, R = 3, S = 3}',
