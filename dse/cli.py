@@ -27,7 +27,8 @@ SIM_SAMPLES = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
-    """Add the co-design options; `output=False` when the host tool owns `-o`."""
+    """Add the co-design options; `output=False` when the host tool owns `-o` and
+    `--seed`."""
     g = parser.add_argument_group("co-design (--autotune)")
     g.add_argument("--hw-space", default="edge", metavar="edge|cloud|FILE",
                    help="hardware space preset or JSON file (default: edge)")
@@ -37,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="cost of a (layer, mapping, target) (default: analytical)")
     g.add_argument("--budget", default="100",
                    help="HW evaluations (e.g. 100) or wall clock (e.g. 10m) (default: 100)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    if output:
+        g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     g.add_argument("--db", default=None, metavar="PATH",
                    help="tuning database (default: ~/.cache/dlac/tuning.sqlite)")
     g.add_argument("--resume", action="store_true",
@@ -53,9 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                         "with the analytical evaluator, 16 with the simulator)")
     g.add_argument("--sw-trials", type=int, default=100,
                    help="evaluations per layer for searcher strategies (default: 100)")
-    g.add_argument("--no-im2col", action="store_true",
-                   help="do not consider im2col matmuls for convolutions")
-    g.add_argument("--validate", default="sim", choices=("sim", "none"),
+    g.add_argument("--im2col", action="store_true",
+                   help="also consider convolutions as im2col matmuls (search only: the "
+                        "backends emit direct convolutions)")
+    g.add_argument("--sim-check", default="sim", choices=("sim", "none"),
                    help="re-time the chosen design and the default on the simulator "
                         "(default: sim)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -88,10 +91,10 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
     options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
                       budget=budget, seed=args.seed,
                       sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
-                                  im2col=not args.no_im2col),
+                                  im2col=args.im2col),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),
-                      kernel=args.kernel, validate=args.validate)
+                      kernel=args.kernel, validate=args.sim_check)
     result = autotune(layers_by_model, options)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

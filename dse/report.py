@@ -262,7 +262,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-ModelEmitter = Callable[[AutotuneResult, Path], None]
+#: Writes the mapped model C for the chosen design; what it returns joins report.json.
+ModelEmitter = Callable[[AutotuneResult, Path], dict[str, Any] | None]
 
 
 def write_outputs(result: AutotuneResult, out_dir: Path,
@@ -282,7 +283,7 @@ def write_outputs(result: AutotuneResult, out_dir: Path,
     _plot_layers(report, out_dir / PLOTS["layers"])
     _plot_config(report, out_dir / PLOTS["config"])
     if emit_model is not None:
-        emit_model(result, out_dir)
+        report.update(emit_model(result, out_dir) or {})
     (out_dir / "report.md").write_text(render_markdown(report))
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True,
                                                     allow_nan=False,

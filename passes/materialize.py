@@ -69,7 +69,8 @@ class Materialize(ModulePass):
 
     `mapper` is heuristic (Gemmini's own tiled_*_auto choice), random, exhaustive or
     analytical-best; `point` names a JSON design point `{"kernels": {name: mapping}}` whose
-    entries override the mapper (each is checked for legality on the target).
+    entries override the mapper (each is checked for legality on the target). With
+    `keep`, kernels that already carry a mapping (e.g. from the co-design search) keep it.
 
     Before:
         "loop.kernel"(...) ({...}) {sym_name = "fc", kind = "matmul",
@@ -84,6 +85,7 @@ class Materialize(ModulePass):
     seed: int = 0
     samples: int = 20_000
     point: str = ""
+    keep: bool = False
 
     def apply(self, module: Operation) -> None:
         from dlac.passes.mapping import Mapping, MappingSpace, choose
@@ -91,7 +93,7 @@ class Materialize(ModulePass):
         target = target_of(module)
         overrides = self._point()
         for kernel in kernels(module):
-            if not mappable(kernel):
+            if not mappable(kernel) or (self.keep and kernel.attr("mapping") is not None):
                 continue
             layer = layer_of(kernel)
             name = str(kernel.attr("sym_name"))

@@ -40,19 +40,45 @@ class Compiled:
     target: Target
 
 
-def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int) -> Operation:
-    """Lower a copy of the quantized module and give every layer a mapping for `target`."""
+def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
+                  mappings: dict[str, object] | None = None) -> Operation:
+    """Lower a copy of the quantized module and give every layer a mapping for `target`.
+
+    `mappings` (workload hash -> Mapping, e.g. from the co-design search) takes precedence
+    over `mapper` for the layers it covers.
+    """
     from dlac.frontend.pipeline import lower_stage
-    from dlac.passes.nest import TARGET_ATTR
+    from dlac.passes.materialize import layer_of, mappable
+    from dlac.passes.nest import TARGET_ATTR, kernels
     from dlac.passes.pass_manager import PassManager
     from dlac.passes.pipeline import parse_pipeline
 
     lowered = lower_stage(quantized.clone())
     lowered.set_attr(TARGET_ATTR, target.to_dict())
-    pipeline = (f"lower-data-movement,dce,materialize{{mapper={mapper} seed={seed}}},"
-                "allocate-buffers,lower-to-gemmini")
-    PassManager(parse_pipeline(pipeline), write_reproducer=False).run(lowered)
+    run = lambda text: PassManager(parse_pipeline(text), write_reproducer=False).run(lowered)  # noqa: E731
+    run("lower-data-movement,dce")
+    for kernel in kernels(lowered):
+        chosen = (mappings or {}).get(layer_of(kernel).workload_hash()) if mappable(kernel) \
+            else None
+        if chosen is not None:
+            kernel.set_attr("mapping", chosen.to_attrs())  # type: ignore[attr-defined]
+    run(f"materialize{{mapper={mapper} seed={seed} keep=true}},allocate-buffers,"
+        "lower-to-gemmini")
     return lowered
+
+
+def layers_of(quantized: Operation) -> list[tuple[object, int]]:
+    """Each distinct accelerated layer shape of a model with its count (the search input)."""
+    from dlac.frontend.pipeline import lower_stage
+    from dlac.passes.materialize import layer_of, mappable
+    from dlac.passes.nest import kernels
+
+    found: dict[str, list] = {}
+    for kernel in kernels(lower_stage(quantized.clone())):
+        if mappable(kernel):
+            layer = layer_of(kernel)
+            found.setdefault(layer.workload_hash(), [layer, 0])[1] += 1
+    return [(layer, count) for layer, count in found.values()]
 
 
 def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
@@ -72,19 +98,26 @@ def write_json_atomic(path: Path, data: dict) -> None:
 def compile_to_dir(quantized: Operation, out_dir: Path, model_name: str,
                    args: argparse.Namespace) -> int:
     """Emit C into `out_dir`; with --validate also run it and write the measured report."""
+    return write_program(quantized, Target.parse(args.target), out_dir, model_name, args.mapper,
+                         args.seed, args.validate)
+
+
+def write_program(quantized: Operation, target: Target, out_dir: Path, model_name: str,
+                  mapper: str, seed: int, check: bool,
+                  mappings: dict[str, object] | None = None) -> int:
+    """Emit the model's C for `target` into `out_dir`; `check` validates it bit for bit."""
     from dlac.backends.emit import emit
 
-    target = Target.parse(args.target)
-    lowered = map_and_lower(quantized, target, args.mapper, args.seed)
+    lowered = map_and_lower(quantized, target, mapper, seed, mappings)
     emitted = emit(lowered, target, out_dir, model_name)
-    report: dict = {"model": model_name, "target": target.to_dict(), "mapper": args.mapper,
+    report: dict = {"model": model_name, "target": target.to_dict(), "mapper": mapper,
                     "files": sorted(p.name for p in out_dir.iterdir())}
     code = 0
-    if args.validate:
+    if check:
         from dlac.backends.validate import validate
         from dlac.frontend.reference import run_reference
 
-        inputs = seeded_inputs(quantized, args.seed)
+        inputs = seeded_inputs(quantized, seed)
         with tempfile.TemporaryDirectory(prefix="dlac-build-") as build:
             result = validate(emitted, lowered, run_reference(quantized, inputs), inputs, target,
                               Path(build))
@@ -113,3 +146,24 @@ def print_summary(report: dict) -> None:
                   f"{report['energy_pj'] / 1e6:,.3f} uJ, EDP {report['edp']:.4g} pJ*cycles, "
                   f"utilisation {100 * report['utilization']:.1f}% of the "
                   f"{report['target']['dim']}x{report['target']['dim']} array")
+
+
+def autotune_emitter(quantized: dict[str, Operation], args: argparse.Namespace):  # noqa: ANN201
+    """The co-design driver's hook: emit and validate every model on the chosen design."""
+
+    def emit_models(result, out_dir: Path) -> dict:  # noqa: ANN001
+        target = result.best.target
+        mappings = {h: best.mapping for h, best in result.best.layers.items()
+                    if best.lowering == "direct"}
+        models = {}
+        for name, module in quantized.items():
+            where = out_dir if len(quantized) == 1 else out_dir / name
+            where.mkdir(parents=True, exist_ok=True)
+            write_program(module, target, where, name, "heuristic", args.seed, True, mappings)
+            models[name] = json.loads((where / "report.json").read_text())
+        keys = ("bit_exact", "cycles", "energy_pj", "edp", "utilization")
+        summary = {name: {k: r[k] for k in keys} for name, r in models.items()}
+        return {"bit_exact": all(r["bit_exact"] for r in models.values()),
+                "validation": summary}
+
+    return emit_models

@@ -1,11 +1,12 @@
-"""`dlac`: compile an ONNX model and print the IR of a chosen stage.
+"""`dlac`: compile ONNX models for Gemmini, or co-design a Gemmini for them.
 
-    dlac model.onnx [--emit graph|qgraph|loops|ir] [-o FILE] [--input-shape x=1x3x224x224]
-                    [--calib inputs.npz] [--shape-only]
+    dlac MODEL -o DIR [--target T] [--mapper M] [--validate]     C, header, Makefile, report
+    dlac MODEL --emit graph|qgraph|loops|ir|gemmini [-o FILE]    the IR of one stage
+    dlac MODEL [MODEL ...] --autotune -o DIR [co-design options] one Gemmini for all models
 
-`--emit graph` is the mechanical import, `qgraph` the int8 graph, `loops` (alias `ir`) the
-loop nests after lowering. Later stages (gemmini, c) register here as they land: add a
-choice to EMITTERS and a function that takes the previous stage's module.
+MODEL is an ONNX file or `zoo:NAME` (a model of the bundled zoo, built and cached on first
+use). `--emit graph` is the mechanical import, `qgraph` the int8 graph, `loops` (alias
+`ir`) the loop nests after lowering, `gemmini` the mapped Gemmini library ops.
 """
 
 from __future__ import annotations
@@ -14,18 +15,36 @@ import argparse
 import os
 import sys
 import tempfile
+from pathlib import Path
 from collections.abc import Callable
 
 from dlac.errors import DlacError
 from dlac.ir.core import Operation
 from dlac.ir.diagnostics import DiagnosticError
+from dlac.ir.target import TargetError
+
+
+def resolve_model(spec: str) -> str:
+    """An ONNX path for `spec` (`zoo:NAME` builds and caches a zoo model)."""
+    if not spec.startswith("zoo:"):
+        return spec
+    from dlac.tools.zoo import MODELS, build
+
+    name = spec[4:]
+    if name not in MODELS:
+        raise DlacError(f"unknown zoo model '{name}' (choose from {', '.join(sorted(MODELS))})")
+    return str(build(name))
+
+
+def model_name(spec: str) -> str:
+    return spec[4:] if spec.startswith("zoo:") else os.path.splitext(os.path.basename(spec))[0]
 
 
 def emit_graph(args: argparse.Namespace) -> Operation:
     from dlac.frontend.pipeline import import_stage
     from dlac.frontend.shapes import parse_input_shapes
 
-    return import_stage(args.model, parse_input_shapes(args.input_shape),
+    return import_stage(resolve_model(args.model), parse_input_shapes(args.input_shape),
                         load_weights=not args.shape_only)
 
 
@@ -41,22 +60,40 @@ def emit_loops(args: argparse.Namespace) -> Operation:
     return lower_stage(emit_qgraph(args))
 
 
+def emit_gemmini(args: argparse.Namespace) -> Operation:
+    from dlac.ir.target import Target
+    from dlac.tools.compile_flow import map_and_lower
+
+    return map_and_lower(emit_qgraph(args), Target.parse(args.target), args.mapper, args.seed)
+
+
 EMITTERS: dict[str, Callable[[argparse.Namespace], Operation]] = {
     "graph": emit_graph, "qgraph": emit_qgraph, "loops": emit_loops, "ir": emit_loops,
+    "gemmini": emit_gemmini,
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="dlac", description="Compile an ONNX model for Gemmini.")
-    ap.add_argument("model", help="ONNX model file")
-    ap.add_argument("--emit", choices=sorted(EMITTERS), default="ir",
-                    help="stage to print (default: ir = loops)")
-    ap.add_argument("-o", "--output", help="write the IR here instead of stdout")
+    from dlac.dse.cli import add_arguments as add_autotune_arguments
+    from dlac.tools.compile_flow import add_arguments as add_compile_arguments
+
+    ap = argparse.ArgumentParser(prog="dlac", description="Compile ONNX models for Gemmini "
+                                 "and co-design the accelerator.")
+    ap.add_argument("models", nargs="+", metavar="MODEL",
+                    help="ONNX file or zoo:NAME (several only with --autotune)")
+    ap.add_argument("--emit", choices=sorted(EMITTERS) + ["c"], default="c",
+                    help="c (default): write C, header, Makefile and report to -o DIR; "
+                         "otherwise print the IR of that stage")
+    ap.add_argument("-o", "--output", help="output directory (c, --autotune) or IR file")
     ap.add_argument("--input-shape", action="append", metavar="NAME=D0xD1x...",
                     help="static shape for a dynamic model input (repeatable)")
     ap.add_argument("--calib", help="calibration inputs (.npz, one array per model input)")
     ap.add_argument("--shape-only", action="store_true",
                     help="do not read external weight files (weight-stripped models)")
+    add_compile_arguments(ap)
+    ap.add_argument("--autotune", action="store_true",
+                    help="co-design one Gemmini and its mappings for all MODELs")
+    add_autotune_arguments(ap, output=False)
     return ap
 
 
@@ -74,24 +111,58 @@ def write_atomic(path: str, text: str) -> None:
         raise
 
 
+def run(args: argparse.Namespace) -> int:
+    from dlac.ir.printer import print_op
+
+    if args.autotune:
+        return autotune(args)
+    if len(args.models) != 1:
+        raise DlacError("several models are only accepted with --autotune")
+    args.model = args.models[0]
+    if args.emit == "c":
+        from dlac.tools.compile_flow import compile_to_dir
+
+        if not args.output:
+            raise DlacError("writing C needs an output directory: -o DIR "
+                            "(or --emit STAGE to print IR)")
+        return compile_to_dir(emit_qgraph(args), Path(args.output), model_name(args.model), args)
+    module = EMITTERS[args.emit](args)
+    text = print_op(module)
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def autotune(args: argparse.Namespace) -> int:
+    """Co-design across all models, then emit and validate each model's C."""
+    from dlac.dse.cli import run as run_autotune
+    from dlac.tools.compile_flow import autotune_emitter, layers_of
+
+    if not args.output:
+        raise DlacError("--autotune needs an output directory: -o DIR")
+    quantized = {}
+    layers = {}
+    for spec in args.models:
+        args.model = spec
+        name = model_name(spec)
+        quantized[name] = emit_qgraph(args)
+        layers[name] = layers_of(quantized[name])
+    args.output_dir = args.output
+    return run_autotune(args, layers, autotune_emitter(quantized, args))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        from dlac.ir.printer import print_op
-
-        module = EMITTERS[args.emit](args)
-        text = print_op(module)
-        if args.output:
-            write_atomic(args.output, text)
-        else:
-            sys.stdout.write(text)
-    except (DlacError, DiagnosticError) as err:
+        return run(args)
+    except (DlacError, DiagnosticError, TargetError) as err:
         print(f"dlac: error: {err}", file=sys.stderr)
         return getattr(err, "exit_code", 1) or 1
     except MemoryError:
         print("dlac: error: out of memory", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":
