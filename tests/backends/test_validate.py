@@ -79,3 +79,25 @@ def test_emitted_sources_cross_compile_for_riscv(onnx_file, tmp_path: Path) -> N
                           text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (tmp_path / "out" / "model.o.riscv").stat().st_size > 0
+
+
+@pytest.mark.parametrize("build_model", [tiny_cnn, residual_net])
+def test_emitted_program_is_clean_under_sanitizers(onnx_file, tmp_path: Path,
+                                                   build_model) -> None:
+    from dlac.sim.build import compile_program, run_program
+
+    quantized, lowered = compile_model(onnx_file(build_model()), "materialize")
+    emitted = emit(lowered, Target(), tmp_path / "out", "test")
+    out = emitted.out_dir.resolve()
+    binary = compile_program([emitted.model_c], Target(), tmp_path / "build",
+                             extra_flags=(f"-I{out}", f"-Wa,-I{out}", "-Wextra", "-g",
+                                          "-fsanitize=address,undefined",
+                                          "-fno-sanitize-recover=all"))
+    shape = quantized.regions[0].ops[0].args[0].type.shape
+    x = np.random.default_rng(0).normal(0, 1, shape).astype(np.float32)
+    (tmp_path / "in.bin").write_bytes(x.tobytes())
+    result = run_program(binary, [str(tmp_path / "in.bin"), str(tmp_path / "out.bin")])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "runtime error" not in result.stderr and "AddressSanitizer" not in result.stderr
+    got = np.frombuffer((tmp_path / "out.bin").read_bytes(), np.float32)
+    assert got.tobytes() == np.asarray(run_reference(quantized, [x])[0], np.float32).tobytes()
