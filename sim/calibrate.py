@@ -1,0 +1,103 @@
+"""Re-run measured (hardware, layer, mapping) points on the simulator and score the match.
+
+Metrics: global Spearman rho over all rows, mean within-layer Spearman rho (layers with at
+least 3 rows), and MAPE. `fit` tunes the timing constants on a subset of layers so the
+report can state generalisation on held-out layers honestly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.sim.calibration_data import CalCase
+from dlac.sim.errors import SimError
+from dlac.sim.simulator import Simulator
+from dlac.sim.timing import DEFAULT_TIMING, TimingParams
+
+# FireSim's memory system (DDR3 behind a 4 MB LLC); fitted, see docs/calibration.md.
+CALIBRATION_TARGET = Target(dram_latency=238, dram_bytes_per_cycle=16.0)
+# DOSA's harness unrolled WS matmul tiles on the CPU (older Gemmini C library).
+HARNESS_TIMING = DEFAULT_TIMING.replace(loops_on_cpu=1.0)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    rows: int
+    global_rho: float
+    within_layer_rho: float
+    mape: float
+    failed: int
+
+    def to_dict(self) -> dict[str, float]:
+        return {"rows": self.rows, "global_rho": self.global_rho,
+                "within_layer_rho": self.within_layer_rho, "mape": self.mape,
+                "failed": self.failed}
+
+
+def simulate_case(case: CalCase, timing: TimingParams = HARNESS_TIMING,
+                  base: Target = CALIBRATION_TARGET) -> float:
+    """Cycles of one measured run on the simulator (timing-only)."""
+    sim = Simulator(case.target(base), timing, timing_only=True)
+    try:
+        d, t = case.dims, case.tiles
+        if case.kind == "matmul":
+            dim = case.dim
+            tiles = tuple(max(1, -(-t[x] // dim)) for x in "PKC")
+            perm = "".join({"P": "I", "K": "J", "C": "K"}[c] for c in case.perm if c in "PKC")
+            sim.matmul_shape(d["P"] * d["N"], d["K"], d["C"], tiles=tiles, perm=perm)  # type: ignore[arg-type]
+        else:
+            # DOSA's harness ran square images: IN_DIM = P * stride, OUT_DIM = P.
+            pad = (d["R"] - 1) // 2
+            side = d["P"]
+            sim.conv_shape(d["N"], side * case.stride, side * case.stride, d["C"], d["K"],
+                           side, side, d["R"], stride=case.stride, padding=pad,
+                           tiles=(t["N"], t["Q"], t["P"], t["K"], t["S"], t["R"], t["C"]),
+                           perm=case.perm)
+        return sim.stats.host_cycles
+    finally:
+        sim.close()
+
+
+def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    from scipy.stats import spearmanr
+
+    if len(a) < 2 or np.all(np.asarray(a) == a[0]) or np.all(np.asarray(b) == b[0]):
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+def score(cases: Sequence[CalCase], predicted: Sequence[float]) -> Metrics:
+    """Global rho, mean within-layer rho and MAPE of `predicted` against measurements."""
+    pairs = [(c, p) for c, p in zip(cases, predicted, strict=True) if p == p]
+    meas = [c.measured for c, _ in pairs]
+    pred = [p for _, p in pairs]
+    by_layer: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for c, p in pairs:
+        by_layer[c.layer].append((c.measured, p))
+    rhos = [_spearman([m for m, _ in v], [p for _, p in v])
+            for v in by_layer.values() if len(v) >= 3]
+    rhos = [r for r in rhos if not math.isnan(r)]
+    mape = (float(np.mean([abs(p - m) / m for m, p in zip(meas, pred, strict=True)]))
+            if meas else float("nan"))
+    within = float(np.mean(rhos)) if rhos else float("nan")
+    return Metrics(len(pairs), _spearman(meas, pred), within, mape, len(cases) - len(pairs))
+
+
+def simulate_all(cases: Iterable[CalCase], timing: TimingParams = HARNESS_TIMING,
+                 base: Target = CALIBRATION_TARGET,
+                 progress: Callable[[int], None] | None = None) -> list[float]:
+    """Cycles per case; NaN where the simulator rejects the mapping."""
+    out = []
+    for case in cases:
+        try:
+            out.append(simulate_case(case, timing, base))
+        except SimError:
+            out.append(float("nan"))
+        if progress:
+            progress(1)
+    return out

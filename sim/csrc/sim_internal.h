@@ -1,0 +1,111 @@
+/* Private state of the simulator, shared by the core, the loop FSMs and the timing model. */
+#ifndef DLAC_SIM_INTERNAL_H
+#define DLAC_SIM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "dlac_sim.h"
+
+#define GARBAGE_LADDR 0xFFFFFFFFu
+#define LADDR_ROW_MASK ((1u << 26) - 1u)
+
+enum { UNIT_LD = 0, UNIT_EX = 1, UNIT_ST = 2, UNIT_COUNT = 3 };
+
+enum {
+    F_CONFIG = 0, F_MVIN2 = 1, F_MVIN = 2, F_MVOUT = 3, F_COMPUTE_PRELOADED = 4,
+    F_COMPUTE_ACCUMULATED = 5, F_PRELOAD = 6, F_FLUSH = 7, F_LOOP_WS = 8,
+    F_LOOP_WS_BOUNDS = 9, F_LOOP_WS_AB = 10, F_LOOP_WS_DC = 11, F_LOOP_WS_STR_AB = 12,
+    F_LOOP_WS_STR_DC = 13, F_MVIN3 = 14, F_LOOP_CONV_WS = 15, F_LOOP_CONV_CFG1 = 16,
+    F_LOOP_CONV_CFG6 = 21, F_CLKGATE = 22, F_COUNTER = 126, F_FENCE = 127
+};
+
+typedef struct laddr {
+    int garbage;
+    int is_acc;
+    int accumulate;
+    int full;
+    uint32_t row;
+} laddr;
+
+typedef struct ld_config {
+    uint64_t stride;
+    float scale;
+    int shrunk;
+    uint32_t block_stride;
+    uint32_t pixel_repeats;
+} ld_config;
+
+/* Where the instruction being executed came from: the CPU or a loop FSM. */
+typedef struct issuer {
+    double *clock;
+    double cost;
+} issuer;
+
+struct dlac_sim {
+    dlac_sim_config cfg;
+    int dim, sp_rows, acc_rows, mbl, mbl_acc;
+    int8_t *spad;
+    int32_t *acc;
+    /* execute configuration */
+    int dataflow;
+    int sys_act;
+    uint32_t sys_shift;
+    int a_transpose, b_transpose;
+    uint32_t a_stride, c_stride;
+    ld_config ld[3];
+    uint64_t st_stride;
+    int st_act;
+    float st_scale;
+    int st_pool_stride;
+    /* preload / array state */
+    int have_preload;
+    uint64_t pre_bd, pre_c;
+    double pre_ready;
+    int16_t *weights;   /* WS weights / OS B operand as int16 pairs (array.c layout) */
+    int32_t *os_acc;    /* OS: DIM x DIM accumulators in the PEs */
+    int16_t *abuf;      /* DIM x DIM scratch for the A operand */
+    int32_t *outbuf;    /* DIM x DIM results on their way out of the array */
+    /* loop FSM configuration registers */
+    uint64_t ws_rs1[6], ws_rs2[6];
+    uint64_t conv_rs1[7], conv_rs2[7];
+    int loop_slot, ws_acc_half, conv_acc_half;
+    /* timing */
+    double host_t;
+    double fsm_u[UNIT_COUNT];  /* loop FSM issue clocks, one per sub-unit */
+    double loop_end[2];
+    double loop_done;      /* latest completion of the loop being expanded */
+    double unit_free[UNIT_COUNT];
+    double done_max;
+    double *rs_ring[UNIT_COUNT];
+    int rs_pos[UNIT_COUNT], rs_size[UNIT_COUNT];
+    double *sp_wr, *sp_rd, *acc_wr, *acc_rd;
+    double ex_preload_t;
+    double mem_latency;     /* effective DMA latency of the current call */
+    double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
+    dlac_sim_stats st;
+    /* errors */
+    int failed;
+    char err[320];
+};
+
+/* core.c */
+int sim_exec(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2, issuer *who);
+int sim_assert_fail(dlac_sim *s, const char *fmt, ...);
+laddr sim_decode(uint32_t a);
+
+/* loops.c */
+int sim_loop_ws(dlac_sim *s, double clocks[3]);
+int sim_loop_conv_ws(dlac_sim *s, double clocks[3]);
+
+/* array.c */
+void array_load_pairs(const dlac_sim *s, laddr a, uint32_t rows, uint32_t cols, uint32_t step,
+                      int transpose, int16_t *wp);
+uint32_t array_load_rows(const dlac_sim *s, laddr a, uint32_t rows, uint32_t cols, uint32_t step,
+                         int transpose, int16_t *out);
+void array_matmul(const int16_t *A, uint32_t rows, const int16_t *wp, int32_t *C, int dim);
+
+/* timing.c */
+void timing_init(dlac_sim *s);
+double timing_drained(const dlac_sim *s);
+
+#endif

@@ -1,0 +1,28 @@
+/* Timing bookkeeping: issue clocks, reservation-station slots and the row scoreboard.
+ *
+ * Each unit (load, execute, store) runs its queue in order.  An instruction starts once
+ * it has been issued, its unit is free and the local rows it touches are ready (RAW on
+ * reads, WAW/WAR on writes), which is the dependency check Gemmini's reservation station
+ * does between queues.  The per-instruction costs live in core.c next to the semantics;
+ * the constants they use all come from dlac_sim_config (dlac.sim.timing).
+ */
+#include <stdlib.h>
+
+#include "sim_internal.h"
+
+static double dmax(double a, double b) { return a > b ? a : b; }
+
+void timing_init(dlac_sim *s) {
+    const int sizes[UNIT_COUNT] = {s->cfg.rs_ld, s->cfg.rs_ex, s->cfg.rs_st};
+    for (int u = 0; u < UNIT_COUNT; u++) {
+        s->rs_size[u] = sizes[u] > 0 ? sizes[u] : 1;
+        s->rs_ring[u] = calloc((size_t)s->rs_size[u], sizeof(double));
+        s->rs_pos[u] = 0;
+    }
+}
+
+double timing_drained(const dlac_sim *s) {
+    double t = s->done_max;
+    for (int u = 0; u < UNIT_COUNT; u++) t = dmax(t, s->unit_free[u]);
+    return dmax(t, dmax(s->loop_end[0], s->loop_end[1]));
+}

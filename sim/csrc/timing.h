@@ -1,0 +1,59 @@
+/* Hot timing helpers (inlined into the instruction handlers); see timing.c. */
+#ifndef DLAC_SIM_TIMING_H
+#define DLAC_SIM_TIMING_H
+
+#include "sim_internal.h"
+
+static inline double tdmax(double a, double b) { return a > b ? a : b; }
+
+static inline double timing_issue(dlac_sim *s, int unit, issuer *who) {
+    double t = tdmax(*who->clock, s->rs_ring[unit][s->rs_pos[unit]]);
+    *who->clock = t + who->cost;
+    return t;
+}
+
+static inline void timing_retire(dlac_sim *s, int unit, double done) {
+    s->rs_ring[unit][s->rs_pos[unit]] = done;
+    s->rs_pos[unit] = (s->rs_pos[unit] + 1) % s->rs_size[unit];
+    s->done_max = tdmax(s->done_max, done);
+    s->loop_done = tdmax(s->loop_done, done);
+}
+
+static inline double timing_rows_ready(const dlac_sim *s, laddr a, uint32_t n, uint32_t step, int for_write) {
+    if (a.garbage) return 0.0;
+    const double *wr = a.is_acc ? s->acc_wr : s->sp_wr;
+    const double *rd = a.is_acc ? s->acc_rd : s->sp_rd;
+    const uint32_t limit = (uint32_t)(a.is_acc ? s->acc_rows : s->sp_rows);
+    double t = 0.0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = a.row + i * step;
+        if (r >= limit) break;
+        t = tdmax(t, wr[r]);
+        if (for_write) t = tdmax(t, rd[r]);
+    }
+    return t;
+}
+
+static inline void timing_rows_mark(dlac_sim *s, laddr a, uint32_t n, uint32_t step, double t, int write) {
+    if (a.garbage) return;
+    double *arr = a.is_acc ? (write ? s->acc_wr : s->acc_rd) : (write ? s->sp_wr : s->sp_rd);
+    const uint32_t limit = (uint32_t)(a.is_acc ? s->acc_rows : s->sp_rows);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = a.row + i * step;
+        if (r >= limit) break;
+        arr[r] = tdmax(arr[r], t);
+    }
+}
+
+static inline double timing_dma_occupancy(const dlac_sim *s, uint64_t bytes, uint64_t requests) {
+    /* Bytes are limited by the bus (and DRAM bandwidth on LLC misses); requests by the
+     * in-flight window: at most max_in_flight outstanding, each held for one latency. */
+    const double m = s->miss_frac;
+    double bus = (double)s->cfg.dma_bus_bytes;
+    double dram_bw = s->cfg.dram_bytes_per_cycle < bus ? s->cfg.dram_bytes_per_cycle : bus;
+    double byte_t = (double)bytes * ((1.0 - m) / bus + m / dram_bw);
+    double req_t = (double)requests * s->mem_latency / (double)s->cfg.max_in_flight;
+    return tdmax(tdmax(byte_t, req_t), (double)requests * s->cfg.dma_req_cycles);
+}
+
+#endif

@@ -1,0 +1,129 @@
+"""Fit the timing constants on measured runs, with a by-layer train/held-out split.
+
+The search is a multiplicative coordinate descent in log space over the constants that
+describe what the RTL measurements include beyond the array itself: DRAM latency and
+bandwidth, the CPU's instruction-issue and per-tile costs, and DMA/compute overheads.
+The loss is the mean absolute log error, so fast and slow runs weigh alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.sim.calibrate import CALIBRATION_TARGET, HARNESS_TIMING, simulate_all
+from dlac.sim.calibration_data import CalCase
+from dlac.sim.timing import TimingParams
+
+TARGET_KNOBS = ("dram_latency", "dram_bytes_per_cycle")
+TIMING_KNOBS = ("host_tile_cycles", "host_issue_cycles", "llc_latency", "host_call_cycles",
+                "dma_req_cycles", "mvin_fixed_cycles", "compute_fixed_cycles", "loop_fsm_cycles")
+HELD_OUT_EVERY = 3
+
+
+def is_held_out(layer: str, seed: int = 0) -> bool:
+    """Deterministic by-layer split: about one layer in three is held out."""
+    h = int(hashlib.sha256(f"{seed}:{layer}".encode()).hexdigest(), 16)
+    return h % HELD_OUT_EVERY == 0
+
+
+def split(cases: Sequence[CalCase], seed: int = 0) -> tuple[list[CalCase], list[CalCase]]:
+    train = [c for c in cases if not is_held_out(c.layer, seed)]
+    held = [c for c in cases if is_held_out(c.layer, seed)]
+    return train, held
+
+
+def subsample(cases: Sequence[CalCase], per_layer: int, seed: int = 0) -> list[CalCase]:
+    """Up to `per_layer` rows per layer, spread over the layer's measured range."""
+    by_layer: dict[str, list[CalCase]] = defaultdict(list)
+    for c in cases:
+        by_layer[c.layer].append(c)
+    out: list[CalCase] = []
+    for layer in sorted(by_layer):
+        rows = sorted(by_layer[layer], key=lambda c: c.measured)
+        picks = np.linspace(0, len(rows) - 1, min(per_layer, len(rows)))
+        idx = np.unique(picks.round().astype(int))
+        out += [rows[i] for i in idx]
+    return out
+
+
+@dataclass(frozen=True)
+class Knobs:
+    target: Target
+    timing: TimingParams
+
+    def get(self, name: str) -> float:
+        return float(getattr(self.target if name in TARGET_KNOBS else self.timing, name))
+
+    def set(self, name: str, value: float) -> Knobs:
+        if name in TARGET_KNOBS:
+            v = int(round(value)) if name == "dram_latency" else value
+            return Knobs(self.target.replace(**{name: v}), self.timing)
+        return Knobs(self.target, self.timing.replace(**{name: value}))
+
+    def as_dict(self) -> dict[str, float]:
+        return {n: self.get(n) for n in TARGET_KNOBS + TIMING_KNOBS}
+
+
+def _chunk_eval(args: tuple[list[CalCase], Target, TimingParams]) -> list[float]:
+    cases, target, timing = args
+    return simulate_all(cases, timing, target)
+
+
+def predict(cases: Sequence[CalCase], knobs: Knobs, jobs: int = 1,
+            progress: Callable[[int], None] | None = None) -> list[float]:
+    """Simulated cycles per case, in `jobs` worker processes (chunks of 8 for progress)."""
+    if jobs <= 1 or len(cases) < 2 * jobs:
+        return simulate_all(cases, knobs.timing, knobs.target, progress)
+    chunks = [list(range(i, min(i + 8, len(cases)))) for i in range(0, len(cases), 8)]
+    out = [0.0] * len(cases)
+    with ProcessPoolExecutor(jobs) as pool:
+        futures = [pool.submit(_chunk_eval, ([cases[i] for i in ch], knobs.target, knobs.timing))
+                   for ch in chunks]
+        for ch, fut in zip(chunks, futures, strict=True):
+            for i, value in zip(ch, fut.result(), strict=True):
+                out[i] = value
+            if progress:
+                progress(len(ch))
+    return out
+
+
+def log_loss(cases: Sequence[CalCase], pred: Sequence[float]) -> float:
+    errs = [abs(math.log(p / c.measured))
+            for c, p in zip(cases, pred, strict=True) if p == p and p > 0]
+    return float(np.mean(errs)) if errs else float("inf")
+
+
+def fit(cases: Sequence[CalCase], start: Knobs | None = None, *, rounds: int = 3, jobs: int = 1,
+        step: float = 2.0, names: Sequence[str] = TARGET_KNOBS + TIMING_KNOBS,
+        log: Callable[[str], None] = print) -> Knobs:
+    """Coordinate descent over `names`, square-rooting the multiplicative step each round."""
+    knobs = start or Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
+    best = log_loss(cases, predict(cases, knobs, jobs))
+    log(f"start loss {best:.4f} {knobs.as_dict()}")
+    for r in range(rounds):
+        for name in names:
+            for direction in (step, 1 / step):
+                cur = knobs.get(name)
+                trial_value = cur * direction if cur > 0 else (1.0 if direction > 1 else 0.0)
+                if name == "loop_fsm_cycles" and trial_value < 0.25:
+                    continue
+                trial = knobs.set(name, trial_value)
+                loss = log_loss(cases, predict(cases, trial, jobs))
+                if loss < best - 1e-4:
+                    best, knobs = loss, trial
+                    log(f"round {r} {name} -> {trial_value:.4g}: loss {loss:.4f}")
+                    break
+        step = math.sqrt(step)
+    log(f"final loss {best:.4f}")
+    return knobs
+
+
+def timing_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(TimingParams))

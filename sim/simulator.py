@@ -1,0 +1,296 @@
+"""Python API of the simulator: DRAM buffers, instruction issue, library calls, results.
+
+The instruction semantics live only in the C core (sim/csrc); this module drives it via
+ctypes on the per-target library built by dlac.sim.build.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.sim.build import build_library
+from dlac.sim.errors import SimError
+from dlac.sim.native import CLASS_NAMES, SimStatsC, make_config
+from dlac.sim.timing import DEFAULT_TIMING, TimingParams
+
+_u64, _i32, _f32, _sz, _vp = (ctypes.c_uint64, ctypes.c_int, ctypes.c_float, ctypes.c_size_t,
+                              ctypes.c_void_p)
+# Timing-only runs never dereference DRAM, but the library still needs non-null pointers.
+_FAKE_BASE = 0x10000000
+
+
+@cache
+def load_library(target: Target) -> ctypes.CDLL:
+    """Load (building if needed) the simulator library for `target`."""
+    lib = ctypes.CDLL(str(build_library(target)))
+    lib.dlac_sim_new.restype = _vp
+    lib.dlac_sim_new.argtypes = [_vp]
+    lib.dlac_sim_free.argtypes = [_vp]
+    lib.dlac_sim_issue.argtypes = [_vp, ctypes.c_uint32, _u64, _u64]
+    lib.dlac_sim_fence.argtypes = [_vp]
+    lib.dlac_sim_error.restype = ctypes.c_char_p
+    lib.dlac_sim_error.argtypes = [_vp]
+    lib.dlac_sim_get_stats.argtypes = [_vp, _vp]
+    lib.dlac_sim_read_spad_row.argtypes = [_vp, ctypes.c_uint32, _vp]
+    lib.dlac_sim_read_acc_row.argtypes = [_vp, ctypes.c_uint32, _vp]
+    lib.dlac_py_matmul.argtypes = [_vp, _sz, _sz, _sz, _vp, _vp, _vp, _vp, _sz, _sz, _sz, _sz,
+                                   _f32, _f32, _i32, _f32, _i32, _sz, _sz, _sz, _i32, _i32,
+                                   _i32, _i32, _i32, ctypes.c_char_p]
+    lib.dlac_py_conv.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32, _vp,
+                                                        ctypes.c_char_p]
+    lib.dlac_py_resadd.argtypes = [_vp, _sz, _sz, _f32, _f32, _f32, _vp, _vp, _vp, _i32]
+    lib.dlac_py_global_average.argtypes = [_vp, _vp, _vp, _i32, _i32, _i32]
+    lib.dlac_py_matmul_tiles.argtypes = [_sz, _sz, _sz, _i32, _vp]
+    lib.dlac_py_conv_tiles.argtypes = [_i32] * 8 + [_vp]
+    from dlac.sim.native import SimConfig
+    if lib.dlac_sim_config_size() != ctypes.sizeof(SimConfig):
+        raise SimError("simulator library and dlac.sim.native disagree on dlac_sim_config")
+    if lib.dlac_sim_stats_size() != ctypes.sizeof(SimStatsC):
+        raise SimError("simulator library and dlac.sim.native disagree on dlac_sim_stats")
+    return lib
+
+
+@dataclass
+class SimStats:
+    cycles: float
+    host_cycles: float
+    energy_pj: float
+    instructions: int
+    macs: int
+    counters: dict[str, int] = field(default_factory=dict)
+    accesses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def utilization(self) -> float:
+        return 0.0 if not self.cycles else self.macs / self.cycles
+
+
+class Simulator:
+    """One simulated Gemmini plus its DRAM (numpy buffers the core reads and writes)."""
+
+    def __init__(self, target: Target | None = None, timing: TimingParams = DEFAULT_TIMING,
+                 *, timing_only: bool = False) -> None:
+        self.target = target or Target()
+        self.timing = timing
+        self.timing_only = timing_only
+        self._lib = load_library(self.target)
+        self._cfg = make_config(self.target, timing, timing_only=timing_only)
+        self._sim = self._lib.dlac_sim_new(ctypes.byref(self._cfg))
+        if not self._sim:
+            raise SimError("could not allocate the simulator")
+        self._buffers: list[np.ndarray] = []
+        self._fake_next = _FAKE_BASE
+
+    def close(self) -> None:
+        if getattr(self, "_sim", None):
+            self._lib.dlac_sim_free(self._sim)
+            self._sim = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __enter__(self) -> Simulator:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # ---- DRAM ---------------------------------------------------------------------
+    def dram(self, data: np.ndarray) -> np.ndarray:
+        """A C-contiguous copy of `data` that stays alive as long as the simulator."""
+        buf = np.ascontiguousarray(np.array(data, copy=True))
+        self._buffers.append(buf)
+        return buf
+
+    def alloc(self, shape: tuple[int, ...] | int, dtype: Any = np.int8) -> np.ndarray:
+        return self.dram(np.zeros(shape, dtype=dtype))
+
+    @staticmethod
+    def addr(buf: np.ndarray | None, offset_elems: int = 0) -> int:
+        if buf is None:
+            return 0
+        return int(buf.ctypes.data) + offset_elems * buf.itemsize
+
+    def _ptr(self, buf: np.ndarray | None, nbytes: int) -> int | None:
+        """Host pointer of `buf`, or a fake address in timing-only mode."""
+        if buf is None:
+            return None
+        if not self.timing_only:
+            return self.addr(buf)
+        return self._fake(nbytes)
+
+    # ---- instructions ------------------------------------------------------------------
+    def _check(self, rc: int) -> None:
+        if rc:
+            msg = self._lib.dlac_sim_error(self._sim).decode()
+            index = None
+            if msg.startswith("instruction "):
+                index = int(msg.split(":", 1)[0].split()[1])
+            raise SimError(f"gemmini-sim: {msg}", index)
+
+    def issue(self, funct: int, rs1: int, rs2: int) -> None:
+        """Execute one RoCC instruction; raises SimError on a hardware assertion."""
+        self._check(self._lib.dlac_sim_issue(self._sim, funct, rs1 & (2**64 - 1),
+                                             rs2 & (2**64 - 1)))
+
+    def run(self, program: list[tuple[int, int, int]]) -> None:
+        for funct, rs1, rs2 in program:
+            self.issue(funct, rs1, rs2)
+
+    def fence(self) -> None:
+        self._check(self._lib.dlac_sim_fence(self._sim))
+
+    def spad_row(self, row: int) -> np.ndarray:
+        out = np.zeros(self.target.dim, dtype=np.int8)
+        if self._lib.dlac_sim_read_spad_row(self._sim, row, out.ctypes.data):
+            raise SimError(f"scratchpad row {row} is not readable")
+        return out
+
+    def acc_row(self, row: int) -> np.ndarray:
+        out = np.zeros(self.target.dim, dtype=np.int32)
+        if self._lib.dlac_sim_read_acc_row(self._sim, row, out.ctypes.data):
+            raise SimError(f"accumulator row {row} is not readable")
+        return out
+
+    @property
+    def stats(self) -> SimStats:
+        st = SimStatsC()
+        self._lib.dlac_sim_get_stats(self._sim, ctypes.byref(st))
+        accesses = {n: int(getattr(st, n)) for n in
+                    ("array_macs", "reg_writes", "spad_reads", "spad_writes", "acc_reads",
+                     "acc_writes", "dram_reads", "dram_writes")}
+        return SimStats(st.cycles, st.host_cycles, st.energy_pj, int(st.instructions),
+                        int(st.macs), dict(zip(CLASS_NAMES, map(int, st.counts), strict=True)),
+                        accesses)
+
+    @property
+    def cycles(self) -> float:
+        return self.stats.cycles
+
+    @property
+    def energy_pj(self) -> float:
+        return self.stats.energy_pj
+
+    # ---- C library calls ---------------------------------------------------------------
+    def matmul_tiles(self, I: int, J: int, K: int, dataflow: str = "WS") -> tuple[int, int, int]:  # noqa: E741, N803
+        """Gemmini's default tiling (tile_I, tile_J, tile_K in DIM blocks)."""
+        out = (ctypes.c_size_t * 3)()
+        self._lib.dlac_py_matmul_tiles(I, J, K, int(dataflow == "WS"), out)
+        return (out[0], out[1], out[2])
+
+    def conv_tiles(self, batch: int, out_rows: int, out_cols: int, in_ch: int, out_ch: int,
+                   kernel: int, stride: int = 1, dilation: int = 1) -> tuple[int, ...]:
+        out = (ctypes.c_int * 7)()
+        self._lib.dlac_py_conv_tiles(batch, out_rows, out_cols, in_ch, out_ch, kernel, stride,
+                                     dilation, out)
+        return tuple(out)
+
+    def matmul(self, A: np.ndarray, B: np.ndarray, D: np.ndarray | None = None, *,  # noqa: N803
+               act: int = 0, scale: float = 1.0, full_C: bool = False,  # noqa: N803
+               repeating_bias: bool = False, dataflow: str = "WS",
+               tiles: tuple[int, int, int] | None = None, perm: str | None = None,
+               transpose_A: bool = False, transpose_B: bool = False,  # noqa: N803
+               a_scale: float = 1.0, b_scale: float = 1.0) -> np.ndarray:
+        """tiled_matmul(_auto): C = act(ACC_SCALE(A @ B + D)); int8 or int32 (full_C) out."""
+        A = self.dram(np.asarray(A, dtype=np.int8))  # noqa: N806
+        B = self.dram(np.asarray(B, dtype=np.int8))  # noqa: N806
+        I, K = (A.shape[1], A.shape[0]) if transpose_A else A.shape  # noqa: E741, N806
+        J = B.shape[0] if transpose_B else B.shape[1]  # noqa: N806
+        low_D = D is not None and np.asarray(D).dtype == np.int8  # noqa: N806
+        if D is not None:
+            D = self.dram(np.asarray(D, dtype=np.int8 if low_D else np.int32))  # noqa: N806
+        C = self.alloc((I, J), np.int32 if full_C else np.int8)  # noqa: N806
+        tI, tJ, tK = tiles or (0, 0, 0)
+        rc = self._lib.dlac_py_matmul(
+            self._sim, I, J, K, self._ptr(A, A.nbytes), self._ptr(B, B.nbytes),
+            self._ptr(D, D.nbytes) if D is not None else None, self._ptr(C, C.nbytes),
+            A.shape[1], B.shape[1], D.shape[-1] if D is not None else 0, J, a_scale, b_scale,
+            act, scale, int(repeating_bias), tI, tJ, tK, int(transpose_A), int(transpose_B),
+            int(full_C), int(low_D), int(dataflow == "WS"), perm.encode() if perm else None)
+        self._check(rc)
+        return C
+
+    def conv(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, *,
+             stride: int = 1, padding: int = 0, dilation: int = 1, act: int = 0,
+             scale: float = 1.0, out_dims: tuple[int, int] | None = None,
+             tiles: tuple[int, ...] | None = None, perm: str | None = None) -> np.ndarray:
+        """tiled_conv(_auto): x NHWC int8, w [kh][kw][cin][cout] int8, bias int32[cout]."""
+        x = self.dram(np.asarray(x, dtype=np.int8))
+        w = self.dram(np.asarray(w, dtype=np.int8))
+        n, h, wd, cin = x.shape
+        k, _, _, cout = w.shape
+        if out_dims is None:
+            dk = (k - 1) * dilation + 1
+            out_dims = ((h + 2 * padding - dk) // stride + 1, (wd + 2 * padding - dk) // stride + 1)
+        if bias is not None:
+            bias = self.dram(np.asarray(bias, dtype=np.int32))
+        out = self.alloc((n, out_dims[0], out_dims[1], cout), np.int8)
+        tile_arr = (ctypes.c_int * 7)(*tiles) if tiles else None
+        rc = self._lib.dlac_py_conv(
+            self._sim, n, h, wd, cin, cout, out_dims[0], out_dims[1], stride, dilation, padding, k,
+            self._ptr(x, x.nbytes), self._ptr(w, w.nbytes),
+            self._ptr(bias, bias.nbytes) if bias is not None else None,
+            self._ptr(out, out.nbytes), act, scale, tile_arr, perm.encode() if perm else None)
+        self._check(rc)
+        return out
+
+    def matmul_shape(self, I: int, J: int, K: int, *, bias: bool = False,  # noqa: E741, N803
+                     tiles: tuple[int, int, int] | None = None, perm: str | None = None,
+                     dataflow: str = "WS") -> None:
+        """Timing-only tiled matmul of the given shape (no data; fake DRAM addresses)."""
+        self._require_timing_only()
+        tI, tJ, tK = tiles or (0, 0, 0)
+        rc = self._lib.dlac_py_matmul(
+            self._sim, I, J, K, self._fake(I * K), self._fake(K * J),
+            self._fake(I * J * 4) if bias else None, self._fake(I * J), K, J, J, J, 1.0, 1.0, 0,
+            1.0, 0, tI, tJ, tK, 0, 0, 0, 0, int(dataflow == "WS"),
+            perm.encode() if perm else None)
+        self._check(rc)
+
+    def conv_shape(self, n: int, in_rows: int, in_cols: int, cin: int, cout: int,
+                   out_rows: int, out_cols: int, kernel: int, *, stride: int = 1,
+                   padding: int = 0, bias: bool = True, tiles: tuple[int, ...] | None = None,
+                   perm: str | None = None) -> None:
+        """Timing-only tiled conv of the given shape (no data; fake DRAM addresses)."""
+        self._require_timing_only()
+        tile_arr = (ctypes.c_int * 7)(*tiles) if tiles else None
+        rc = self._lib.dlac_py_conv(
+            self._sim, n, in_rows, in_cols, cin, cout, out_rows, out_cols, stride, 1, padding,
+            kernel, self._fake(n * in_rows * in_cols * cin),
+            self._fake(kernel * kernel * cin * cout),
+            self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * cout), 0,
+            1.0, tile_arr, perm.encode() if perm else None)
+        self._check(rc)
+
+    def _require_timing_only(self) -> None:
+        if not self.timing_only:
+            raise SimError("shape-only runs need Simulator(timing_only=True)")
+
+    def _fake(self, nbytes: int) -> int:
+        base = self._fake_next
+        self._fake_next += (nbytes + 0xFFFF) & ~0xFFFF
+        return base
+
+    def resadd(self, A: np.ndarray, B: np.ndarray, *, a_scale: float = 1.0,  # noqa: N803
+               b_scale: float = 1.0, c_scale: float = 1.0, relu: bool = False) -> np.ndarray:
+        A = self.dram(np.asarray(A, dtype=np.int8))  # noqa: N806
+        B = self.dram(np.asarray(B, dtype=np.int8))  # noqa: N806
+        C = self.alloc(A.shape, np.int8)  # noqa: N806
+        self._check(self._lib.dlac_py_resadd(self._sim, A.shape[0], A.shape[1], a_scale, b_scale,
+                                             c_scale, self.addr(A), self.addr(B), self.addr(C),
+                                             int(relu)))
+        return C
+
+    def global_average(self, x: np.ndarray) -> np.ndarray:
+        """x NHWC (square images) -> [batch][channel] mean, requantised by ACC_SCALE."""
+        x = self.dram(np.asarray(x, dtype=np.int8))
+        n, h, _, c = x.shape
+        out = self.alloc((n, c), np.int8)
+        self._check(self._lib.dlac_py_global_average(self._sim, self.addr(x), self.addr(out), n,
+                                                     c, h))
+        return out

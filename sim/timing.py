@@ -1,0 +1,55 @@
+"""Every timing constant of the simulator, in one place.
+
+The machine shape (array, memories, DMA, queue depths, DRAM latency/bandwidth) comes from
+`Target`; the knobs below describe what the Target does not: the CPU's cost of issuing
+work and fixed per-instruction overheads. Defaults are the values fitted on the FireSim
+calibration data (docs/calibration.md; `dlac-sim calibrate` refits them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TimingParams:
+    """Sim-only timing knobs (cycles). Never emitted into gemmini_params.h."""
+
+    host_issue_cycles: float = 8.0
+    """CPU cycles to form and issue one RoCC instruction."""
+    host_tile_cycles: float = 213.5
+    """CPU cycles of C-library bookkeeping per tile (per loop instruction issued)."""
+    host_call_cycles: float = 3804.0
+    """CPU cycles of one tiled_* library call (argument setup, tiling heuristic)."""
+    loop_fsm_cycles: float = 1.0
+    """Cycles for a loop FSM sub-unit to emit one primitive instruction."""
+    dma_req_cycles: float = 1.0
+    """DMA occupancy per TileLink request (at most dma_max_bytes each)."""
+    mvin_fixed_cycles: float = 0.6
+    mvout_fixed_cycles: float = 2.0
+    compute_fixed_cycles: float = 0.0
+    fill_cycles: float = 3.0
+    """Extra systolic fill/drain latency on top of 2*DIM + spad_read_delay + acc_latency."""
+    os_drain_cycles: float = 4.0
+    bank_conflict_cycles: float = 1.0
+    """Extra cycles per row when A and B come from the same scratchpad bank."""
+    fence_cycles: float = 20.0
+    llc_kib: float = 4096.0
+    """Last-level cache the DMA reads through (FireSim: 4 MB)."""
+    llc_latency: float = 35.4
+    """DMA latency for data that stays in the LLC; misses see Target.dram_latency."""
+    min_compute_rows: float = 4.0
+    """A compute never takes fewer cycles (two accumulator writes must be 4 apart)."""
+    loops_on_cpu: float = 0.0
+    """1 = the CPU issues every instruction of a matmul tile (the software-unrolled WS
+    matmul of older Gemmini C libraries, which DOSA's harness used) instead of LoopMatmul."""
+
+    def replace(self, **changes: float) -> TimingParams:
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+DEFAULT_TIMING = TimingParams()
