@@ -73,10 +73,12 @@ class AnalyticalEvaluator(Evaluator):
     vectorised = True
 
     def sources(self) -> list[Path]:
+        from dlac.ir import hwcost
         from dlac.passes.mapping import analytical
 
         here = Path(analytical.__file__).parent
-        return [here / f for f in ("analytical.py", "energy.py", "capacity.py", "batch.py")]
+        return [here / f for f in ("analytical.py", "capacity.py", "batch.py")] + [
+            Path(hwcost.__file__)]
 
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         cost = AnalyticalModel(layer, target).evaluate(batch)
@@ -90,9 +92,10 @@ class SimEvaluator(Evaluator):
     vectorised = False
 
     def sources(self) -> list[Path]:
-        from dlac.sim import build, energy, timing
+        from dlac.ir import hwcost
+        from dlac.sim import build, timing
 
-        return [*build.core_sources(), Path(timing.__file__), Path(energy.__file__)]
+        return [*build.core_sources(), Path(timing.__file__), Path(hwcost.__file__)]
 
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         from dlac.sim import SimError, Simulator

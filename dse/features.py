@@ -25,7 +25,7 @@ from dlac.ir.target import Target
 from dlac.passes.mapping import capacity
 from dlac.passes.mapping.batch import MappingBatch
 from dlac.passes.mapping.layer import CANON, ConvLayer, Layer
-from dlac.sim import energy as sim_energy
+from dlac.ir import hwcost
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,10 @@ class WorkloadProfile:
         # the simulator's per-access energy formulas, evaluated on arrays
         arrays = SimpleNamespace(sp_kib=np.asarray(sp_kib, dtype=np.float64),
                                  acc_kib=np.asarray(acc_kib, dtype=np.float64), dim=d[:, 0])
-        buffers = sim_energy.scratchpad_pj(arrays) + sim_energy.accumulator_pj(arrays)  # type: ignore[arg-type]
+        buffers = hwcost.scratchpad_pj(arrays) + hwcost.accumulator_pj(arrays)  # type: ignore[arg-type]
         macs = self.macs.sum()
-        energy = (macs * (sim_energy.MAC_PJ + sim_energy.REGISTER_PJ) + macs / d[:, 0] * buffers
-                  + self.traffic.sum() * sim_energy.DRAM_PJ)
+        energy = (macs * (hwcost.MAC_PJ + hwcost.REGISTER_PJ) + macs / d[:, 0] * buffers
+                  + self.traffic.sum() * hwcost.DRAM_PJ)
         return np.stack([np.log2(compute), np.log2(dram), np.log2(energy)], axis=1)
 
 

@@ -8,7 +8,7 @@ rows that are a multiple of DIM (`legal_banks`). Every other Target field (timin
 comes from a base Target.
 
 Feasibility has two parts, both checked before anything is evaluated: the area budget
-(`dlac.sim.energy.area_mm2`, default = Gemmini's default config) and the workload (every
+(`dlac.ir.hwcost.area_mm2`, default = Gemmini's default config) and the workload (every
 layer must have at least one legal mapping: its smallest tile fits the buffers, and a
 convolution needs a weight-stationary array). The whole grid is enumerated once, as numpy
 arrays, so the searchers only ever see feasible points.
@@ -26,7 +26,7 @@ import numpy as np
 from dlac.ir.target import Target, TargetError
 from dlac.passes.mapping import capacity
 from dlac.passes.mapping.layer import BLOCK_DIMS_CANON, CANON, ConvLayer, Layer
-from dlac.sim.energy import area_mm2
+from dlac.ir.hwcost import area_mm2
 
 from .errors import DseError
 
@@ -163,8 +163,8 @@ class HwGrid:
         return np.array(self.space.dims)[self.rows[:, 0]]
 
     def area(self) -> np.ndarray:
-        """Area of every point: dlac.sim.energy.area_mm2, vectorised over the grid."""
-        from dlac.sim import energy as e
+        """Area of every point: dlac.ir.hwcost.area_mm2, vectorised over the grid."""
+        from dlac.ir import hwcost as e
 
         d = self.dims.astype(np.float64)
         return (e.FIXED_AREA_MM2 + e.PE_AREA_MM2 * d * d

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from dlac.ir.target import Target
 from dlac.passes.mapping import ConvLayer, Layer
-from dlac.sim.energy import area_mm2
+from dlac.ir.hwcost import area_mm2
 
 from .database import tool_version
 from .driver import AutotuneResult

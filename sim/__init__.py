@@ -4,7 +4,7 @@ One C core (sim/csrc) executes the instructions; compiled Gemmini C programs lin
 Python drives it through ctypes (`Simulator`). See docs/simulator.md.
 """
 
-from dlac.sim.energy import access_energies, area_mm2
+from dlac.ir.hwcost import access_energies, area_mm2
 from dlac.sim.errors import BuildError, SimError
 from dlac.sim.simulator import SimStats, Simulator
 from dlac.sim.timing import DEFAULT_TIMING, TimingParams

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ctypes
 
 from dlac.ir.target import Target
-from dlac.sim.energy import access_energies
+from dlac.ir.hwcost import access_energies
 from dlac.sim.timing import DEFAULT_TIMING, TimingParams
 
 _INT_FIELDS = (

@@ -43,7 +43,7 @@ import numpy as np
 from dlac.ir.target import Target
 
 from .batch import MappingBatch
-from .energy import access_energies
+from dlac.ir.hwcost import access_energies
 from .layer import CANON, ConvLayer, Layer
 
 _I = {d: i for i, d in enumerate(CANON)}
@@ -459,7 +459,7 @@ class AnalyticalModel:
         acc = macs / cs + (f_o + partials) * o_elems + u_o * o_elems * bias_on
         spad = macs / ks + weight_fill + f_w * w_elems + f_i * a_elems
         e = self.energy
-        energy = (macs * e.mac + reg * e.reg + acc * e.acc + spad * e.spad
+        energy = (macs * e.mac + reg * e.register + acc * e.accumulator + spad * e.scratchpad
                   + (dram_rd + dram_wr) * e.dram)
         util = macs / (cycles * dim * dim)
         return Cost(cycles=cycles, energy_pj=energy, edp=energy * cycles, utilization=util,

@@ -3,7 +3,7 @@
  * Compiled Gemmini programs (through gemmini.h) and Python (through ctypes) both drive a
  * `dlac_sim` by issuing RoCC-encoded instructions (funct, rs1, rs2).  DRAM addresses are
  * host pointers.  The machine shape and every timing/energy constant arrive at run time
- * in `dlac_sim_config`; the Python side (dlac.sim.timing, dlac.sim.energy) owns the
+ * in `dlac_sim_config`; the Python side (dlac.sim.timing, dlac.ir.hwcost) owns the
  * default values, so the field order here must match dlac/sim/native.py.
  */
 #ifndef DLAC_SIM_H
@@ -55,7 +55,7 @@ typedef struct dlac_sim_config {
     double min_compute_rows;      /* floor of one compute (acc write spacing) */
     double loops_on_cpu;          /* 1: LOOP_WS tiles are unrolled by the CPU (older C library) */
     double llc_latency;          /* DMA latency when the call's data fits the LLC */
-    /* energy per access, pJ (dlac.sim.energy) */
+    /* energy per access, pJ (dlac.ir.hwcost) */
     double e_mac;
     double e_reg;
     double e_acc;

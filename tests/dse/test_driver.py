@@ -10,7 +10,7 @@ from dlac.dse.errors import DseError
 from dlac.dse.evaluators import AnalyticalEvaluator
 from dlac.dse.nested import NestedEvaluator, SwConfig
 from dlac.ir.target import Target
-from dlac.sim.energy import area_mm2
+from dlac.ir.hwcost import area_mm2
 
 from .conftest import tiny_models
 

@@ -8,7 +8,7 @@ from dlac.dse.errors import DseError
 from dlac.dse.hwspace import HwSpace, legal_banks, load_space, preset, smallest_tile_rows
 from dlac.ir.target import Target
 from dlac.passes.mapping import MappingSpace, NoLegalMapping
-from dlac.sim.energy import area_mm2
+from dlac.ir.hwcost import area_mm2
 
 from .conftest import tiny_models
 

@@ -13,7 +13,7 @@ from dlac.passes.mapping import (
     ModelParams,
     heuristic_mapping,
 )
-from dlac.passes.mapping.energy import access_energies
+from dlac.ir.hwcost import access_energies
 
 LAYERS = [MatmulLayer("mm", 300, 200, 500),
           ConvLayer("conv", 1, 64, 96, 28, 28, 3, 3, padding=1),
@@ -49,8 +49,8 @@ def test_exact_access_counts_small_matmul() -> None:
     reuse = AnalyticalModel(layer, Target(), ModelParams(reuse_unchanged_operands=True))
     assert reuse.evaluate(batch).dram_reads[0] == 16 * 64 * 16 + 4 * 16 * 64 + 16 * 256
     e = access_energies(Target())
-    expected = (cost.macs * e.mac + cost.reg_accesses[0] * e.reg
-                + cost.acc_accesses[0] * e.acc + cost.spad_accesses[0] * e.spad
+    expected = (cost.macs * e.mac + cost.reg_accesses[0] * e.register
+                + cost.acc_accesses[0] * e.accumulator + cost.spad_accesses[0] * e.scratchpad
                 + (cost.dram_reads[0] + cost.dram_writes[0]) * e.dram)
     assert cost.energy_pj[0] == pytest.approx(expected)
     assert cost.edp[0] == pytest.approx(expected * cost.cycles[0])

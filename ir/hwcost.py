@@ -1,8 +1,8 @@
-"""Per-access energies and the area model, shared by the simulator and analytical models.
+"""What a `Target` costs: per-access energies and silicon area.
 
 Energies are DOSA's Accelergy-fitted numbers (40 nm; anchors.md section 1.2), in pJ per
-element access. The simulator's C core receives them at run time, so this module is the
-only place they are defined.
+element access. The simulator's C core receives them at run time and the analytical model
+and co-design search read them here, so this module is the only place they are defined.
 """
 
 from __future__ import annotations
