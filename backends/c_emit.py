@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from dlac.backends.c_names import CNames, comment_text
 from dlac.backends.errors import BackendError
 from dlac.ir.attributes import AffineMapAttr, DenseAttr
@@ -271,7 +270,7 @@ class CEmitter:
         ty = buf.type
         const = 0
         coeffs: dict[int, int] = {}
-        for (c, terms), stride in zip(amap.results, strides(tuple(ty.shape))):
+        for (c, terms), stride in zip(amap.results, strides(tuple(ty.shape)), strict=True):
             const += c * stride
             for pos, k in terms:
                 coeffs[pos] = coeffs.get(pos, 0) + k * stride

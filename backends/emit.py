@@ -15,7 +15,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import jinja2
-
 from dlac import __version__
 from dlac.backends.c_emit import BLOB_FILE, CEmitter, ProgramView
 from dlac.backends.errors import BackendError

@@ -31,7 +31,7 @@ def _act(op: Operation) -> str:
 def _ptrs(op: Operation, emitter: CEmitter) -> dict[str, str]:
     offsets = dict(op.attr("offsets") or {})
     out = {}
-    for role, value in zip(str(op.attr("roles")), op.operands):
+    for role, value in zip(str(op.attr("roles")), op.operands, strict=True):
         name = emitter.name_of(value)
         off = int(offsets.get(role, 0))
         out[role] = f"({name} + {off})" if off else name

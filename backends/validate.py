@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from dlac.backends.emit import Emitted
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
@@ -69,7 +68,7 @@ def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.nd
                              extra_flags=(f"-I{out}", f"-Wa,-I{out}", "-Wextra"))
     in_path, out_path = build_dir / "inputs.bin", build_dir / "outputs.bin"
     with open(in_path, "wb") as fh:
-        for io, arr in zip(view.inputs, inputs):
+        for io, arr in zip(view.inputs, inputs, strict=True):
             data = np.ascontiguousarray(arr, dtype=NP_TYPES[io.ctype])
             if data.size != io.size:
                 raise BackendError(f"input '{io.label}' needs {io.size} values, got {data.size}")
@@ -82,7 +81,7 @@ def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.nd
     outputs = []
     offset = 0
     exact = True
-    for io, ref in zip(view.outputs, reference_outputs):
+    for io, ref in zip(view.outputs, reference_outputs, strict=True):
         dtype = np.dtype(NP_TYPES[io.ctype])
         got = np.frombuffer(raw, dtype, io.size, offset)
         offset += io.size * dtype.itemsize

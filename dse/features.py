@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+from dlac.ir import hwcost
 from dlac.ir.target import Target
 from dlac.passes.mapping import capacity
 from dlac.passes.mapping.batch import MappingBatch
 from dlac.passes.mapping.layer import CANON, ConvLayer, Layer
-from dlac.ir import hwcost
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target, TargetError
 from dlac.passes.mapping import capacity
 from dlac.passes.mapping.layer import BLOCK_DIMS_CANON, CANON, ConvLayer, Layer
-from dlac.ir.hwcost import area_mm2
 
 from .errors import DseError
 

@@ -12,8 +12,8 @@ go through DRAM at the simulator's per-byte DRAM energy.
 
 from __future__ import annotations
 
-from dlac.passes.mapping import ConvLayer, Layer, MatmulLayer
 from dlac.ir.hwcost import DRAM_PJ
+from dlac.passes.mapping import ConvLayer, Layer, MatmulLayer
 
 HOST_COPY_BYTES_PER_CYCLE = 1.0
 LOWERINGS = ("direct", "im2col")

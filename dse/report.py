@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target
 from dlac.passes.mapping import ConvLayer, Layer
-from dlac.ir.hwcost import area_mm2
 
 from .database import tool_version
 from .driver import AutotuneResult

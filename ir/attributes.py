@@ -10,7 +10,6 @@ import math
 from typing import Any
 
 import numpy as np
-
 from dlac.ir.diagnostics import quote_string
 from dlac.ir.types import (
     FloatType,
@@ -277,8 +276,9 @@ class DenseAttr(Attribute):
 
     def body(self) -> str:
         arr = self.array
-        if arr.size > DENSE_LIST_LIMIT and arr.dtype != np.float16 and \
-                np.array_equal(arr, np.full_like(arr, arr.flat[0]), equal_nan=arr.dtype.kind == "f"):
+        uniform = arr.size > DENSE_LIST_LIMIT and arr.dtype != np.float16 and np.array_equal(
+            arr, np.full_like(arr, arr.flat[0]), equal_nan=arr.dtype.kind == "f")
+        if uniform:
             return _nest([_scalar_text(arr.flat[0], self.type.element)], [])
         if arr.size <= DENSE_LIST_LIMIT and arr.dtype != np.float16:
             flat = [_scalar_text(v, self.type.element) for v in arr.reshape(-1)]

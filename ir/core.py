@@ -153,16 +153,16 @@ class Operation:
         Operation.__init__(new, [vmap.get(id(v), v) for v in self.operands],
                            [r.type for r in self.results], None, (), self.loc)
         new.attributes = dict(self.attributes)
-        for old, res in zip(self.results, new.results):
+        for old, res in zip(self.results, new.results, strict=True):
             res.name_hint = old.name_hint
             vmap[id(old)] = res
         for region in self.regions:
             copy = Region([Block([a.type for a in b.args], [a.name_hint for a in b.args])
                            for b in region.blocks])
-            for block, twin in zip(region.blocks, copy.blocks):
-                for old, arg in zip(block.args, twin.args):
+            for block, twin in zip(region.blocks, copy.blocks, strict=True):
+                for old, arg in zip(block.args, twin.args, strict=True):
                     vmap[id(old)] = arg
-            for block, twin in zip(region.blocks, copy.blocks):
+            for block, twin in zip(region.blocks, copy.blocks, strict=True):
                 for op in block.ops:
                     twin.append(op.clone(vmap))
             new.add_region(copy)
@@ -195,8 +195,8 @@ class Block:
     def __init__(self, arg_types: list[Type] | tuple[Type, ...] = (),
                  arg_names: list[str | None] | tuple[str | None, ...] | None = None) -> None:
         names = arg_names or [None] * len(arg_types)
-        self.args: list[BlockArgument] = [BlockArgument(t, self, i, n)
-                                          for i, (t, n) in enumerate(zip(arg_types, names))]
+        pairs = enumerate(zip(arg_types, names, strict=True))
+        self.args: list[BlockArgument] = [BlockArgument(t, self, i, n) for i, (t, n) in pairs]
         self.ops: list[Operation] = []
         self.parent: Region | None = None
 

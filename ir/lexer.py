@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from dlac.ir.diagnostics import DiagnosticError, FileLineColLoc
 from lark import Token
 from lark.lexer import Lexer
-
-from dlac.ir.diagnostics import DiagnosticError, FileLineColLoc
 
 _NAME = r"[A-Za-z0-9_$.\-]+"
 _STR = r"\"(?:\\[\"\\ntr]|\\[0-9A-Fa-f]{2}|[^\"\\\n])*\""

@@ -222,14 +222,14 @@ def verify_spec(op: Operation) -> None:
                            f"{_constraint_name(field.kind)}, got {found}")
     if len(op.regions) != len(spec.regions):
         raise op.error(f"expects {len(spec.regions)} region(s), got {len(op.regions)}")
-    for rspec, region in zip(spec.regions, op.regions):
+    for rspec, region in zip(spec.regions, op.regions, strict=True):
         if rspec.single_block and len(region.blocks) > 1:
             raise op.error(f"region '{rspec.name}' must have a single block")
 
 
 def _check_types(op: Operation, what: str, fields: tuple, values: list,
                  var_index: int | None) -> None:
-    for field, group in zip(fields, _group(values, fields, var_index)):
+    for field, group in zip(fields, _group(values, fields, var_index), strict=True):
         for v in group if isinstance(group, list) else [group]:
             if not _matches(v.type, field.type):
                 raise op.error(f"{what} '{field.name}' must be "

@@ -16,9 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from lark import Lark, Token
-from lark.parsers.lalr_analysis import Shift
-
 from dlac.ir.attributes import (
     AffineMapAttr,
     ArrayAttr,
@@ -59,6 +56,8 @@ from dlac.ir.types import (
     index,
     parse_type,
 )
+from lark import Lark, Token
+from lark.parsers.lalr_analysis import Shift
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -425,7 +424,7 @@ class _Callbacks:
             if len(in_types) != len(operands):
                 raise self.fail(body.token, f"'{body.name}' has {len(operands)} operand(s) "
                                             f"but {len(in_types)} operand type(s)")
-            for i, (value, ty) in enumerate(zip(operands, in_types)):
+            for i, (value, ty) in enumerate(zip(operands, in_types, strict=True)):
                 if value.type is not ty:
                     raise self.fail_at(operands_tok, names[i],
                                        f"type mismatch for operand #{i} '{names[i]}' of "
@@ -440,7 +439,7 @@ class _Callbacks:
         op = cls.__new__(cls)
         Operation.__init__(op, operands, out_types, None, body.regions, location)
         op.attributes = body.attrs
-        for name, res in zip(result_names, op.results):
+        for name, res in zip(result_names, op.results, strict=True):
             self.define(name, results_tok, res)
         self.stack[-1].current_block().append(op)
 
@@ -787,8 +786,8 @@ def _tables() -> tuple[list[dict], dict[str, int], dict[str, int]]:
     reducers = {rule: _Reducer(rule) for rule in lark.rules}
     n_states = max(table.states) + 1
     states: list[dict] = [{} for _ in range(n_states)]
-    for index, row in table.states.items():
-        states[index] = {str(sym): ((True, arg) if kind is Shift else (False, reducers[arg]))
+    for state, row in table.states.items():
+        states[state] = {str(sym): ((True, arg) if kind is Shift else (False, reducers[arg]))
                          for sym, (kind, arg) in row.items()}
     return states, dict(table.start_states), dict(table.end_states)
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from dlac.ir.attributes import Attribute, DenseAttr
 from dlac.ir.core import Operation, Value
+from dlac.ir.diagnostics import UNKNOWN_LOC
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
-from dlac.ir.diagnostics import UNKNOWN_LOC
 from dlac.ir.types import TensorType, i32
 from dlac.passes.pass_base import ModulePass
 
@@ -73,7 +72,7 @@ def gather_tables(op: lh.HostOp) -> tuple[list[Value], list[Value], list[np.ndar
     data: list[Value] = []
     args: list[Any] = []
     offset = 1
-    for value, layout in zip(ins, layouts):
+    for value, layout in zip(ins, layouts, strict=False):
         const = _constant_value(value)
         if value.type.element is not elem and const is not None:
             args.append(const)
@@ -88,7 +87,7 @@ def gather_tables(op: lh.HostOp) -> tuple[list[Value], list[Value], list[np.ndar
     else:
         results = _run_semantics(kind, dict(op.attributes), args)
     tables = []
-    for out, layout, res in zip(outs, layouts[len(ins):], results):
+    for out, layout, res in zip(outs, layouts[len(ins):], results, strict=True):
         phys = np.ascontiguousarray(_to_physical(np.asarray(res, np.int64), layout))
         if phys.size != out.type.num_elements:
             raise op.error(f"'{kind}' produced {phys.size} elements for a "
@@ -121,7 +120,7 @@ class LowerDataMovement(ModulePass):
             data, outs, tables = gather_tables(op)
             block = op.parent
             assert block is not None
-            for out, table in zip(outs, tables):
+            for out, table in zip(outs, tables, strict=True):
                 attr = DenseAttr(table, TensorType([table.size], i32))
                 block.insert_before(op, GatherOp([*data, out], [], {"table": attr}, loc=op.loc))
             op.erase()

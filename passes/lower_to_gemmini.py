@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
 from dlac.ir.attributes import FloatAttr
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
@@ -29,7 +28,7 @@ def _buffers(kernel: KernelOp) -> dict[str, Any]:
     roles = str(kernel.attr("roles"))
     if len(roles) != len(kernel.operands):
         raise kernel.error("'roles' does not name every buffer")
-    return dict(zip(roles, kernel.operands))
+    return dict(zip(roles, kernel.operands, strict=True))
 
 
 def _common(kernel: KernelOp) -> dict[str, Any]:

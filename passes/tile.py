@@ -53,7 +53,7 @@ class Tile(ModulePass):
                 raise kernel.error(f"loop dims {''.join(dims)} do not match the mapping's "
                                    f"{''.join(tiles)}")
             outer, inner = [], []
-            for lp, dim in zip(nest.loops, dims):
+            for lp, dim in zip(nest.loops, dims, strict=True):
                 size = lp.attr("ub")
                 tile = min(tiles[dim], size)
                 extra = {"iter": lp.attr("iter")} if lp.attr("iter") else {}

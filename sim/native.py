@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ctypes
 
-from dlac.ir.target import Target
 from dlac.ir.hwcost import access_energies
+from dlac.ir.target import Target
 from dlac.sim.timing import DEFAULT_TIMING, TimingParams
 
 _INT_FIELDS = (

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from dlac.ir.core import Operation
 from dlac.ir.target import Target
 

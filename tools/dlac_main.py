@@ -15,8 +15,8 @@ import argparse
 import os
 import sys
 import tempfile
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 from dlac.errors import DlacError
 from dlac.ir.core import Operation

@@ -40,10 +40,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
+from dlac.ir.hwcost import access_energies
 from dlac.ir.target import Target
 
 from .batch import MappingBatch
-from dlac.ir.hwcost import access_energies
 from .layer import CANON, ConvLayer, Layer
 
 _I = {d: i for i, d in enumerate(CANON)}

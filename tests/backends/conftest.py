@@ -70,7 +70,8 @@ def compile_model(path: Path, pipeline: str = ""):  # noqa: ANN201
 
     quantized = quantize_stage(prepare_stage(import_stage(path)))
     lowered = lower_stage(quantized.clone())
-    passes = "lower-data-movement,dce" + ("," + pipeline if pipeline else "") + ",allocate-buffers,lower-to-gemmini"
+    middle = "," + pipeline if pipeline else ""
+    passes = f"lower-data-movement,dce{middle},allocate-buffers,lower-to-gemmini"
     PassManager(parse_pipeline(passes)).run(lowered)
     return quantized, lowered
 

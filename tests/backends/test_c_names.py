@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from dlac.backends.c_names import CNames, c_string, comment_text
 
 

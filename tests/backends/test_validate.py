@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import HOSTILE, compile_model, residual_net, tiny_cnn
-
 from dlac.backends.emit import emit
 from dlac.backends.errors import BackendError
 from dlac.backends.validate import validate

@@ -9,8 +9,8 @@ from dlac.dse.driver import Budget, Options, autotune, parse_budget
 from dlac.dse.errors import DseError
 from dlac.dse.evaluators import AnalyticalEvaluator
 from dlac.dse.nested import NestedEvaluator, SwConfig
-from dlac.ir.target import Target
 from dlac.ir.hwcost import area_mm2
+from dlac.ir.target import Target
 
 from .conftest import tiny_models
 

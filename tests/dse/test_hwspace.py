@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from dlac.dse.errors import DseError
 from dlac.dse.hwspace import HwSpace, legal_banks, load_space, preset, smallest_tile_rows
+from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target
 from dlac.passes.mapping import MappingSpace, NoLegalMapping
-from dlac.ir.hwcost import area_mm2
 
 from .conftest import tiny_models
 

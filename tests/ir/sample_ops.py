@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-
 from dlac.ir.attributes import (
     AffineMapAttr,
     ArrayAttr,
@@ -98,7 +97,7 @@ def module_with_every_op(registry: dict[str, type[Operation]]) -> ModuleOp:
     arg_types = list(dict.fromkeys(_TYPE_SAMPLES.values()))
     module = ModuleOp.build()
     func = FuncOp.build("every_op", arg_types, [])
-    values = dict(zip(arg_types, func.regions[0].block.args))
+    values = dict(zip(arg_types, func.regions[0].block.args, strict=True))
     block = func.regions[0].block
     for name in sorted(registry):
         cls = registry[name]

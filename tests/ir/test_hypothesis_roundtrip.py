@@ -5,9 +5,6 @@ from __future__ import annotations
 import string
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from dlac.ir.attributes import (
     AffineMapAttr,
     ArrayAttr,
@@ -21,7 +18,6 @@ from dlac.ir.attributes import (
     TypeAttr,
     UnitAttr,
 )
-from dlac.ir.core import Block, Region
 from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.gemmini import FenceOp
@@ -30,6 +26,8 @@ from dlac.ir.dialects.loop import ForOp
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
 from dlac.ir.types import MemRefType, TensorType, f32, f64, i8, i32, index
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 types = st.sampled_from([i8, i32, f32, index, TensorType([2, 3], f32), TensorType([None, 4], i8),
                          MemRefType([8], i8, "spad")])

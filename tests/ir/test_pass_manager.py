@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
 from dlac.passes.pass_base import PassError

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sample_ops import module_with_every_op, sample_op
-
 from dlac.ir.core import Block, Region
 from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.opdef import load_dialects
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
+from sample_ops import module_with_every_op, sample_op
 
 REGISTRY = load_dialects()
 
@@ -40,7 +39,7 @@ def test_every_registered_op_round_trips(op_name: str) -> None:
             from sample_ops import _TYPE_SAMPLES
             types = list(dict.fromkeys(_TYPE_SAMPLES.values()))
             func2 = FuncOp.build("g", types, [])
-            values = dict(zip(types, func2.regions[0].block.args))
+            values = dict(zip(types, func2.regions[0].block.args, strict=True))
             if cls is not ReturnOp:
                 func2.regions[0].block.append(sample_op(cls, values))
             func2.regions[0].block.append(ReturnOp([]))

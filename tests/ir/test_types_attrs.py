@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dlac.ir.attributes import AffineMapAttr, DenseAttr, FloatAttr, StringAttr
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op

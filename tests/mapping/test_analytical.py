@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from dlac.ir.hwcost import access_energies
 from dlac.ir.target import Target
 from dlac.passes.mapping import (
     AnalyticalModel,
@@ -13,7 +14,6 @@ from dlac.passes.mapping import (
     ModelParams,
     heuristic_mapping,
 )
-from dlac.ir.hwcost import access_energies
 
 LAYERS = [MatmulLayer("mm", 300, 200, 500),
           ConvLayer("conv", 1, 64, 96, 28, 28, 3, 3, padding=1),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import tempfile
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
-
 from dlac.ir.dialects import gemmini
 from dlac.ir.dialects.loop import KernelOp
 from dlac.ir.target import PRESETS, Target
@@ -19,7 +18,7 @@ QUICK = ("tiny_cnn", "mlp", "unet")
 SLOW = ("mobilenetv2", "resnet50", "bert_layer")
 
 
-@lru_cache(maxsize=None)
+@cache
 def quantized(model: str):  # noqa: ANN201
     from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
     from dlac.tools.zoo import build

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dlac.ir.target import Target
 from dlac.ir.hwcost import access_energies, area_mm2
+from dlac.ir.target import Target
 from dlac.sim.simulator import Simulator
 
 
