@@ -61,3 +61,16 @@ def test_usage_errors_are_one_line(args: list[str], message: str, tmp_path: Path
     assert proc.stderr.startswith("dlac: error: ") and message in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_target_that_holds_no_tile_names_layer_and_sizes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep")
+    proc = _dlac("zoo:tiny_cnn", "-o", str(out), "--target",
+                 "dim=64,sp_kib=32,sp_banks=1,acc_kib=16,acc_banks=1,dataflow=WS")
+    assert proc.returncode == 1
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "no legal mapping for layer" in proc.stderr
+    assert "smallest buffers that fit: scratchpad >=" in proc.stderr
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
