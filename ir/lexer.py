@@ -46,6 +46,7 @@ _SIGNATURE = re.compile(r":[ \t]*" + _FUNC)
 
 # A '(' or ':' that starts a whole function type or signature becomes one token.
 _FOLDED = {"(": (_FUNC_TYPE, "FUNC_TYPE", "_LPAR"), ":": (_SIGNATURE, "SIGNATURE", "_COLON")}
+_SIGILS = {"@": (_SYMBOL, "SYMBOL"), "^": (_BLOCK, "BLOCK_ID")}
 _PUNCT = {"{": "_LBRACE", "}": "_RBRACE", "(": "_LPAR", ")": "_RPAR", "[": "_LSQB",
           "]": "_RSQB", ",": "_COMMA", ":": "_COLON", "=": "_EQUAL"}
 _KEYWORDS = {"to": "_TO", "step": "_STEP", "attributes": "_ATTRIBUTES", "loc": "_LOC",
@@ -182,18 +183,12 @@ def tokenize(text: str, filename: str, fold: bool = True, line: int = 1,
             yield _token(_PUNCT[ch], ch, pos, line, col)
             pos += 1
             continue
-        elif ch == "@":
-            m = _SYMBOL.match(text, pos)
+        elif ch in _SIGILS:
+            pattern, kind = _SIGILS[ch]
+            m = pattern.match(text, pos)
             if m is None:
                 break
             value = m.group()
-            kind = "SYMBOL"
-        elif ch == "^":
-            m = _BLOCK.match(text, pos)
-            if m is None:
-                break
-            value = m.group()
-            kind = "BLOCK_ID"
         else:
             break
         yield _token(kind, value, pos, line, col)

@@ -35,8 +35,20 @@ class LayerError(DlacError):
     """A layer shape the mapping library cannot describe."""
 
 
+class _Shape:
+    """The part every layer kind shares: its shape without the name, and a stable hash."""
+
+    def shape_dict(self) -> dict[str, int | bool | str]:
+        d = asdict(self)  # type: ignore[call-overload]
+        d.pop("name")
+        return d
+
+    def workload_hash(self) -> str:
+        return _hash(self.shape_dict())
+
+
 @dataclass(frozen=True)
-class ConvLayer:
+class ConvLayer(_Shape):
     """A 2-D convolution in NHWC / HWIO layout, as Gemmini's tiled_conv runs it."""
 
     name: str
@@ -124,17 +136,9 @@ class ConvLayer:
                 f"kernel={self.kernel_rows}x{self.kernel_cols} stride={self.stride} "
                 f"pad={self.padding} dil={self.dilation}")
 
-    def shape_dict(self) -> dict[str, int | bool | str]:
-        d = asdict(self)
-        d.pop("name")
-        return d
-
-    def workload_hash(self) -> str:
-        return _hash(self.shape_dict())
-
 
 @dataclass(frozen=True)
-class MatmulLayer:
+class MatmulLayer(_Shape):
     """C[I x J] = A[I x K] B[K x J] (+ bias row), int8 in, int32 accumulate."""
 
     name: str
@@ -175,14 +179,6 @@ class MatmulLayer:
 
     def describe(self) -> str:
         return f"matmul I={self.i} J={self.j} K={self.k}"
-
-    def shape_dict(self) -> dict[str, int | bool | str]:
-        d = asdict(self)
-        d.pop("name")
-        return d
-
-    def workload_hash(self) -> str:
-        return _hash(self.shape_dict())
 
 
 Layer = ConvLayer | MatmulLayer
