@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from dlac.ir.core import Operation
 from dlac.ir.target import Target
+from dlac.tools.atomic_write import write_atomic
 
 MAPPERS = ("heuristic", "random", "exhaustive", "analytical-best")
 
@@ -87,13 +87,6 @@ def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
     return [rng.standard_normal(a.type.shape).astype(np.float32) for a in func.args]
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".dlac-", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
-
-
 def compile_to_dir(quantized: Operation, out_dir: Path, model_name: str,
                    args: argparse.Namespace) -> int:
     """Emit C into `out_dir`; with --validate also run it and write the measured report."""
@@ -123,7 +116,7 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
         report.update(json.loads(result.to_json()))
         print_summary(report)
         code = 0 if result.bit_exact else 1
-    write_json_atomic(out_dir / "report.json", report)
+    write_atomic(out_dir / "report.json", json.dumps(report, indent=2))
     return code
 
 

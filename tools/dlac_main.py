@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from dlac.errors import DlacError
 from dlac.ir.core import Operation
 from dlac.ir.diagnostics import DiagnosticError
 from dlac.ir.target import TargetError
+from dlac.tools.atomic_write import write_atomic
 
 
 def resolve_model(spec: str) -> str:
@@ -95,20 +95,6 @@ def build_parser() -> argparse.ArgumentParser:
                     help="co-design one Gemmini and its mappings for all MODELs")
     add_autotune_arguments(ap, output=False)
     return ap
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write via a temp file in the same directory, so no half-written file is left."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".dlac-", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def run(args: argparse.Namespace) -> int:

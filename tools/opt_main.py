@@ -7,14 +7,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 
 from dlac.errors import DlacError
 from dlac.ir.diagnostics import DiagnosticError
+from dlac.tools.atomic_write import write_atomic
 
 SPLIT_MARKER = re.compile(r"^// -----\s*$", re.MULTILINE)
 _EXPECTED = re.compile(r"//\s*expected-(error|warning|remark)\s*(@[+-]?\d+|@above|@below)?"
@@ -144,15 +143,7 @@ def _write_output(text: str, path: str | None) -> None:
     if path is None:
         sys.stdout.write(text)
         return
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".dlac-opt-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomic(path, text)
 
 
 def run(argv: list[str] | None = None) -> int:
