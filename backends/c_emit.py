@@ -108,7 +108,7 @@ def strides(shape: tuple[int, ...]) -> list[int]:
 def _initializer(attr: DenseAttr, ctype: str) -> str:
     flat = attr.data.reshape(-1)
     if ctype == "float":
-        items = [_c_float(float(v)) for v in flat.astype(np.float32)]
+        items = [c_float(float(v)) for v in flat.astype(np.float32)]
     elif ctype == "double":
         items = [repr(float(v)) for v in flat]
     else:
@@ -117,7 +117,8 @@ def _initializer(attr: DenseAttr, ctype: str) -> str:
     return "{\n  " + ",\n  ".join(lines) + "\n}"
 
 
-def _c_float(v: float) -> str:
+def c_float(v: float) -> str:
+    """A C float literal for the float32 nearest `v` (exact for f32 attributes)."""
     if np.isnan(v):
         return "NAN"
     if np.isinf(v):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dlac.backends.c_emit import c_float as _f
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 
 CONV_DEFAULT_PERM = "NQPKSRC"
 MATMUL_DEFAULT_PERM = "IJK"
-
-
-def _f(value: float) -> str:
-    return f"{float(value)!r}f"
 
 
 def _act(op: Operation) -> str:

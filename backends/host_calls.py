@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from dlac.backends.c_emit import c_float as _f
 from dlac.backends.c_emit import strides
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation, Value
@@ -16,10 +17,6 @@ from dlac.ir.dialects.loop import GatherOp
 
 if TYPE_CHECKING:
     from dlac.backends.c_emit import CEmitter
-
-
-def _f(value: float) -> str:
-    return f"{float(value)!r}f"
 
 
 def _relu(op: Operation) -> str:
@@ -58,6 +55,10 @@ def _view(value: Value, layout: str) -> str:
             raise BackendError(f"host op on a rank-{len(shape)} tensor (at most 4 supported)")
         dims = [1] * pad + shape
         st = [0] * pad + phys
+    return _view_text(dims, st)
+
+
+def _view_text(dims: list[int], st: list[int]) -> str:
     return f"{{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, st))}}}}}"
 
 
@@ -134,11 +135,5 @@ def _keepdims_view(value: Value, logical: list[int]) -> str:
         total *= d
     if total != value.type.num_elements:
         raise BackendError("reduce_mean output does not match its reduced shape")
-    pad = 4 - len(logical)
-    dims = [1] * pad + list(logical)
-    st = [0] * 4
-    acc = 1
-    for i in range(3, -1, -1):
-        st[i] = acc
-        acc *= dims[i]
-    return f"{{{{{', '.join(map(str, dims))}}}, {{{', '.join(map(str, st))}}}}}"
+    dims = [1] * (4 - len(logical)) + list(logical)
+    return _view_text(dims, strides(tuple(dims)))
