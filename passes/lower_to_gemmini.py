@@ -10,6 +10,7 @@ from dlac.ir.attributes import FloatAttr
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
 from dlac.ir.dialects.loop import KernelOp
+from dlac.ir.target import Target
 from dlac.ir.types import f32
 from dlac.passes.materialize import layer_of
 from dlac.passes.nest import kernels, target_of
@@ -35,7 +36,7 @@ def _common(kernel: KernelOp) -> dict[str, Any]:
     return {"act": str(kernel.attr("act", "none"))}
 
 
-def _conv(kernel: KernelOp, depthwise: bool) -> list[Operation]:
+def _conv(kernel: KernelOp, target: Target, depthwise: bool) -> list[Operation]:
     bufs = _buffers(kernel)
     batch, in_rows, in_cols, in_total = bufs["I"].type.shape
     k_rows, k_cols, k_in, w_stride = bufs["W"].type.shape
@@ -69,12 +70,13 @@ def _conv(kernel: KernelOp, depthwise: bool) -> list[Operation]:
                              "scale": scale}
     if offsets:
         attrs["offsets"] = offsets
-    _mapping_attrs(kernel, attrs, ("batches", "porows", "pocols", "pochs", "krows", "kcols",
+    _mapping_attrs(kernel, target, attrs, ("batches", "porows", "pocols", "pochs", "krows", "kcols",
                                    "kchs"))
     return [gemmini.TiledConvOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
 
 
-def _mapping_attrs(kernel: KernelOp, attrs: dict[str, Any], keys: tuple[str, ...]) -> None:
+def _mapping_attrs(kernel: KernelOp, target: Target, attrs: dict[str, Any],
+                   keys: tuple[str, ...]) -> None:
     """Copy the kernel's mapping (tile arguments, loop order, dataflow, allocation)."""
     from dlac.passes.mapping import Mapping
 
@@ -82,7 +84,7 @@ def _mapping_attrs(kernel: KernelOp, attrs: dict[str, Any], keys: tuple[str, ...
     if data is None:
         return
     mapping = Mapping.from_attrs(dict(data))
-    args = mapping.gemmini_args(layer_of(kernel), target_of(_root(kernel)))
+    args = mapping.gemmini_args(layer_of(kernel), target)
     attrs["tiles"] = [int(args[k]) for k in keys]
     attrs["perm"] = mapping.perm
     if "dims" in attrs:
@@ -92,13 +94,7 @@ def _mapping_attrs(kernel: KernelOp, attrs: dict[str, Any], keys: tuple[str, ...
         attrs["alloc"] = alloc
 
 
-def _root(op: Operation) -> Operation:
-    while op.parent_op is not None:
-        op = op.parent_op
-    return op
-
-
-def _matmul(kernel: KernelOp) -> list[Operation]:
+def _matmul(kernel: KernelOp, target: Target) -> list[Operation]:
     bufs = _buffers(kernel)
     d = dict(kernel.attr("dims"))
     i, j, k = int(d["I"]), int(d["J"]), int(d["K"])
@@ -108,7 +104,7 @@ def _matmul(kernel: KernelOp) -> list[Operation]:
                             "scale": FloatAttr(float(kernel.attr("multiplier")), f32),
                             "repeating_bias": "D" in bufs}
     if "B" not in d:
-        _mapping_attrs(kernel, base, ("tile_I", "tile_J", "tile_K"))
+        _mapping_attrs(kernel, target, base, ("tile_I", "tile_J", "tile_K"))
         return [gemmini.TiledMatmulOp(list(bufs.values()), [], base, loc=kernel.loc)]
     ops = []
     for a_off, b_off, c_off in _batch_offsets(bufs):
@@ -137,7 +133,7 @@ def _batch_offsets(bufs: dict[str, Any]) -> list[tuple[int, int, int]]:
     return out
 
 
-def _resadd(kernel: KernelOp) -> list[Operation]:
+def _resadd(kernel: KernelOp, target: Target) -> list[Operation]:
     bufs = _buffers(kernel)
     d = dict(kernel.attr("dims"))
     attrs = {"roles": "".join(bufs), **_common(kernel), "dims": [int(d["I"]), int(d["J"])]}
@@ -146,7 +142,7 @@ def _resadd(kernel: KernelOp) -> list[Operation]:
     return [gemmini.TiledResaddOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
 
 
-LOWERINGS = {"conv": lambda k: _conv(k, False), "conv_dw": lambda k: _conv(k, True),
+LOWERINGS = {"conv": lambda k, t: _conv(k, t, False), "conv_dw": lambda k, t: _conv(k, t, True),
              "matmul": _matmul, "resadd": _resadd}
 
 
@@ -169,6 +165,7 @@ class LowerToGemmini(ModulePass):
     name = "lower-to-gemmini"
 
     def apply(self, module: Operation) -> None:
+        target = target_of(module)
         for kernel in kernels(module):
             lower = LOWERINGS.get(str(kernel.attr("kind")))
             if lower is None:
@@ -176,6 +173,6 @@ class LowerToGemmini(ModulePass):
                                 f"'{kernel.attr('kind')}'")
             block = kernel.parent
             assert block is not None
-            for op in lower(kernel):
+            for op in lower(kernel, target):
                 block.insert_before(kernel, op)
             kernel.erase()
