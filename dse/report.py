@@ -128,6 +128,12 @@ def _plot_best(report: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("hardware evaluations")
     ax.set_ylabel("EDP (pJ x cycles)")
     ax.legend(fontsize=8)
+    _save(fig, path)
+
+
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -154,9 +160,7 @@ def _plot_scatter(report: dict[str, Any], path: Path) -> None:
     ax.set_xlabel("delay (cycles)")
     ax.set_ylabel("energy (pJ)")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_layers(report: dict[str, Any], path: Path) -> None:
@@ -176,9 +180,7 @@ def _plot_layers(report: dict[str, Any], path: Path) -> None:
     a2.set_ylim(0, 1.05)
     a2.set_xticks(x, names, rotation=90, fontsize=7)
     a2.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_config(report: dict[str, Any], path: Path) -> None:
@@ -197,9 +199,7 @@ def _plot_config(report: dict[str, Any], path: Path) -> None:
         ax.text(i, ratio[i], f"{x:.4g}\n({y:.4g})", ha="center", va="bottom", fontsize=7)
     ax.set_ylabel("chosen / default")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 # --------------------------------------------------------------------- markdown
