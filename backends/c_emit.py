@@ -235,9 +235,7 @@ class CEmitter:
         return self.view
 
     def _count_outputs(self) -> int:
-        n = self.func.attr("num_outputs")
-        if n is not None:
-            return int(n)
+        """Outputs are the trailing arguments the body writes (destination passing)."""
         written = set()
         for op in self.func.walk():
             if isinstance(op, (lh.HostOp, GatherOp, *TILED_OPS)) and op.operands:
