@@ -79,15 +79,13 @@ class LexError(DiagnosticError):
 
 
 class IRLexer(Lexer):
-    """Lark's custom-lexer hook; the active file name comes from `IRLexer.filename`."""
-
-    filename = "<input>"
+    """Lark needs a lexer to build its tables; dlac's parser feeds `tokenize` itself."""
 
     def __init__(self, conf: object) -> None:
         self.conf = conf
 
     def lex(self, data: str) -> Iterator[Token]:  # type: ignore[override]
-        return tokenize(data, IRLexer.filename)
+        return tokenize(data, "<input>")
 
 
 def tokenize(text: str, filename: str, fold: bool = True, line: int = 1,

@@ -252,7 +252,7 @@ class _Callbacks:
         inner = _Callbacks(self.filename, tok.line or 1)
         tokens = tokenize(tok.value, self.filename, fold=False, line=tok.line or 1,
                           col0=(tok.column or 1) - 1)
-        return _drive(inner, tokens, tok.value, "attr_dict_start")
+        return _drive(inner, tokens, "attr_dict_start")
 
     def attr_dict_start(self, children: list) -> dict[str, Attribute]:
         return children[0]
@@ -691,7 +691,7 @@ def parse_module(text: str, filename: str = "<input>", first_line: int = 1) -> O
 
     callbacks = _Callbacks(filename, first_line)
     try:
-        _run(callbacks, text, first_line)
+        _run(callbacks, text)
     except RecursionError:
         raise DiagnosticError(FileLineColLoc(filename, 1, 1), "nesting too deep") from None
     top = callbacks.root.region
@@ -792,8 +792,7 @@ def _tables() -> tuple[list[dict], dict[str, int], dict[str, int]]:
     return states, dict(table.start_states), dict(table.end_states)
 
 
-def _drive(callbacks: _Callbacks, tokens: Iterator[Token], text: str,
-           start: str = "start") -> Any:
+def _drive(callbacks: _Callbacks, tokens: Iterator[Token], start: str = "start") -> Any:
     """Run the LALR automaton over `tokens`, calling `callbacks` on reductions."""
     states, starts, ends = _tables()
     end_state = ends[start]
@@ -808,7 +807,7 @@ def _drive(callbacks: _Callbacks, tokens: Iterator[Token], text: str,
             row = states[state_stack[-1]]
             action = row.get(ttype)
             if action is None:
-                raise _unexpected_token(tok, row, callbacks, text)
+                raise _unexpected_token(tok, row, callbacks.filename)
             shift, arg = action
             if shift:
                 push_state(arg)
@@ -835,9 +834,7 @@ def _drive(callbacks: _Callbacks, tokens: Iterator[Token], text: str,
     return None
 
 
-def _unexpected_token(tok: Token, row: dict, callbacks: _Callbacks, text: str
-                      ) -> DiagnosticError:
-    filename = callbacks.filename
+def _unexpected_token(tok: Token, row: dict, filename: str) -> DiagnosticError:
     expected = {name for name in row if name.isupper() or name.startswith("_")
                 or name == "$END"}
     if tok.type == "$END":
@@ -852,11 +849,11 @@ def _unexpected_token(tok: Token, row: dict, callbacks: _Callbacks, text: str
     return DiagnosticError(FileLineColLoc(filename, tok.line or 1, tok.column or 1), msg)
 
 
-def _run(callbacks: _Callbacks, text: str, first_line: int = 1) -> None:
+def _run(callbacks: _Callbacks, text: str) -> None:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        _drive(callbacks, tokenize(text, callbacks.filename, line=first_line), text)
+        _drive(callbacks, tokenize(text, callbacks.filename, line=callbacks.first_line))
     finally:
         if gc_was_enabled:
             gc.enable()
