@@ -13,7 +13,6 @@ from typing import Any
 
 from dlac.ir.attributes import Attribute
 from dlac.ir.core import Operation, Region, Value
-from dlac.ir.types import Type
 
 Constraint = type | tuple[type, ...] | None
 
@@ -248,10 +247,6 @@ def _check_count(op: Operation, what: str, n: int, fields: tuple) -> None:
         ok, expect = n == fixed, str(fixed)
     if not ok:
         raise op.error(f"expects {expect} {what}s, got {n}")
-
-
-def op_type_signature(op: Operation) -> tuple[list[Type], list[Type]]:
-    return [v.type for v in op.operands], [r.type for r in op.results]
 
 
 __all__ = ["Attr", "Attribute", "Operand", "OpSpec", "REGISTRY", "RegionSpec", "Result",

@@ -709,15 +709,6 @@ def parse_module(text: str, filename: str = "<input>", first_line: int = 1) -> O
     return module
 
 
-def parse_file(path: str | Path) -> Operation:
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except UnicodeDecodeError:
-        raise DiagnosticError(FileLineColLoc(str(path), 1, 1), "file is not UTF-8 text") from None
-    return parse_module(text, str(path))
-
-
 
 
 class _Reducer:

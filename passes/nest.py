@@ -89,10 +89,6 @@ def _index_of_original(nest: Nest) -> dict[str, Value]:
     return out
 
 
-def original_indices(nest: Nest) -> dict[str, Value]:
-    return _index_of_original(nest)
-
-
 def rebuild_nest(nest: Nest, specs: list[LoopSpec],
                  index_of: dict[str, tuple[AffineMapAttr, list[int]]]) -> Nest:
     """Replace `nest` by loops built from `specs` (outermost first).
