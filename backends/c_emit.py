@@ -37,8 +37,7 @@ from dlac.ir.types import MemRefType, Type
 BLOB_THRESHOLD = 256
 BLOB_ALIGN = 64
 BLOB_FILE = "weights.bin"
-TILED_OPS = (gemmini.TiledConvOp, gemmini.TiledConvDwOp, gemmini.TiledMatmulOp,
-             gemmini.TiledResaddOp)
+TILED_OPS = (gemmini.TiledConvOp, gemmini.TiledMatmulOp, gemmini.TiledResaddOp)
 
 C_TYPES = {"i1": "uint8_t", "i8": "elem_t", "i16": "int16_t", "i32": "acc_t", "i64": "int64_t",
            "f32": "float", "f64": "double", "index": "int64_t"}
@@ -139,6 +138,8 @@ class CEmitter:
         self.values: dict[int, str] = {}
         self.view = ProgramView(model=comment_text(model_name))
         self.blob = bytearray()
+        self._group_step: StepView | None = None
+        self._group_out: Value | None = None
 
     # -- buffers --------------------------------------------------------------------------
     def buffer(self, value: Value, hint: str, comment: str, init: DenseAttr | None = None
@@ -209,10 +210,7 @@ class CEmitter:
                 self.buffer(op.results[0], op.results[0].name_hint or "const",
                             f"constant {op.results[0].type}", op.attributes["value"])
             elif isinstance(op, TILED_OPS):
-                kind = op.name.split(".")[-1]
-                name = self.names.get(id(op), kind.removeprefix("tiled_"), "layer_")
-                self.view.steps.append(StepView(name, kind, comment_text(op.loc.prefix()),
-                                                gemmini_call(op, self)))
+                self.tiled_step(op, gemmini_call(op, self))
             elif isinstance(op, KernelOp):
                 raise BackendError(f"{op.loc.prefix()}: kernel '{op.attr('sym_name')}' is not "
                                    f"lowered: run 'lower-to-gemmini' first")
@@ -233,6 +231,21 @@ class CEmitter:
             else:
                 raise BackendError(f"{op.loc.prefix()}: cannot emit '{op.name}' at top level")
         return self.view
+
+    def tiled_step(self, op: Operation, lines: list[str]) -> None:
+        """One step per library op, but the channel groups of one depthwise conv (a run of
+        block-diagonal convs writing the same output buffer) are one step, like its layer."""
+        group = bool(op.attr("block_diagonal"))
+        if group and self._group_step is not None and self.view.steps[-1] is self._group_step \
+                and self._group_out is op.operands[-1]:
+            self._group_step.lines += lines
+            return
+        kind = op.name.split(".")[-1]
+        hint = "conv_dw" if group else kind.removeprefix("tiled_")
+        step = StepView(self.names.get(id(op), hint, "layer_"), kind,
+                        comment_text(op.loc.prefix()), lines)
+        self.view.steps.append(step)
+        self._group_step, self._group_out = (step, op.operands[-1]) if group else (None, None)
 
     def _count_outputs(self) -> int:
         """Outputs are the trailing arguments the body writes (destination passing)."""

@@ -38,8 +38,6 @@ def _ptrs(op: Operation, emitter: CEmitter) -> dict[str, str]:
 def gemmini_call(op: Operation, emitter: CEmitter) -> list[str]:
     if isinstance(op, gemmini.TiledConvOp):
         return [_conv(op, _ptrs(op, emitter))]
-    if isinstance(op, gemmini.TiledConvDwOp):
-        return [_conv_dw(op, _ptrs(op, emitter))]
     if isinstance(op, gemmini.TiledMatmulOp):
         return [_matmul(op, _ptrs(op, emitter))]
     if isinstance(op, gemmini.TiledResaddOp):
@@ -75,14 +73,6 @@ def _conv(op: gemmini.TiledConvOp, p: dict[str, str]) -> str:
                 f"WS);")
     return (f"  dlac_tiled_conv_perm({common}, {g['dilation']}, {g['padding']}, "
             f"{g['kernel_dim']}, {strides}, {tile_args}, {tail}, \"{perm}\");")
-
-
-def _conv_dw(op: gemmini.TiledConvDwOp, p: dict[str, str]) -> str:
-    g = dict(op.attr("geometry"))
-    return (f"  tiled_conv_dw_auto({g['batch']}, {g['in_rows']}, {g['in_cols']}, "
-            f"{g['channels']}, {g['out_rows']}, {g['out_cols']}, {g['stride']}, {g['padding']}, "
-            f"{g['kernel_dim']}, {p['I']}, {p['W']}, {_bias(p)}, {p['O']}, {_act(op)}, "
-            f"{_f(op.attr('scale'))}, 0, 0, 0, WS);")
 
 
 def _matmul(op: gemmini.TiledMatmulOp, p: dict[str, str]) -> str:

@@ -39,7 +39,8 @@ class Report:
 
 
 def total_macs(lowered: Operation) -> int:
-    """MACs of every accelerated conv and matmul (the roofline's numerator)."""
+    """MACs of every accelerated conv and matmul (the roofline's numerator); a depthwise
+    conv's block-diagonal groups count only their diagonal."""
     from dlac.ir.dialects import gemmini
 
     macs = 0
@@ -47,11 +48,11 @@ def total_macs(lowered: Operation) -> int:
         if isinstance(op, gemmini.TiledMatmulOp):
             i, j, k = op.attr("dims")
             macs += i * j * k
-        elif isinstance(op, gemmini.TiledConvOp | gemmini.TiledConvDwOp):
+        elif isinstance(op, gemmini.TiledConvOp):
             g = dict(op.attr("geometry"))
-            per_out = g["kernel_dim"] ** 2 * g.get("in_channels", 1)
-            macs += (g["batch"] * g["out_rows"] * g["out_cols"] * g.get("out_channels",
-                     g.get("channels", 1)) * per_out)
+            per_out = g["kernel_dim"] ** 2 * (1 if op.attr("block_diagonal") else
+                                              g["in_channels"])
+            macs += g["batch"] * g["out_rows"] * g["out_cols"] * g["out_channels"] * per_out
     return macs
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from dlac.ir.target import Target
 from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
 
+from .depthwise import group_calls
 from .errors import DseError
 
 if TYPE_CHECKING:
@@ -63,9 +64,22 @@ class Evaluator(ABC):
     def sources(self) -> list[Path]:
         """The files whose contents determine this evaluator's numbers."""
 
-    @abstractmethod
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
-        """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run."""
+        """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run.
+        A depthwise conv costs the dense group calls it runs as (dse/depthwise.py)."""
+        if not (isinstance(layer, ConvLayer) and layer.depthwise):
+            return self.evaluate_dense(layer, target, batch)
+        cycles = np.zeros(len(batch))
+        energy = np.zeros(len(batch))
+        for call in group_calls(layer, target, batch):
+            cost = self.evaluate_dense(call.layer, target, call.batch)
+            cycles[call.index] += call.count * cost.cycles
+            energy[call.index] += call.count * cost.energy_pj
+        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
+
+    @abstractmethod
+    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        """`evaluate` for a layer the accelerator runs as it is (no depthwise conv)."""
 
 
 class AnalyticalEvaluator(Evaluator):
@@ -78,9 +92,9 @@ class AnalyticalEvaluator(Evaluator):
 
         here = Path(analytical.__file__).parent
         return [here / f for f in ("analytical.py", "capacity.py", "batch.py")] + [
-            Path(hwcost.__file__)]
+            Path(hwcost.__file__), Path(__file__).with_name("depthwise.py")]
 
-    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         cost = AnalyticalModel(layer, target).evaluate(batch)
         return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
 
@@ -95,9 +109,10 @@ class SimEvaluator(Evaluator):
         from dlac.ir import hwcost
         from dlac.sim import build, timing
 
-        return [*build.core_sources(), Path(timing.__file__), Path(hwcost.__file__)]
+        return [*build.core_sources(), Path(timing.__file__), Path(hwcost.__file__),
+                Path(__file__).with_name("depthwise.py")]
 
-    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         from dlac.sim import SimError, Simulator
 
         cycles = np.full(len(batch), np.nan)
@@ -119,9 +134,9 @@ class SimEvaluator(Evaluator):
     def _run(sim: Simulator, layer: Layer, target: Target, mapping: Mapping) -> None:
         args = mapping.gemmini_args(layer, target)
         if isinstance(layer, ConvLayer):
-            if layer.depthwise or layer.dilation != 1 or layer.in_rows != layer.in_cols:
+            if layer.dilation != 1 or layer.in_rows != layer.in_cols:
                 raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
-                               f"({layer.describe()}) yet: depthwise, dilated and non-square "
+                               f"({layer.describe()}) yet: dilated and non-square "
                                "convolutions lack a timing-only entry point")
             tiles = (args["batches"], args["porows"], args["pocols"], args["pochs"],
                      args["krows"], args["kcols"], args["kchs"])

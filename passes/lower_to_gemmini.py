@@ -10,8 +10,10 @@ from dlac.ir.attributes import FloatAttr
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
 from dlac.ir.dialects.loop import KernelOp
+from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
 from dlac.ir.types import f32
+from dlac.passes.depthwise_groups import depthwise_convs
 from dlac.passes.materialize import layer_of
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass, PassError
@@ -51,23 +53,16 @@ def _conv(kernel: KernelOp, target: Target, depthwise: bool) -> list[Operation]:
     if int(kernel.attr("input_dilation", 1) or 1) != 1:
         raise kernel.error("transposed convolution (input dilation) is not supported by "
                            "dlac's Gemmini library yet")
-    roles = "".join(bufs)
-    scale = FloatAttr(float(kernel.attr("multiplier")), f32)
+    attrs: dict[str, Any] = {"roles": "".join(bufs), **_common(kernel), "geometry": geometry,
+                             "scale": FloatAttr(float(kernel.attr("multiplier")), f32)}
     if depthwise:
-        if dilation != 1:
-            raise kernel.error("Gemmini's depthwise conv has no dilation")
-        geometry["channels"] = w_stride
-        return [gemmini.TiledConvDwOp(list(bufs.values()), [], {
-            "roles": roles, **_common(kernel), "geometry": geometry, "scale": scale},
-            loc=kernel.loc)]
+        return depthwise_convs(kernel, target, bufs, attrs, dilation)
     geometry.update(in_channels=k_in, out_channels=int(dict(kernel.attr("dims"))["K"]),
                     dilation=dilation, in_stride=in_total, weight_stride=w_stride,
                     out_stride=out_total)
     c_off, k_off = int(kernel.attr("c_offset", 0)), int(kernel.attr("k_offset", 0))
     offsets = {r: off for r, off in (("I", c_off), ("W", k_off), ("B", k_off), ("O", k_off))
                if off and r in bufs}
-    attrs: dict[str, Any] = {"roles": roles, **_common(kernel), "geometry": geometry,
-                             "scale": scale}
     if offsets:
         attrs["offsets"] = offsets
     _mapping_attrs(kernel, target, attrs, ("batches", "porows", "pocols", "pochs", "krows", "kcols",
@@ -152,7 +147,9 @@ class LowerToGemmini(ModulePass):
 
     Geometry comes from the kernel's buffers (NHWC activations, HWIO weights) and
     attributes; a mapped kernel passes its tiles, DRAM loop order, dataflow and buffer
-    allocation on; a batched matmul becomes one op per matrix.
+    allocation on; a batched matmul becomes one op per matrix; a depthwise conv becomes
+    block-diagonal dense convs over channel groups (`depthwise_groups`), reading a new
+    weight constant. Constants nothing uses any more are erased.
 
     Before:
         "loop.kernel"(%x, %w, %b, %y) ({...}) {kind = "conv", roles = "IWBO", ...,
@@ -160,6 +157,16 @@ class LowerToGemmini(ModulePass):
     After:
         gemmini.tiled_conv %x, %w, %b, %y {roles = "IWBO", act = "relu", geometry = {...},
             scale = 0.01 : f32, tiles = [1, 8, 8, 16, 3, 3, 32], perm = "NQPKSRC"}
+
+    Before (depthwise, 40 channels, 16x16 array, no mapping):
+        %w = loop.constant {value = dense<...> : tensor<3x3x1x40xi8>} : ...
+        "loop.kernel"(%x, %w, %b, %y) ({...}) {kind = "conv_dw", ...}
+    After:
+        %w_blockdiag = loop.constant {value = dense<...> : tensor<3x3x16x40xi8>} : ...
+        gemmini.tiled_conv %x, %w_blockdiag, %b, %y {..., geometry = {..., in_channels = 16,
+            out_channels = 16, ..., in_stride = 40, weight_stride = 40, out_stride = 40},
+            block_diagonal = true}
+        (the same with offsets = {I = 16, W = 16, B = 16, O = 16}, then 8 channels at 32)
     """
 
     name = "lower-to-gemmini"
@@ -175,4 +182,8 @@ class LowerToGemmini(ModulePass):
             assert block is not None
             for op in lower(kernel, target):
                 block.insert_before(kernel, op)
+            used = list({id(v): v for v in kernel.operands}.values())
             kernel.erase()
+            for value in used:
+                if isinstance(value.owner, ConstantBufferOp) and not value.uses:
+                    value.owner.erase()

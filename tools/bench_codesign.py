@@ -1,9 +1,10 @@
 """Co-design benchmark: EDP of default Gemmini vs random search, vanilla BO and daBO.
 
-For each workload it prints (and with --json writes) the EDP of:
-  default Gemmini + its heuristic mapping; default Gemmini + dlac's best mapping;
-  and the best design of each searcher at equal budgets over several seeds
-  (median, min, max), plus how many seeds daBO beat random and vanilla BO.
+Workloads are zoo models (`dlac.tools.zoo`) as the ONNX frontend lowers them: the same
+layers `dlac zoo:NAME --autotune` searches. For each workload it prints (and with --json
+writes) the EDP of: default Gemmini + its heuristic mapping; default Gemmini + dlac's
+best mapping; and the best design of each searcher at equal budgets over several seeds
+(median, min, max), plus how many seeds daBO beat random and vanilla BO.
 `--measure sim` re-times every chosen design on the simulator (the issue's final numbers);
 `--measure analytical` (default) reports the model's EDP, which runs anywhere quickly.
 
@@ -24,10 +25,11 @@ from typing import Any
 from dlac.dse.driver import Options, autotune, parse_budget
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
-from dlac.dse.zoo import model
 from dlac.errors import DlacError
+from dlac.tools.compile_flow import zoo_layers
+from dlac.tools.zoo import MODELS
 
-DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert-layer", "unet")
+DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
 SEARCHERS = ("random", "vanilla-bo", "dabo")
 
 
@@ -50,7 +52,7 @@ def _stats(values: list[float | None]) -> dict[str, float | None]:
 
 
 def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
-    models = {name: model(name)}
+    models = {name: zoo_layers(name)}
     space = load_space(args.hw_space).with_area_budget(args.area_budget)
     per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
     baselines: dict[str, float | None] = {}
@@ -103,7 +105,8 @@ def print_table(results: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS))
+    p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS), choices=MODELS,
+                   metavar="ZOO_MODEL")
     p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=SEARCHERS)
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budget", default="100", help="HW evaluations per run (equal for all)")

@@ -80,6 +80,15 @@ def layers_of(quantized: Operation) -> list[tuple[object, int]]:
     return [(layer, count) for layer, count in found.values()]
 
 
+def zoo_layers(name: str) -> list[tuple[object, int]]:
+    """The accelerated layers of a zoo model as the frontend lowers it (built and cached
+    on first use): the co-design benchmark's workloads."""
+    from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
+    from dlac.tools.zoo import build
+
+    return layers_of(quantize_stage(prepare_stage(import_stage(build(name)))))
+
+
 def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
     """One standard-normal float32 input per model argument (the validation input)."""
     func = quantized.regions[0].ops[0]

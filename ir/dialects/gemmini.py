@@ -255,27 +255,28 @@ class TiledMatmulOp(_TiledOp):
 
 @register_op
 class TiledConvOp(_TiledOp):
-    """tiled_conv: an NHWC x HWIO convolution; `geometry` holds the library's arguments."""
+    """tiled_conv: an NHWC x HWIO convolution; `geometry` holds the library's arguments.
+
+    `block_diagonal` marks a group of a depthwise conv: in = out channels and weights that
+    are zero off the diagonal, so only one MAC per output and kernel tap does work.
+    """
 
     __slots__ = ()
     NAME = "gemmini.tiled_conv"
     ROLES = "IWBO"
     OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
     ATTRS = _tiled_attrs(Attr("geometry", DictAttr), Attr("scale", FloatAttr),
+                         Attr("block_diagonal", BoolAttr, optional=True),
                          Attr("tiles", ArrayAttr, optional=True),
                          Attr("perm", StringAttr, optional=True),
                          Attr("alloc", DictAttr, optional=True))
 
-
-@register_op
-class TiledConvDwOp(_TiledOp):
-    """tiled_conv_dw_auto: a depthwise convolution (one filter per channel)."""
-
-    __slots__ = ()
-    NAME = "gemmini.tiled_conv_dw"
-    ROLES = "IWBO"
-    OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
-    ATTRS = _tiled_attrs(Attr("geometry", DictAttr), Attr("scale", FloatAttr))
+    def verify_(self) -> None:
+        super().verify_()
+        geometry = self.attr("geometry")
+        if self.attr("block_diagonal") and \
+                geometry.get("in_channels") != geometry.get("out_channels"):
+            raise self.error("a block-diagonal conv needs as many input as output channels")
 
 
 @register_op

@@ -62,6 +62,26 @@ def residual_net(seed: int = 0) -> onnx.ModelProto:
     return model
 
 
+def depthwise_net(channels: int, stride: int = 1, dilation: int = 1, seed: int = 0
+                  ) -> onnx.ModelProto:
+    """A 3x3 depthwise conv with bias and ReLU over a 1 x channels x 9 x 9 input."""
+    rng = np.random.default_rng(seed)
+    inits = [numpy_helper.from_array(rng.normal(0, 0.3, (channels, 1, 3, 3)).astype(np.float32),
+                                     "W"),
+             numpy_helper.from_array(rng.normal(0, 0.1, (channels,)).astype(np.float32), "B")]
+    nodes = [helper.make_node("Conv", ["x", "W", "B"], ["c"], group=channels,
+                              pads=[dilation] * 4, strides=[stride] * 2,
+                              dilations=[dilation] * 2),
+             helper.make_node("Relu", ["c"], ["y"])]
+    out = (9 - 1) // stride + 1
+    graph = helper.make_graph(
+        nodes, "dw", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, channels, 9, 9])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, channels, out, out])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.checker.check_model(model)
+    return model
+
+
 def compile_model(path: Path, pipeline: str = ""):  # noqa: ANN201
     """(quantized module, lowered module) for an ONNX file, with `pipeline` applied."""
     from dlac.frontend.pipeline import import_stage, lower_stage, prepare_stage, quantize_stage

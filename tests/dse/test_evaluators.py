@@ -7,7 +7,13 @@ import pytest
 from dlac.dse.errors import DseError
 from dlac.dse.evaluators import make_evaluator
 from dlac.ir.target import Target
-from dlac.passes.mapping import ConvLayer, MappingBatch, MatmulLayer, heuristic_mapping
+from dlac.passes.mapping import (
+    ConvLayer,
+    Mapping,
+    MappingBatch,
+    MatmulLayer,
+    heuristic_mapping,
+)
 
 MM = MatmulLayer("fc", i=64, j=64, k=64)
 CONV = ConvLayer("conv", batch=1, in_channels=16, out_channels=16, in_rows=8, in_cols=8,
@@ -27,12 +33,30 @@ def test_sim_and_analytical_agree_roughly(layer) -> None:
     assert 0.2 < sim.energy_pj[0] / ana.energy_pj[0] < 5.0
 
 
-def test_sim_rejects_depthwise_with_clear_error() -> None:
-    dw = ConvLayer("dw", batch=1, in_channels=16, out_channels=16, in_rows=8, in_cols=8,
-                   kernel_rows=3, kernel_cols=3, padding=1, groups=16)
-    batch = MappingBatch.from_mappings(dw, [heuristic_mapping(dw, Target())])
-    with pytest.raises(DseError, match="depthwise"):
-        make_evaluator("sim").evaluate(dw, Target(), batch)
+DW = ConvLayer("dw", batch=1, in_channels=40, out_channels=40, in_rows=8, in_cols=8,
+               kernel_rows=3, kernel_cols=3, padding=1, groups=40)
+
+
+@pytest.mark.parametrize("name", ["analytical", "sim"])
+def test_depthwise_costs_its_dense_group_calls(name: str) -> None:
+    """40 channels on a 16-wide array: two full 16-channel groups and one of 8."""
+    target = Target()
+    mapping = heuristic_mapping(DW, target)
+    batch = MappingBatch.from_mappings(DW, [mapping])
+    ev = make_evaluator(name)
+    cost = ev.evaluate(DW, target, batch)
+    width = min(mapping.tile["G"], target.dim)
+    assert width == 16
+    parts = []
+    for w, n in ((16, 2), (8, 1)):
+        dense = ConvLayer("g", batch=1, in_channels=w, out_channels=w, in_rows=8, in_cols=8,
+                          kernel_rows=3, kernel_cols=3, padding=1)
+        tiles = {**{d: mapping.tile[d] for d in "NPQRS"}, "K": w, "C": w}
+        m = Mapping.create(tiles, "NQPKSRC", "WS", mapping.double_buffer)
+        parts.append((n, ev.evaluate(dense, target, MappingBatch.from_mappings(dense, [m]))))
+    assert cost.cycles[0] == pytest.approx(sum(n * c.cycles[0] for n, c in parts))
+    assert cost.energy_pj[0] == pytest.approx(sum(n * c.energy_pj[0] for n, c in parts))
+    assert 0 < cost.utilization[0] < 1
 
 
 def test_unknown_evaluator() -> None:

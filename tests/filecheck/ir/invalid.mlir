@@ -114,3 +114,11 @@ func.func @f() {
   $
   func.return
 }
+
+// -----
+
+func.func @f(%x: memref<1x4x4x8xi8>, %w: memref<3x3x8x8xi8>, %y: memref<1x4x4x8xi8>) {
+  // expected-error @+1 {{'gemmini.tiled_conv' op a block-diagonal conv needs as many input as output channels}}
+  gemmini.tiled_conv %x, %w, %y {roles = "IWO", geometry = {in_channels = 8, out_channels = 4}, scale = 1.0 : f32, block_diagonal = true} : memref<1x4x4x8xi8>, memref<3x3x8x8xi8>, memref<1x4x4x8xi8>
+  func.return
+}

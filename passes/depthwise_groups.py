@@ -1,0 +1,141 @@
+"""A depthwise conv as block-diagonal dense convs over groups of channels.
+
+A weight-stationary array feeds every column the same input rows, so it cannot give each
+output channel its own input channel. A dense conv with in = out = gw channels whose
+weights are zero off the diagonal computes gw depthwise channels at once, bit-exact (the
+zeros add nothing to the int32 accumulators). A depthwise conv over G channels therefore
+runs as ceil(G / gw) dense `tiled_conv` calls; group g0 reads and writes channels
+g0 .. g0 + w - 1 (in/out stride G) with bias and weight pointers offset by g0.
+
+Contract with the cost model (dse/depthwise.py): gw = min(DIM, channel tile), the channel
+tile being the mapping's G tile, or DIM for a kernel without a mapping; each call uses the
+mapping's N/Q/P/S/R tiles and DRAM loop order with both channel tiles equal to its width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+from dlac.ir.attributes import DenseAttr
+from dlac.ir.core import Operation, Value
+from dlac.ir.dialects import gemmini
+from dlac.ir.dialects.loop import KernelOp
+from dlac.ir.dialects.loop_host import ConstantBufferOp
+from dlac.ir.target import Target
+from dlac.ir.types import MemRefType, TensorType
+
+
+def group_width(channel_tile: int | None, dim: int) -> int:
+    """Channels per dense call: the channel tile capped at the array width."""
+    return dim if channel_tile is None else min(dim, channel_tile)
+
+
+def groups(channels: int, width: int) -> list[tuple[int, int]]:
+    """(first channel, width) of every group; the last one may be narrower."""
+    return [(g0, min(width, channels - g0)) for g0 in range(0, channels, width)]
+
+
+def dense_perm(perm: str) -> str:
+    """A depthwise DRAM loop order (letters of NGPQRS) as tiled_conv's (NQPKSRC): the
+    group's output channels K take G's place; its input channels C have one trip, so they
+    go innermost, which keeps Gemmini's own order NQPGSR as NQPKSRC."""
+    return perm.replace("G", "K") + "C"
+
+
+def block_diagonal(weights: np.ndarray, width: int) -> np.ndarray:
+    """[R][S][1][G] depthwise weights as one [R][S][width][G] dense weight tensor.
+
+    tiled_conv addresses weight row ((krow * S + kcol) * in_channels + kch) with row
+    stride G, so the columns of each group hold that group's [R][S][w][w] block-diagonal
+    weights. Full groups (w = width) make the whole tensor block diagonal; the narrower
+    last group owns its columns alone and uses their first R*S*w rows.
+    """
+    rows, cols, _, channels = weights.shape
+    taps = rows * cols
+    flat = np.zeros((taps * width, channels), weights.dtype)
+    for g0, w in groups(channels, width):
+        block = np.zeros((taps, w, w), weights.dtype)
+        diag = np.arange(w)
+        block[:, diag, diag] = weights[:, :, 0, g0:g0 + w].reshape(taps, w)
+        flat[:taps * w, g0:g0 + w] = block.reshape(taps * w, w)
+    return flat.reshape(rows, cols, width, channels)
+
+
+def _weights(kernel: KernelOp, value: Value) -> np.ndarray:
+    owner = value.owner
+    if not isinstance(owner, ConstantBufferOp):
+        raise kernel.error("a depthwise conv needs constant weights (loop.constant) to run "
+                           "as block-diagonal dense convs")
+    return owner.attributes["value"].data
+
+
+def _expanded_constant(kernel: KernelOp, value: Value, width: int) -> ConstantBufferOp:
+    data = block_diagonal(_weights(kernel, value), width)
+    element = value.type.element
+    const = ConstantBufferOp(
+        result_types=[MemRefType(data.shape, element, value.type.space)],
+        attributes={"value": DenseAttr(data, TensorType(data.shape, element))}, loc=kernel.loc)
+    const.results[0].name_hint = f"{value.name_hint or 'weights'}_blockdiag"
+    return const
+
+
+def _mapped_tiles(kernel: KernelOp, target: Target) -> tuple[dict[str, int], str] | None:
+    """The depthwise mapping's tiled_conv arguments and DRAM order, if it has one."""
+    from dlac.passes.mapping import Mapping
+    from dlac.passes.materialize import layer_of
+
+    data = kernel.attr("mapping")
+    if data is None:
+        return None
+    mapping = Mapping.from_attrs(dict(data))
+    return mapping.gemmini_args(layer_of(kernel), target), mapping.perm
+
+
+def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: int) -> None:
+    """A depthwise tile that fits may not fit as a dense group (its weight tile grows
+    width-fold): say so here rather than let the library fail at run time."""
+    from dlac.passes.mapping import capacity
+    from dlac.passes.materialize import layer_of
+
+    layer = replace(layer_of(kernel), in_channels=width, out_channels=width, groups=1)
+    tiles = {"N": args["batches"], "G": 1, "K": width, "C": width, "P": args["pocols"],
+             "Q": args["porows"], "R": args["kcols"], "S": args["krows"]}
+    sp, acc = capacity.tile_rows(layer, tiles, target.dim)
+    sp_cap, acc_cap = capacity.limits(target, True)
+    if sp > sp_cap or acc > acc_cap:
+        raise kernel.error(f"depthwise tile as a dense group of {width} channels needs "
+                           f"{sp} scratchpad and {acc} accumulator rows, but {target.name} "
+                           f"offers {sp_cap} and {acc_cap} per tile")
+
+
+def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
+                    base: dict[str, Any], dilation: int) -> list[Operation]:
+    """The expanded weight constant followed by one block-diagonal `tiled_conv` per group.
+
+    `base` holds the op attributes every group shares (roles, act, scale, and the
+    geometry without channels, dilation and strides).
+    """
+    channels = int(bufs["O"].type.shape[-1])
+    mapped = _mapped_tiles(kernel, target)
+    width = group_width(mapped[0]["pochs"] if mapped else None, target.dim)
+    if mapped is not None:
+        _check_fits(kernel, target, mapped[0], width)
+    const = _expanded_constant(kernel, bufs["W"], width)
+    operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
+    ops: list[Operation] = [const]
+    for g0, w in groups(channels, width):
+        geometry = dict(base["geometry"], in_channels=w, out_channels=w, dilation=dilation,
+                        in_stride=int(bufs["I"].type.shape[-1]),
+                        weight_stride=channels, out_stride=channels)
+        attrs: dict[str, Any] = dict(base, geometry=geometry, block_diagonal=True)
+        if g0:
+            attrs["offsets"] = dict.fromkeys(bufs, g0)
+        if mapped is not None:
+            args, perm = mapped
+            attrs["tiles"] = [args["batches"], args["porows"], args["pocols"], w,
+                              args["krows"], args["kcols"], w]
+            attrs["perm"] = dense_perm(perm)
+        ops.append(gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc))
+    return ops
