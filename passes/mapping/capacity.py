@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping as MappingABC
 from typing import Any
 
+import numpy as np
 from dlac.ir.target import Target
 
 from .layer import ConvLayer, Layer
@@ -31,8 +32,10 @@ def tile_rows(layer: Layer, tiles: MappingABC[str, Any], dim: int) -> tuple[Any,
 
 def conv_rows(layer: ConvLayer, n: Any, g: Any, k: Any, c: Any, p: Any, q: Any, r: Any,
               s: Any, dim: int) -> tuple[Any, Any]:
-    """tiled_conv_total_spad_rows without pooling; a depthwise tile keeps its channels
-    (G) along the DIM-wide rows, so G blocks play the part of both channel blocks.
+    """tiled_conv_total_spad_rows without pooling. A depthwise tile runs as dense calls
+    over groups of min(G tile, DIM) channels with block-diagonal weights
+    (dlac.passes.depthwise_groups), so one call holds one DIM block of input and output
+    channels and R x S x width weight rows.
 
     Gemmini's 1x1 stride-2 `downsample` path (which halves the input rows) is not
     modelled: dlac's C library and simulator do not implement it, so such layers load
@@ -42,10 +45,11 @@ def conv_rows(layer: ConvLayer, n: Any, g: Any, k: Any, c: Any, p: Any, q: Any, 
     r_dil = r + (dil - 1) * (r - 1)
     irows = q * layer.stride + s_dil - 1
     icols = p * layer.stride + r_dil - 1
-    gb = _cdiv(g, dim)
-    a_rows = _cdiv(c, dim) * gb * n * irows * icols
-    b_rows = _cdiv(k, dim) * gb * r * s * c
-    c_rows = _cdiv(k, dim) * gb * n * q * p
+    if layer.depthwise:
+        return n * irows * icols + r * s * np.minimum(g, dim), n * q * p
+    a_rows = _cdiv(c, dim) * n * irows * icols
+    b_rows = _cdiv(k, dim) * r * s * c
+    c_rows = _cdiv(k, dim) * n * q * p
     return a_rows + b_rows, c_rows
 
 
