@@ -4,12 +4,15 @@ The surrogate is an exact GP (gpytorch) on *features* of the points, not on thei
 parameters; by default its kernel is linear (Spotlight's DotProduct + White: here
 `LinearKernel` plus a constant mean, with the white noise in the Gaussian likelihood),
 optionally Matern-5/2. Features and log-objectives are standardised before fitting.
-Acquisition is the lower confidence bound mu - kappa * sigma over sampled feasible
-candidates (kappa = 1), inside the batch loop of `BatchSearcher`.
+Acquisition is the lower confidence bound mu - kappa * sigma over feasible candidates
+(kappa = 1), inside the batch loop of `BatchSearcher`. Inputs are scaled by the spread of
+the whole domain when it is known, so a feature the warm-up points barely vary cannot
+extrapolate wildly.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,12 +50,17 @@ class GPSurrogate:
         self.iterations = iterations
         self._model = None
 
-    def fit(self, x: np.ndarray, y: np.ndarray) -> GPSurrogate:
+    def fit(self, x: np.ndarray, y: np.ndarray,
+            population: np.ndarray | None = None) -> GPSurrogate:
+        """`population`: points whose spread sets the input scaling (default: `x`). With
+        the whole domain there, a feature the few training points barely vary does not
+        blow up on candidates outside their range."""
         import gpytorch
         import torch
 
-        self.x_mean = x.mean(axis=0)
-        std = x.std(axis=0)
+        pop = x if population is None else population
+        self.x_mean = pop.mean(axis=0)
+        std = pop.std(axis=0)
         self.x_std = np.where(std > 1e-12, std, 1.0)
         self.y_mean = float(y.mean())
         self.y_std = float(y.std()) or 1.0
@@ -109,17 +117,29 @@ class GPSurrogate:
 
 
 class DaBO(BatchSearcher):
-    """Domain-aware BO: GP on `domain.features`, LCB over sampled candidates."""
+    """Domain-aware BO: GP on `domain.features`, LCB over sampled candidates.
+
+    On a finite domain that tabulates its features (the HW grid, at most a few ten
+    thousand points), LCB is scored over every point instead of a 1000-point sample: the
+    table makes that cheap, and the candidate sample rather than the surrogate was what
+    kept daBO off the sharp optima (docs/codesign.md). Vanilla BO keeps the sample, which
+    measured better for it."""
 
     name = "dabo"
 
     def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG) -> None:
+        table = getattr(domain, "feature_table", None)
+        if table is not None:
+            config = dataclasses.replace(config,
+                                         n_candidates=max(config.n_candidates, len(table())))
         super().__init__(domain, seed, config)
         self.surrogate: GPSurrogate | None = None
 
     def _fit(self) -> GPSurrogate:
         x, y = self.training_data()
-        return GPSurrogate(self.config.kernel).fit(self.domain.features(x), y)
+        table = getattr(self.domain, "feature_table", None)
+        return GPSurrogate(self.config.kernel).fit(self.domain.features(x), y,
+                                                   table() if table else None)
 
     def score(self, cands: np.ndarray) -> np.ndarray:
         with single_thread():

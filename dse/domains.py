@@ -16,7 +16,7 @@ from .features import (
     HW_FEATURES,
     WORKLOAD_FEATURES,
     WorkloadProfile,
-    hw_feature_row,
+    hw_features,
     sw_features,
 )
 from .hwspace import HwGrid
@@ -25,14 +25,15 @@ from .hwspace import HwGrid
 class HwDomain:
     """The feasible points of a hardware grid."""
 
-    def __init__(self, grid: HwGrid, feasible: np.ndarray,
-                 profile: WorkloadProfile | None = None) -> None:
+    def __init__(self, grid: HwGrid, feasible: np.ndarray, profile: WorkloadProfile) -> None:
         self.grid = grid
         self.profile = profile
         self.feasible = np.asarray(feasible, dtype=np.int64)
         self._enc = grid.encode(self.feasible)
         self._index = {k: int(i) for k, i in zip(self.keys(self._enc), self.feasible,
                                                    strict=True)}
+        self._position = {k: i for i, k in enumerate(self.keys(self._enc))}
+        self._features: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.feasible)
@@ -64,19 +65,24 @@ class HwDomain:
         return self.grid.target(self.index(x))
 
     def feature_names(self) -> list[str]:
-        extra = WORKLOAD_FEATURES if self.profile is not None else ()
-        return [f.name for f in HW_FEATURES + extra]
+        return [f.name for f in HW_FEATURES + WORKLOAD_FEATURES]
 
     def features(self, x: np.ndarray) -> np.ndarray:
-        """HW_FEATURES, plus WORKLOAD_FEATURES when the domain knows the models."""
+        """HW_FEATURES, then the models' WORKLOAD_FEATURES."""
+        return self.feature_table()[[self._position[k] for k in self.keys(x)]]
+
+    def feature_table(self) -> np.ndarray:
+        """Features of every feasible point, computed once (the grid is fixed)."""
+        if self._features is None:
+            self._features = self._compute_features()
+        return self._features
+
+    def _compute_features(self) -> np.ndarray:
         s = self.grid.space
-        rows = self.grid.rows[[self.index(r) for r in np.atleast_2d(x)]]
-        hw = np.stack([hw_feature_row(s.dims[r[0]], r[1], r[3], s.bus_bits[r[6]],
-                                      s.dataflows[r[5]]) for r in rows])
-        if self.profile is None:
-            return hw
+        rows = self.grid.rows[self.feasible]
         dims = np.array(s.dims)[rows[:, 0]]
         bus = np.array(s.bus_bits)[rows[:, 6]]
+        hw = hw_features(dims, bus, np.array(s.dataflows)[rows[:, 5]])
         wl = self.profile.features(dims, rows[:, 1], rows[:, 3], bus,
                                    s.base.dram_bytes_per_cycle)
         return np.concatenate([hw, wl], axis=1)

@@ -37,19 +37,18 @@ class Feature:
 
 HW_FEATURES: tuple[Feature, ...] = (
     Feature("pe_count_log2", "log2 of the PEs in the array, DIM^2", "Raw cardinal: total # of PEs"),
-    Feature("array_width", "DIM, the array's width and height", "Raw cardinal: width of PE array"),
     Feature("bus_bits_log2", "log2 of the DMA bus width in bits", "Raw cardinal: on-chip "
             "bandwidth"),
-    Feature("sram_kib_log2", "log2 of scratchpad + accumulator KiB", "Total amount of on-chip "
-            "SRAM"),
-    Feature("sp_blocks_log2", "log2 of scratchpad capacity in DIM x DIM int8 blocks: how "
-            "large a tile the array can be fed from", "Raw cardinal: scratchpad size"),
-    Feature("acc_blocks_log2", "log2 of accumulator capacity in DIM x DIM int32 blocks: how "
-            "many output blocks stay resident", "Raw cardinal: register file size"),
     Feature("has_ws", "1 if the array runs weight-stationary (convs need it)",
             "Unroll dimension (categorical, as a flag)"),
     Feature("has_os", "1 if the array runs output-stationary", "Unroll dimension (flag)"),
 )
+"""Raw buffer sizes (scratchpad, accumulator and total SRAM, also in DIM x DIM blocks) and
+DIM itself were features too, and were dropped: under an area budget they are confounded
+with the array size (large arrays leave little area for buffers), so a linear surrogate fitted
+on the random warm-up learnt "small buffers are good" and sent its first batch to a large
+array with an 8 KiB scratchpad. The workload features below carry the buffer sizes through
+what they do to traffic and tile counts instead (docs/codesign.md has the measurement)."""
 
 WORKLOAD_FEATURES: tuple[Feature, ...] = (
     Feature("compute_floor_log2", "log2 of sum(count x MACs / useful PEs): compute cycles "
@@ -62,6 +61,19 @@ WORKLOAD_FEATURES: tuple[Feature, ...] = (
     Feature("energy_floor_log2", "log2 of MAC + register + buffer + DRAM energy at one access "
             "per element per level, with the target's per-access energies", "Total amount of "
             "on-chip SRAM (its energy per access)"),
+    Feature("reuse_traffic_log2", "log2 of DRAM bytes when output tiles are as large as half "
+            "the accumulator holds (square, t x t): inputs are refetched per t output "
+            "channels and weights per t output pixels; falls as the accumulator grows and "
+            "saturates once a layer fits", "Approximate transfers from DRAM, capacity-aware"),
+    Feature("tile_calls_log2", "log2 of the tile calls when an output tile is t x t "
+            "(t limited by half the accumulator, and by half the scratchpad holding a DIM-deep "
+            "slice of its inputs and weights) and the reduction is split into chunks that fit "
+            "beside it: per-call CPU and latency overheads grow with it, steeply when a large "
+            "array gets a small scratchpad", "Number of loop iterations to completion"),
+    Feature("roofline_delay_log2", "log2 of sum over layers of max(compute floor, reuse "
+            "traffic / bandwidth) plus CALL_OVERHEAD_CYCLES per tile call: the per-layer "
+            "roofline, so buffers only count where a layer is memory-bound or cut into many "
+            "small tiles", "Loop iterations to completion vs transfers, combined"),
 )
 
 SW_FEATURES: tuple[Feature, ...] = (
@@ -95,37 +107,59 @@ _I = {d: i for i, d in enumerate(CANON)}
 _WEIGHT_DIMS = np.array([d in "GKCRS" for d in CANON])
 
 
+def _input_bytes(layer: Layer) -> float:
+    if isinstance(layer, ConvLayer):
+        return float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels)
+    return float(layer.i * layer.k)
+
+
 def layer_traffic(layer: Layer) -> float:
     """Bytes of the layer's input, weights and output, each moved once (int8)."""
     if isinstance(layer, ConvLayer):
         c = layer.canonical()
-        return float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels
-                     + c["R"] * c["S"] * c["C"] * c["K"] * c["G"]
-                     + layer.batch * layer.out_rows * layer.out_cols * layer.out_channels)
+        return (_input_bytes(layer) + c["R"] * c["S"] * c["C"] * c["K"] * c["G"]
+                + layer.batch * layer.out_rows * layer.out_cols * layer.out_channels)
     return float(layer.i * layer.k + layer.k * layer.j + layer.i * layer.j)
+
+
+CALL_OVERHEAD_CYCLES = 450.0
+"""Rough cost of one tile call beyond its compute and transfers: the CPU's per-tile
+library work (~200 cycles) plus one DRAM latency (~240) not hidden behind the previous
+tile, the order of the simulator's fitted constants (sim/timing.py)."""
 
 
 @dataclass(frozen=True)
 class WorkloadProfile:
     """What WORKLOAD_FEATURES need of the models: per unique layer, its count-weighted
-    MACs and traffic and the sizes of the dims on the array rows and columns."""
+    MACs, traffic and input/weight bytes, its output pixels, and the sizes of the dims on
+    the array rows and columns."""
 
     macs: np.ndarray
     traffic: np.ndarray
     rows: np.ndarray
     cols: np.ndarray
+    inputs: np.ndarray
+    weights: np.ndarray
+    pixels: np.ndarray
+    reduction: np.ndarray
+    counts: np.ndarray
 
     @classmethod
     def from_layers(cls, layers: list[tuple[Layer, int]]) -> WorkloadProfile:
-        macs, traffic, rows, cols = [], [], [], []
+        out: dict[str, list[float]] = {f: [] for f in cls.__dataclass_fields__}
         for layer, count in layers:
             c = layer.canonical()
             row_slot, col_slot = _array_slots(layer)
-            macs.append(count * float(layer.macs))
-            traffic.append(count * layer_traffic(layer))
-            rows.append(float(c[row_slot]) if row_slot else 1.0)
-            cols.append(float(c[col_slot]))
-        return cls(np.array(macs), np.array(traffic), np.array(rows), np.array(cols))
+            out["macs"].append(count * float(layer.macs))
+            out["traffic"].append(count * layer_traffic(layer))
+            out["rows"].append(float(c[row_slot]) if row_slot else 1.0)
+            out["cols"].append(float(c[col_slot]))
+            out["inputs"].append(count * _input_bytes(layer))
+            out["weights"].append(count * float(c["R"] * c["S"] * c["C"] * c["K"] * c["G"]))
+            out["pixels"].append(float(c["N"] * c["P"] * c["Q"]))
+            out["reduction"].append(float(c["C"] * c["R"] * c["S"]))
+            out["counts"].append(float(count))
+        return cls(**{k: np.array(v) for k, v in out.items()})
 
     def features(self, dim: np.ndarray, sp_kib: np.ndarray, acc_kib: np.ndarray,
                  bus_bits: np.ndarray, dram_bytes_per_cycle: float) -> np.ndarray:
@@ -143,23 +177,30 @@ class WorkloadProfile:
         macs = self.macs.sum()
         energy = (macs * (hwcost.MAC_PJ + hwcost.REGISTER_PJ) + macs / d[:, 0] * buffers
                   + self.traffic.sum() * hwcost.DRAM_PJ)
-        return np.stack([np.log2(compute), np.log2(dram), np.log2(energy)], axis=1)
+        # output tile side t: half the accumulator (double buffering) as t x t int32
+        t = np.sqrt(np.asarray(acc_kib, dtype=np.float64) * 1024 / 8)[:, None]
+        reuse = (self.traffic[None, :] + self.inputs[None, :] * (np.ceil(self.cols / t) - 1)
+                 + self.weights[None, :] * (np.ceil(self.pixels / t) - 1))
+        sp_half = np.asarray(sp_kib, dtype=np.float64)[:, None] * 1024 / 2
+        side = np.maximum(np.minimum(t, sp_half / (2 * d)), 1.0)
+        chunk = np.maximum(np.minimum(self.reduction[None, :], sp_half / (2 * side)), 1.0)
+        layer_calls = (np.ceil(self.pixels / side) * np.ceil(self.cols / side)
+                       * np.ceil(self.reduction / chunk) * self.counts)
+        calls = layer_calls.sum(axis=1)
+        per_layer = self.macs[None, :] / useful
+        delay = (np.maximum(per_layer, reuse / bw[:, None])
+                 + CALL_OVERHEAD_CYCLES * layer_calls).sum(axis=1)
+        return np.stack([np.log2(compute), np.log2(dram), np.log2(energy),
+                         np.log2(reuse.sum(axis=1)), np.log2(calls), np.log2(delay)], axis=1)
 
 
-def hw_features(targets: list[Target]) -> np.ndarray:
-    """HW_FEATURES of each target, one row per target."""
-    out = np.empty((len(targets), len(HW_FEATURES)))
-    for i, t in enumerate(targets):
-        out[i] = hw_feature_row(t.dim, t.sp_kib, t.acc_kib, t.dma_bus_bits, t.dataflow)
-    return out
-
-
-def hw_feature_row(dim: int, sp_kib: float, acc_kib: float, bus_bits: int,
-                   dataflow: str) -> np.ndarray:
-    block = dim * dim
-    return np.array([np.log2(block), dim, np.log2(bus_bits), np.log2(sp_kib + acc_kib),
-                     np.log2(sp_kib * 1024 / block), np.log2(acc_kib * 1024 / (4 * block)),
-                     float(dataflow != "OS"), float(dataflow != "WS")])
+def hw_features(dim: np.ndarray, bus_bits: np.ndarray, dataflow: np.ndarray) -> np.ndarray:
+    """HW_FEATURES of n designs (1-D arrays of length n): (n, 4)."""
+    dataflow = np.asarray(dataflow)
+    return np.stack([2 * np.log2(np.asarray(dim, dtype=np.float64)),
+                     np.log2(np.asarray(bus_bits, dtype=np.float64)),
+                     (dataflow != "OS").astype(np.float64),
+                     (dataflow != "WS").astype(np.float64)], axis=1)
 
 
 def _array_slots(layer: Layer) -> tuple[str | None, str]:
@@ -186,11 +227,7 @@ def sw_features(layer: Layer, target: Target, batch: MappingBatch) -> np.ndarray
     pix_tiles = trips[_I["P"]] * trips[_I["Q"]] * trips[_I["N"]]
     transfers = pix_tiles * 2.0 * dim
     w_bytes = np.prod(np.where(_WEIGHT_DIMS[:, None], sizes, 1.0))
-    if isinstance(layer, ConvLayer):
-        in_bytes = float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels)
-    else:
-        in_bytes = float(layer.i * layer.k)
-    dram_bytes = w_bytes * pix_tiles + in_bytes * trips[_I["K"]] * trips[_I["G"]]
+    dram_bytes = w_bytes * pix_tiles + _input_bytes(layer) * trips[_I["K"]] * trips[_I["G"]]
     k_t = tiles[_I[col_slot]]
     mix = (2 * tiles[_I["P"]] + 3 * tiles[_I["Q"]] + 5 * np.minimum(k_t, dim)
            + 7 * np.ceil(k_t / dim) + 11 * trips[_I[col_slot]])

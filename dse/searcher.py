@@ -40,6 +40,9 @@ class Domain(Protocol):
         """A key per point; points with equal keys are the same design."""
         ...
 
+    # Optional: `feature_table()`, the features of every point of a finite domain; daBO
+    # then scales its inputs by the whole domain's spread rather than the training points'.
+
 
 @dataclass(frozen=True)
 class SearchConfig:
