@@ -91,6 +91,7 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
         "feasible_points": result.feasible_points,
         "resumed_evaluations": result.resumed_trials,
         "simulator": result.validation,
+        "finalists": result.finalists,
         "options": {"searcher": opts.searcher, "evaluator": opts.evaluator,
                     "budget": str(opts.budget), "seed": opts.seed, "sw": opts.sw.key(),
                     "space": opts.space.to_dict()},
@@ -254,6 +255,13 @@ def render_markdown(report: dict[str, Any]) -> str:
                              f"{m['edp']:.4g} |")
             for layer, why in val["skipped"].items():
                 lines.append(f"| {key} | (skipped {layer}) | {why} | | |")
+    if report["finalists"]:
+        lines += ["", "## Finalists (the model's best designs, re-ranked on the simulator)", "",
+                  "| design | model objective | simulated objective | chosen |",
+                  "|---|---|---|---|"]
+        for f in report["finalists"]:
+            lines.append(f"| {f['target']} | {f['model_objective']:.4f} | "
+                         f"{f['sim_objective']:.4f} | {'yes' if f['chosen'] else ''} |")
     if report["feature_importance"]:
         lines += ["", "## daBO feature importance (HW surrogate, permutation)", "",
                   "| feature | MSE increase |", "|---|---|"]
