@@ -3,9 +3,12 @@
 One row is (hardware, layer, mapping, measured cycles). The mapping string is DOSA's:
 `L3[WIO] K8 Q28 - L2[WI] N1 K4X - L1[O] ... - L0[W] P16`, levels outermost first, loops
 outermost first within a level, `X` marking spatial factors. FireSim ran Gemmini's tiled
-conv/matmul with tile = product of the L0..L2 factors (DOSA's harness multiplied the L0 P
-and Q factors in twice; we reproduce that and clamp to the layer) and a DRAM loop order
-of the L3 loops reversed (innermost first) with missing dims appended in CRSKPQN order.
+conv/matmul with tile = product of the L0..L2 factors (clamped to the layer) and a DRAM loop
+order of the L3 loops reversed (innermost first) with missing dims appended in CRSKPQN order.
+The data's README says the harness multiplied the L0 P and Q factors in twice; the measured
+cycles say otherwise: on the train layers, rows with an L0 P/Q factor > 1 ran 1.5x slower than
+the doubled (bigger, fewer) tiles predict, and in line with the other rows with single tiles
+(docs/calibration.md).
 """
 
 from __future__ import annotations
@@ -78,9 +81,6 @@ def case_from_row(index: int, row: dict[str, str]) -> CalCase:
     for level in (0, 1, 2):
         for d, f, _ in levels.get(level, []):
             tiles[d] *= f
-    for d, f, _ in levels.get(0, []):
-        if d in "PQ":
-            tiles[d] *= f          # the harness's double multiply of L0 P/Q
     tiles = {d: min(tiles[d], dims[d]) for d in DIMS}
     l3 = [d for d, _, _ in levels.get(3, [])]
     inner_first = list(dict.fromkeys(reversed(l3)))

@@ -22,6 +22,7 @@ _u64, _i32, _f32, _sz, _vp = (ctypes.c_uint64, ctypes.c_int, ctypes.c_float, cty
                               ctypes.c_void_p)
 # Timing-only runs never dereference DRAM, but the library still needs non-null pointers.
 _FAKE_BASE = 0x10000000
+_DRAM_ALIGN = 0x10000
 
 
 @cache
@@ -102,8 +103,15 @@ class Simulator:
 
     # ---- DRAM ---------------------------------------------------------------------
     def dram(self, data: np.ndarray) -> np.ndarray:
-        """A C-contiguous copy of `data` that stays alive as long as the simulator."""
-        buf = np.ascontiguousarray(np.array(data, copy=True))
+        """A C-contiguous copy of `data` that stays alive as long as the simulator.
+
+        Buffers start on a _DRAM_ALIGN boundary, as timing-only runs' fake addresses do, so
+        the DMA's page (TLB) pattern and hence the cycles do not depend on the mode."""
+        src = np.ascontiguousarray(data)
+        raw = np.empty(src.nbytes + _DRAM_ALIGN, dtype=np.uint8)
+        start = -raw.ctypes.data % _DRAM_ALIGN
+        buf = raw[start:start + src.nbytes].view(src.dtype).reshape(src.shape)
+        buf[...] = src
         self._buffers.append(buf)
         return buf
 
@@ -273,7 +281,7 @@ class Simulator:
 
     def _fake(self, nbytes: int) -> int:
         base = self._fake_next
-        self._fake_next += (nbytes + 0xFFFF) & ~0xFFFF
+        self._fake_next += -(-nbytes // _DRAM_ALIGN) * _DRAM_ALIGN
         return base
 
     def resadd(self, A: np.ndarray, B: np.ndarray, *, a_scale: float = 1.0,  # noqa: N803

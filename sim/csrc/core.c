@@ -220,7 +220,8 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
         uint64_t read_rows = c->stride ? rows : 1;
         uint64_t reqs = read_rows * ((row_bytes + (uint64_t)s->cfg.dma_max_bytes - 1) /
                                      (uint64_t)s->cfg.dma_max_bytes);
-        occ = timing_dma_occupancy(s, read_rows * row_bytes, reqs) + s->cfg.mvin_fixed_cycles;
+        occ = timing_dma_occupancy(s, read_rows * row_bytes, reqs) + s->cfg.mvin_fixed_cycles +
+              timing_tlb(s, 0, dram, read_rows, c->stride, row_bytes);
         done = start + occ + s->mem_latency;
         s->st.dram_reads += read_rows * cols;
     }
@@ -289,7 +290,8 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     const uint64_t row_bytes = (uint64_t)cols * (uint64_t)ebytes;
     uint64_t reqs = rows * ((row_bytes + (uint64_t)s->cfg.dma_max_bytes - 1) /
                             (uint64_t)s->cfg.dma_max_bytes);
-    double occ = timing_dma_occupancy(s, rows * row_bytes, reqs) + s->cfg.mvout_fixed_cycles;
+    double occ = timing_dma_occupancy(s, rows * row_bytes, reqs) + s->cfg.mvout_fixed_cycles +
+                 timing_tlb(s, 1, rs1, rows, s->st_stride, row_bytes);
     double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
     double done = start + read_lat + occ + s->mem_latency;
     s->unit_free[UNIT_ST] = start + occ;

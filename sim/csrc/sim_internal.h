@@ -8,6 +8,8 @@
 
 #define GARBAGE_LADDR 0xFFFFFFFFu
 #define LADDR_ROW_MASK ((1u << 26) - 1u)
+#define DLAC_TLB_MAX 16
+#define DLAC_PAGE_SHIFT 12
 
 enum { UNIT_LD = 0, UNIT_EX = 1, UNIT_ST = 2, UNIT_COUNT = 3 };
 
@@ -82,6 +84,8 @@ struct dlac_sim {
     double ex_preload_t;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
+    uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */
+    int tlb_fill[2];
     dlac_sim_stats st;
     /* errors */
     int failed;

@@ -45,6 +45,34 @@ static inline void timing_rows_mark(dlac_sim *s, laddr a, uint32_t n, uint32_t s
     }
 }
 
+/* Cycles the DMA spends on address translation for `rows` rows of `row_bytes` bytes at
+ * `addr` + r * `stride`: each row's pages go through a small LRU TLB (Gemmini's DMA has a
+ * private few-entry TLB per direction); every miss waits for a page-table walk. */
+static inline double timing_tlb(dlac_sim *s, int dir, uint64_t addr, uint64_t rows,
+                                uint64_t stride, uint64_t row_bytes) {
+    int n = (int)s->cfg.tlb_entries;
+    if (n <= 0 || s->cfg.tlb_miss_cycles <= 0.0 || row_bytes == 0) return 0.0;
+    if (n > DLAC_TLB_MAX) n = DLAC_TLB_MAX;
+    uint64_t *tlb = s->tlb_page[dir];
+    double misses = 0.0;
+    for (uint64_t r = 0; r < rows; r++) {
+        const uint64_t a = addr + r * stride;
+        for (uint64_t p = a >> DLAC_PAGE_SHIFT; p <= (a + row_bytes - 1) >> DLAC_PAGE_SHIFT; p++) {
+            int hit = -1;
+            for (int i = 0; i < s->tlb_fill[dir]; i++)
+                if (tlb[i] == p) { hit = i; break; }
+            if (hit < 0) {
+                misses += 1.0;
+                if (s->tlb_fill[dir] < n) s->tlb_fill[dir]++;
+                hit = s->tlb_fill[dir] - 1;
+            }
+            for (int i = hit; i > 0; i--) tlb[i] = tlb[i - 1];
+            tlb[0] = p;
+        }
+    }
+    return misses * s->cfg.tlb_miss_cycles;
+}
+
 static inline double timing_dma_occupancy(const dlac_sim *s, uint64_t bytes, uint64_t requests) {
     /* Bytes are limited by the bus (and DRAM bandwidth on LLC misses); requests by the
      * in-flight window: at most max_in_flight outstanding, each held for one latency. */

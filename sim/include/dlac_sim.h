@@ -54,6 +54,10 @@ typedef struct dlac_sim_config {
     double fence_cycles;          /* CPU cycles of a fence after the machine drains */
     double min_compute_rows;      /* floor of one compute (acc write spacing) */
     double loops_on_cpu;          /* 1: LOOP_WS tiles are unrolled by the CPU (older C library) */
+    double host_conv_tile_cycles; /* CPU cycles of tiled_conv bookkeeping per tile */
+    double host_conv_call_cycles; /* CPU cycles of one tiled_conv call (setup) */
+    double tlb_entries;           /* entries of each DMA TLB (0: no translation cost) */
+    double tlb_miss_cycles;       /* DMA stall per TLB miss (page-table walk) */
     double llc_latency;          /* DMA latency when the call's data fits the LLC */
     /* energy per access, pJ (dlac.ir.hwcost) */
     double e_mac;

@@ -11,9 +11,12 @@
 
 static inline size_t dlac_min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
-static inline void dlac_charge(int per_tile) {
+/* CPU time of the library's own code: per call (setup) and per tile (loop bookkeeping).
+ * tiled_conv's code (7-deep tile loop, padding and address arithmetic) has its own costs. */
+static inline void dlac_charge(int per_tile, int conv) {
     const dlac_sim_config *c = dlac_sim_get_config(gemmini_sim());
-    gemmini_host_work(per_tile ? c->host_tile_cycles : c->host_call_cycles);
+    if (conv) gemmini_host_work(per_tile ? c->host_conv_tile_cycles : c->host_conv_call_cycles);
+    else gemmini_host_work(per_tile ? c->host_tile_cycles : c->host_call_cycles);
 }
 
 /* Parse a DRAM loop permutation such as "CRSKPQN" / "IJK" (outermost first) into the
@@ -85,7 +88,7 @@ static inline void dlac_tiled_matmul_perm(size_t dim_I, size_t dim_J, size_t dim
         gemmini_lib_fail("tiled_matmul: bad loop permutation (want a permutation of IJK)");
         return;
     }
-    dlac_charge(0);
+    dlac_charge(0, 0);
     gemmini_working_set((double)(dim_I * dim_K + dim_K * dim_J) * sizeof(elem_t) +
                         (D ? (double)(repeating_bias ? 1 : dim_I) * dim_J * sizeof_D : 0.0) +
                         (double)dim_I * dim_J * sizeof_C);
@@ -118,7 +121,7 @@ static inline void dlac_tiled_matmul_perm(size_t dim_I, size_t dim_J, size_t dim
         if (D && k0 == 0)
             pre = (const char *)D + ((repeating_bias ? 0 : ri * stride_D) + rj) * sizeof_D;
         void *out = k0 == K0 - 1 ? (char *)C + (ri * stride_C + rj) * sizeof_C : NULL;
-        dlac_charge(1);
+        dlac_charge(1, 0);
         if (dataflow == WEIGHT_STATIONARY) {
             /* Pin an operand to a scratchpad half when it has at most two distinct tiles. */
             int a_spad_id = 0, b_spad_id = 0;

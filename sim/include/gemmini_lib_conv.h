@@ -53,7 +53,7 @@ static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_c
         count[d] = DLAC_CEIL(full[d], tile[d]);
         total *= (size_t)count[d];
     }
-    dlac_charge(0);
+    dlac_charge(0, 1);
     gemmini_working_set((double)batch_size * in_row_dim * in_col_dim * in_channels +
                         (double)kernel_dim * kernel_dim * in_channels * out_channels +
                         (bias ? 4.0 * out_channels : 0.0) +
@@ -92,7 +92,7 @@ static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_c
         const acc_t *bi = (bias && first) ? bias + och : NULL;
         elem_t *out = last ? output + ((size_t)(b * out_row_dim + orow) * out_col_dim + ocol) * out_stride + och
                            : NULL;
-        dlac_charge(1);
+        dlac_charge(1, 1);
         gemmini_loop_conv_ws(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
                              out_col_dim, out_row_dim, out_col_dim, stride, padding, kernel_dim,
                              kernel_dilation, 0, 0, 0, nb, nor, noc, nk, nkr, nkc, nc, lpad, rpad,
@@ -255,7 +255,7 @@ static inline void tiled_resadd(size_t I, size_t J, size_t stride, size_t tile_I
             }
         return;
     }
-    dlac_charge(0);
+    dlac_charge(0, 0);
     gemmini_working_set(3.0 * (double)I * J);
     gemmini_extended_config_st(stride * sizeof(elem_t), relu ? RELU : NO_ACTIVATION, C_scale);
     gemmini_config_ex(WEIGHT_STATIONARY, 0, 0);
@@ -268,7 +268,7 @@ static inline void tiled_resadd(size_t I, size_t J, size_t stride, size_t tile_I
             const size_t pad_I = i + ti == dI ? dI * DIM - I : 0;
             const size_t pad_J = j + tj == dJ ? dJ * DIM - J : 0;
             const size_t off = i * DIM * stride + j * DIM;
-            dlac_charge(1);
+            dlac_charge(1, 0);
             gemmini_loop_ws(ti, tj, 1, pad_I, pad_J, 0, A + off, B + off, NULL, C + off, stride,
                             stride, 0, stride, false, false, false, false, false, relu, 0, 0, true);
         }
@@ -303,7 +303,7 @@ static inline void tiled_global_average_auto(const elem_t *input, elem_t *output
         gemmini_lib_fail("tiled_global_average: too many channels for the accumulator");
         return;
     }
-    dlac_charge(0);
+    dlac_charge(0, 0);
     gemmini_working_set((double)batches * (dim * dim + 1) * channels);
     gemmini_extended_config_st(channels * sizeof(elem_t), NO_ACTIVATION, 1.0f / (float)(dim * dim));
     gemmini_extended4_config_ld(channels * sizeof(elem_t), MVIN_SCALE_IDENTITY, true, 1, 0);

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from dlac.sim.calibrate import matmul_tiles
 from dlac.sim.calibration_data import case_from_row, load_cases, parse_mapping
 from dlac.sim.errors import SimError
 from dlac.tools.sim_main import main
@@ -32,11 +33,22 @@ def test_parse_mapping_levels_and_spatial_factors() -> None:
 def test_case_reconstructs_the_harness_tiles_and_loop_order() -> None:
     case = case_from_row(0, ROW)
     assert case.dim == 4 and case.sp_kib == 1024 and case.acc_kib == 1024
-    # P: 7 (L1) * 16 (L0) * 16 (L0 again, the harness quirk) clamped to 112
+    # P: 7 (L1) * 16 (L0); the README's doubled L0 factor is not what the timing shows
     assert case.tiles == {"N": 1, "C": 3, "K": 8, "P": 112, "Q": 4, "R": 7, "S": 7}
     # L3 reversed (innermost first) = Q K, then C R S P N; outermost first = NPSRCKQ
     assert case.perm == "NPSRCKQ"
     assert case.layer == "7_7_112_112_3_64_1_2_2"
+
+
+def test_matmul_tiles_use_the_harness_16_element_blocks() -> None:
+    row = dict(ROW, **{"prob.C": "512", "prob.K": "256", "prob.P": "1", "prob.Q": "1",
+                       "prob.R": "1", "prob.S": "1", "prob.Hstride": "1", "prob.Wstride": "1",
+                       "mapping.mapping": "L3[WIO] K16 C8 - L2[WI] N1 K4X - L1[O] K4 C16 C4X"
+                                          " - L0[W] N1"})
+    case = case_from_row(0, row)
+    assert case.kind == "matmul" and case.dim == 4
+    # element tiles P1 K16 C64 -> blocks max(1, t // 16), whatever DIM is: (1, 1, 4)
+    assert matmul_tiles(case) == (1, 1, 4)
 
 
 def test_missing_columns_are_a_clean_error(tmp_path: Path) -> None:
