@@ -45,6 +45,12 @@ class HwDomain:
     def keys(self, x: np.ndarray) -> list[bytes]:
         return [np.round(np.asarray(r, dtype=np.float64), 9).tobytes() for r in np.atleast_2d(x)]
 
+    def core_keys(self, x: np.ndarray) -> list[bytes]:
+        """(DIM, scratchpad, accumulator) of each point: designs that differ only in bus
+        width or dataflow share a core, and a batch is more informative without repeats."""
+        rows = self.grid.rows[[self.index(r) for r in np.atleast_2d(x)]]
+        return [r[[0, 1, 3]].tobytes() for r in rows]
+
     def index(self, x: np.ndarray) -> int:
         """Grid row of a point this domain produced."""
         return self._index[self.keys(x)[0]]

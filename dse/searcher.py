@@ -121,9 +121,22 @@ class BatchSearcher(Searcher):
         if finite < max(self.config.warmup, 2) or explore:
             order = self.rng.permutation(len(cands))
         else:
-            order = np.argsort(self.score(cands), kind="stable")
+            order = self._diverse(cands, np.argsort(self.score(cands), kind="stable"))
         self._queue = [cands[i] for i in order[: self.config.batch_size]]
         return True
+
+    def _diverse(self, cands: np.ndarray, order: np.ndarray) -> np.ndarray:
+        """`order` with candidates whose core design repeats an earlier one moved back."""
+        core = getattr(self.domain, "core_keys", None)
+        if core is None:
+            return order
+        keys = core(cands[order])
+        seen: set[bytes] = set()
+        first, later = [], []
+        for i, k in zip(order, keys, strict=True):
+            (later if k in seen else first).append(i)
+            seen.add(k)
+        return np.array(first + later, dtype=np.int64)
 
     @abstractmethod
     def score(self, cands: np.ndarray) -> np.ndarray:
