@@ -78,3 +78,19 @@ def test_registry() -> None:
     assert {"random", "dabo", "vanilla-bo"} <= set(searcher_names())
     with pytest.raises(DseError, match="unknown searcher"):
         make_searcher("annealing", Grid2D(), 0)
+
+
+class CoreGrid2D(Grid2D):
+    """Grid2D whose points share a core design when they share the first coordinate."""
+
+    def core_keys(self, x: np.ndarray) -> list[bytes]:
+        return [np.round(r[:1] * 9).astype(np.int64).tobytes() for r in np.atleast_2d(x)]
+
+
+def test_batches_put_repeated_core_designs_last() -> None:
+    s = make_searcher("random", CoreGrid2D(), 0, CONFIG)
+    cands = np.array([[1, 0], [1, 1], [2, 0], [1, 2], [3, 0]]) / 9.0
+    order = s._diverse(cands, np.arange(5))
+    assert order.tolist() == [0, 2, 4, 1, 3]
+    assert make_searcher("random", Grid2D(), 0, CONFIG)._diverse(cands, np.arange(5)).tolist() \
+        == [0, 1, 2, 3, 4]
