@@ -138,8 +138,6 @@ class CEmitter:
         self.values: dict[int, str] = {}
         self.view = ProgramView(model=comment_text(model_name))
         self.blob = bytearray()
-        self._group_step: StepView | None = None
-        self._group_out: Value | None = None
 
     # -- buffers --------------------------------------------------------------------------
     def buffer(self, value: Value, hint: str, comment: str, init: DenseAttr | None = None
@@ -233,19 +231,11 @@ class CEmitter:
         return self.view
 
     def tiled_step(self, op: Operation, lines: list[str]) -> None:
-        """One step per library op, but the channel groups of one depthwise conv (a run of
-        block-diagonal convs writing the same output buffer) are one step, like its layer."""
-        group = bool(op.attr("block_diagonal"))
-        if group and self._group_step is not None and self.view.steps[-1] is self._group_step \
-                and self._group_out is op.operands[-1]:
-            self._group_step.lines += lines
-            return
+        """One step per library op (a depthwise conv's groups are one op and one call)."""
         kind = op.name.split(".")[-1]
-        hint = "conv_dw" if group else kind.removeprefix("tiled_")
-        step = StepView(self.names.get(id(op), hint, "layer_"), kind,
-                        comment_text(op.loc.prefix()), lines)
-        self.view.steps.append(step)
-        self._group_step, self._group_out = (step, op.operands[-1]) if group else (None, None)
+        hint = "conv_dw" if op.attr("block_diagonal") else kind.removeprefix("tiled_")
+        self.view.steps.append(StepView(self.names.get(id(op), hint, "layer_"), kind,
+                                        comment_text(op.loc.prefix()), lines))
 
     def _count_outputs(self) -> int:
         """Outputs are the trailing arguments the body writes (destination passing)."""

@@ -56,6 +56,8 @@ def _bias(p: dict[str, str]) -> str:
 
 def _conv(op: gemmini.TiledConvOp, p: dict[str, str]) -> str:
     g = dict(op.attr("geometry"))
+    if op.attr("block_diagonal"):
+        return _conv_dw_groups(op, g, p)
     common = (f"{g['batch']}, {g['in_rows']}, {g['in_cols']}, {g['in_channels']}, "
               f"{g['out_channels']}, {g['out_rows']}, {g['out_cols']}, {g['stride']}")
     strides = f"{g['in_stride']}, {g['weight_stride']}, {g['out_stride']}"
@@ -73,6 +75,17 @@ def _conv(op: gemmini.TiledConvOp, p: dict[str, str]) -> str:
                 f"WS);")
     return (f"  dlac_tiled_conv_perm({common}, {g['dilation']}, {g['padding']}, "
             f"{g['kernel_dim']}, {strides}, {tile_args}, {tail}, \"{perm}\");")
+
+
+def _conv_dw_groups(op: gemmini.TiledConvOp, g: dict[str, int], p: dict[str, str]) -> str:
+    """All groups of a depthwise conv in one call (dlac's C library extension)."""
+    b, porows, pocols, _, krows, kcols, _ = op.attr("tiles") or (0,) * 7
+    perm = f'"{op.attr("perm")}"' if op.attr("perm") else "NULL"
+    return (f"  dlac_tiled_conv_dw_groups({g['batch']}, {g['in_rows']}, {g['in_cols']}, "
+            f"{g['channels']}, {g['in_channels']}, {g['out_rows']}, {g['out_cols']}, "
+            f"{g['stride']}, {g['dilation']}, {g['padding']}, {g['kernel_dim']}, "
+            f"{g['in_stride']}, {b}, {porows}, {pocols}, {krows}, {kcols}, {p['I']}, {p['W']}, "
+            f"{_bias(p)}, {p['O']}, {_act(op)}, {_f(op.attr('scale'))}, {perm});")
 
 
 def _matmul(op: gemmini.TiledMatmulOp, p: dict[str, str]) -> str:

@@ -40,7 +40,7 @@ class Report:
 
 def total_macs(lowered: Operation) -> int:
     """MACs of every accelerated conv and matmul (the roofline's numerator); a depthwise
-    conv's block-diagonal groups count only their diagonal."""
+    conv run as block-diagonal groups counts only their diagonal."""
     from dlac.ir.dialects import gemmini
 
     macs = 0
@@ -50,9 +50,12 @@ def total_macs(lowered: Operation) -> int:
             macs += i * j * k
         elif isinstance(op, gemmini.TiledConvOp):
             g = dict(op.attr("geometry"))
-            per_out = g["kernel_dim"] ** 2 * (1 if op.attr("block_diagonal") else
-                                              g["in_channels"])
-            macs += g["batch"] * g["out_rows"] * g["out_cols"] * g["out_channels"] * per_out
+            if op.attr("block_diagonal"):
+                per_out, outs = 1, g["channels"]
+            else:
+                per_out, outs = g["in_channels"], g["out_channels"]
+            macs += g["batch"] * g["out_rows"] * g["out_cols"] * outs * g["kernel_dim"] ** 2 \
+                * per_out
     return macs
 
 

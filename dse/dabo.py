@@ -117,7 +117,7 @@ class GPSurrogate:
 
 
 class DaBO(BatchSearcher):
-    """Domain-aware BO: GP on `domain.features`, LCB over sampled candidates.
+    """Domain-aware BO: GP on `domain.features`, LCB over candidates.
 
     On a finite domain that tabulates its features (the HW grid, at most a few ten
     thousand points), LCB is scored over every point instead of a 1000-point sample: the

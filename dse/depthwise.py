@@ -1,8 +1,9 @@
-"""Depthwise convs costed as the backends run them: dense calls over channel groups.
+"""Depthwise convs costed as the backends run them: dense convs over channel groups.
 
-lower-to-gemmini runs a depthwise conv as block-diagonal dense tiled_conv calls over
-groups of gw = min(G tile, DIM) channels (dlac.passes.depthwise_groups). Both evaluators
-cost a depthwise mapping as exactly those calls, so the search ranks what will run.
+lower-to-gemmini runs a depthwise conv as block-diagonal dense convs over groups of
+gw = min(G tile, DIM) channels (dlac.passes.depthwise_groups), all in one library call.
+The analytical evaluator costs a depthwise mapping as those group convs (the simulator
+runs the call itself), so the search ranks what will run.
 """
 
 from __future__ import annotations

@@ -30,8 +30,6 @@ class HwDomain:
         self.profile = profile
         self.feasible = np.asarray(feasible, dtype=np.int64)
         self._enc = grid.encode(self.feasible)
-        self._index = {k: int(i) for k, i in zip(self.keys(self._enc), self.feasible,
-                                                   strict=True)}
         self._position = {k: i for i, k in enumerate(self.keys(self._enc))}
         self._features: np.ndarray | None = None
 
@@ -53,7 +51,7 @@ class HwDomain:
 
     def index(self, x: np.ndarray) -> int:
         """Grid row of a point this domain produced."""
-        return self._index[self.keys(x)[0]]
+        return int(self.feasible[self._position[self.keys(x)[0]]])
 
     def encode_target(self, target: Target) -> np.ndarray | None:
         """The point of `target` if it is a feasible design of this domain."""

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from dlac.ir.target import Target
+from dlac.passes.depthwise_groups import dense_perm
 from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
+from dlac.passes.mapping.analytical import ModelParams
 
 from .depthwise import group_calls
 from .errors import DseError
@@ -64,22 +66,9 @@ class Evaluator(ABC):
     def sources(self) -> list[Path]:
         """The files whose contents determine this evaluator's numbers."""
 
-    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
-        """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run.
-        A depthwise conv costs the dense group calls it runs as (dse/depthwise.py)."""
-        if not (isinstance(layer, ConvLayer) and layer.depthwise):
-            return self.evaluate_dense(layer, target, batch)
-        cycles = np.zeros(len(batch))
-        energy = np.zeros(len(batch))
-        for call in group_calls(layer, target, batch):
-            cost = self.evaluate_dense(call.layer, target, call.batch)
-            cycles[call.index] += call.count * cost.cycles
-            energy[call.index] += call.count * cost.energy_pj
-        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
-
     @abstractmethod
-    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
-        """`evaluate` for a layer the accelerator runs as it is (no depthwise conv)."""
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run."""
 
 
 class AnalyticalEvaluator(Evaluator):
@@ -92,11 +81,24 @@ class AnalyticalEvaluator(Evaluator):
 
         here = Path(analytical.__file__).parent
         return [here / f for f in ("analytical.py", "capacity.py", "batch.py")] + [
-            Path(hwcost.__file__), Path(__file__).with_name("depthwise.py")]
+            Path(hwcost.__file__), Path(__file__), Path(__file__).with_name("depthwise.py")]
 
-    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
-        cost = AnalyticalModel(layer, target).evaluate(batch)
-        return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        """A depthwise conv costs the dense group calls it runs as (dse/depthwise.py), less
+        the per-call CPU cost of all but one: the library loops over the groups itself."""
+        if not (isinstance(layer, ConvLayer) and layer.depthwise):
+            cost = AnalyticalModel(layer, target).evaluate(batch)
+            return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
+        cycles = np.zeros(len(batch))
+        energy = np.zeros(len(batch))
+        calls = np.zeros(len(batch))
+        for call in group_calls(layer, target, batch):
+            cost = AnalyticalModel(call.layer, target).evaluate(call.batch)
+            cycles[call.index] += call.count * cost.cycles
+            energy[call.index] += call.count * cost.energy_pj
+            calls[call.index] += call.count
+        cycles -= (calls - 1) * ModelParams().host_call_cycles
+        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
 
 
 class SimEvaluator(Evaluator):
@@ -109,10 +111,12 @@ class SimEvaluator(Evaluator):
         from dlac.ir import hwcost
         from dlac.sim import build, timing
 
-        return [*build.core_sources(), Path(timing.__file__), Path(hwcost.__file__),
-                Path(__file__).with_name("depthwise.py")]
+        return [*build.source_files(), Path(timing.__file__), Path(hwcost.__file__),
+                Path(__file__)]
 
-    def evaluate_dense(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+    def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
+        """One library call per mapping, a depthwise conv's groups inside it as the
+        emitted code runs them."""
         from dlac.sim import SimError, Simulator
 
         cycles = np.full(len(batch), np.nan)
@@ -138,6 +142,15 @@ class SimEvaluator(Evaluator):
                 raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
                                f"({layer.describe()}) yet: dilated and non-square "
                                "convolutions lack a timing-only entry point")
+            if layer.depthwise:
+                width = min(args["pochs"], target.dim, layer.groups)
+                sim.conv_dw_shape(layer.batch, layer.in_rows, layer.groups, width,
+                                  layer.out_rows, layer.kernel_rows, stride=layer.stride,
+                                  padding=layer.padding, bias=layer.has_bias,
+                                  tiles=(args["batches"], args["porows"], args["pocols"],
+                                         args["krows"], args["kcols"]),
+                                  perm=dense_perm(mapping.perm))
+                return
             tiles = (args["batches"], args["porows"], args["pocols"], args["pochs"],
                      args["krows"], args["kcols"], args["kchs"])
             sim.conv_shape(layer.batch, layer.in_rows, layer.in_cols, layer.in_channels,

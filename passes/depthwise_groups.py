@@ -4,8 +4,10 @@ A weight-stationary array feeds every column the same input rows, so it cannot g
 output channel its own input channel. A dense conv with in = out = gw channels whose
 weights are zero off the diagonal computes gw depthwise channels at once, bit-exact (the
 zeros add nothing to the int32 accumulators). A depthwise conv over G channels therefore
-runs as ceil(G / gw) dense `tiled_conv` calls; group g0 reads and writes channels
-g0 .. g0 + w - 1 (in/out stride G) with bias and weight pointers offset by g0.
+runs as ceil(G / gw) dense convs, group g0 reading and writing channels g0 .. g0 + w - 1
+(in/out stride G) with bias and weight pointers offset by g0; one library call
+(`dlac_tiled_conv_dw_groups`) loops over the groups, so the CPU's per-call cost is paid
+once per layer rather than once per group.
 
 Contract with the cost model (dse/depthwise.py): gw = min(DIM, channel tile), the channel
 tile being the mapping's G tile, or DIM for a kernel without a mapping; each call uses the
@@ -112,30 +114,26 @@ def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: i
 
 def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
                     base: dict[str, Any], dilation: int) -> list[Operation]:
-    """The expanded weight constant followed by one block-diagonal `tiled_conv` per group.
+    """The expanded weight constant followed by one block-diagonal `tiled_conv` that runs
+    every group in a single library call (`dlac_tiled_conv_dw_groups`).
 
     `base` holds the op attributes every group shares (roles, act, scale, and the
     geometry without channels, dilation and strides).
     """
     channels = int(bufs["O"].type.shape[-1])
     mapped = _mapped_tiles(kernel, target)
-    width = group_width(mapped[0]["pochs"] if mapped else None, target.dim)
+    width = min(channels, group_width(mapped[0]["pochs"] if mapped else None, target.dim))
     if mapped is not None:
         _check_fits(kernel, target, mapped[0], width)
     const = _expanded_constant(kernel, bufs["W"], width)
     operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
-    ops: list[Operation] = [const]
-    for g0, w in groups(channels, width):
-        geometry = dict(base["geometry"], in_channels=w, out_channels=w, dilation=dilation,
-                        in_stride=int(bufs["I"].type.shape[-1]),
-                        weight_stride=channels, out_stride=channels)
-        attrs: dict[str, Any] = dict(base, geometry=geometry, block_diagonal=True)
-        if g0:
-            attrs["offsets"] = dict.fromkeys(bufs, g0)
-        if mapped is not None:
-            args, perm = mapped
-            attrs["tiles"] = [args["batches"], args["porows"], args["pocols"], w,
-                              args["krows"], args["kcols"], w]
-            attrs["perm"] = dense_perm(perm)
-        ops.append(gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc))
-    return ops
+    geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
+                    dilation=dilation, in_stride=int(bufs["I"].type.shape[-1]),
+                    weight_stride=channels, out_stride=channels)
+    attrs: dict[str, Any] = dict(base, geometry=geometry, block_diagonal=True)
+    if mapped is not None:
+        args, perm = mapped
+        attrs["tiles"] = [args["batches"], args["porows"], args["pocols"], width,
+                          args["krows"], args["kcols"], width]
+        attrs["perm"] = dense_perm(perm)
+    return [const, gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc)]

@@ -147,9 +147,9 @@ class LowerToGemmini(ModulePass):
 
     Geometry comes from the kernel's buffers (NHWC activations, HWIO weights) and
     attributes; a mapped kernel passes its tiles, DRAM loop order, dataflow and buffer
-    allocation on; a batched matmul becomes one op per matrix; a depthwise conv becomes
-    block-diagonal dense convs over channel groups (`depthwise_groups`), reading a new
-    weight constant. Constants nothing uses any more are erased.
+    allocation on; a batched matmul becomes one op per matrix; a depthwise conv becomes one
+    block-diagonal op that runs dense convs over channel groups (`depthwise_groups`),
+    reading a new weight constant. Constants nothing uses any more are erased.
 
     Before:
         "loop.kernel"(%x, %w, %b, %y) ({...}) {kind = "conv", roles = "IWBO", ...,
@@ -164,9 +164,8 @@ class LowerToGemmini(ModulePass):
     After:
         %w_blockdiag = loop.constant {value = dense<...> : tensor<3x3x16x40xi8>} : ...
         gemmini.tiled_conv %x, %w_blockdiag, %b, %y {..., geometry = {..., in_channels = 16,
-            out_channels = 16, ..., in_stride = 40, weight_stride = 40, out_stride = 40},
-            block_diagonal = true}
-        (the same with offsets = {I = 16, W = 16, B = 16, O = 16}, then 8 channels at 32)
+            out_channels = 16, channels = 40, ..., in_stride = 40, weight_stride = 40,
+            out_stride = 40}, block_diagonal = true}        (groups of 16, 16 and 8)
     """
 
     name = "lower-to-gemmini"

@@ -38,7 +38,8 @@ def core_sources() -> list[Path]:
     return sorted(CSRC_DIR.glob("*.c"))
 
 
-def _source_files() -> list[Path]:
+def source_files() -> list[Path]:
+    """Every file a simulator library is built from (the core, headers, the C library)."""
     return core_sources() + sorted(CSRC_DIR.glob("*.h")) + sorted(INCLUDE_DIR.glob("*.h")) + [
         PYLIB_SOURCE]
 
@@ -75,7 +76,7 @@ def build_library(target: Target) -> Path:
     """The shared library (core + C library entry points) for `target`, built on demand."""
     params = render_params_header(target).encode()
     key = _digest([params, " ".join(LIB_FLAGS).encode()]
-                  + [p.read_bytes() for p in _source_files()])
+                  + [p.read_bytes() for p in source_files()])
     out_dir = cache_dir() / key
     lib = out_dir / "libdlacsim.so"
     if lib.exists():

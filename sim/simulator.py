@@ -44,6 +44,8 @@ def load_library(target: Target) -> ctypes.CDLL:
                                    _i32, _i32, _i32, ctypes.c_char_p]
     lib.dlac_py_conv.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32, _vp,
                                                         ctypes.c_char_p]
+    lib.dlac_py_conv_dw.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32,
+                                                           _vp, ctypes.c_char_p]
     lib.dlac_py_resadd.argtypes = [_vp, _sz, _sz, _f32, _f32, _f32, _vp, _vp, _vp, _i32]
     lib.dlac_py_global_average.argtypes = [_vp, _vp, _vp, _i32, _i32, _i32]
     lib.dlac_py_matmul_tiles.argtypes = [_sz, _sz, _sz, _i32, _vp]
@@ -273,6 +275,23 @@ class Simulator:
             self._fake(kernel * kernel * cin * cout),
             self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * cout), 0,
             1.0, tile_arr, perm.encode() if perm else None)
+        self._check(rc)
+
+    def conv_dw_shape(self, n: int, in_size: int, channels: int, width: int, out_size: int,
+                      kernel: int, *, stride: int = 1, padding: int = 0, bias: bool = True,
+                      tiles: tuple[int, ...] | None = None, perm: str | None = None) -> None:
+        """Timing-only depthwise conv (square images) as dlac runs it: block-diagonal dense
+        convs over groups of `width` channels in one library call. `tiles`: (batches,
+        porows, pocols, krows, kcols), or None for Gemmini's heuristic per group."""
+        self._require_timing_only()
+        tile_arr = (ctypes.c_int * 5)(*tiles) if tiles else None
+        rc = self._lib.dlac_py_conv_dw(
+            self._sim, n, in_size, in_size, channels, width, out_size, out_size, stride, 1,
+            padding, kernel, self._fake(n * in_size * in_size * channels),
+            self._fake(kernel * kernel * width * channels),
+            self._fake(channels * 4) if bias else None,
+            self._fake(n * out_size * out_size * channels), 0, 1.0, tile_arr,
+            perm.encode() if perm else None)
         self._check(rc)
 
     def _require_timing_only(self) -> None:

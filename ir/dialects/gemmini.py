@@ -257,8 +257,9 @@ class TiledMatmulOp(_TiledOp):
 class TiledConvOp(_TiledOp):
     """tiled_conv: an NHWC x HWIO convolution; `geometry` holds the library's arguments.
 
-    `block_diagonal` marks a group of a depthwise conv: in = out channels and weights that
-    are zero off the diagonal, so only one MAC per output and kernel tap does work.
+    `block_diagonal` marks a depthwise conv run as dense convs over groups of
+    `in_channels` (= `out_channels`) of its `channels` channels, with weights that are zero
+    off the diagonal, so only one MAC per output and kernel tap does work.
     """
 
     __slots__ = ()
@@ -274,9 +275,11 @@ class TiledConvOp(_TiledOp):
     def verify_(self) -> None:
         super().verify_()
         geometry = self.attr("geometry")
-        if self.attr("block_diagonal") and \
-                geometry.get("in_channels") != geometry.get("out_channels"):
-            raise self.error("a block-diagonal conv needs as many input as output channels")
+        if self.attr("block_diagonal"):
+            if geometry.get("in_channels") != geometry.get("out_channels"):
+                raise self.error("a block-diagonal conv needs as many input as output channels")
+            if "channels" not in geometry:
+                raise self.error("a block-diagonal conv needs the depthwise 'channels' count")
 
 
 @register_op

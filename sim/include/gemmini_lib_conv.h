@@ -28,12 +28,12 @@ static inline bool dlac_conv_unsupported(int input_dilation, bool wrot180, bool 
  * N batch, Q output rows, P output cols, K output channels, S kernel rows, R kernel cols,
  * C input channels (DOSA's names).  perm == NULL means Gemmini's order b, orow, ocol, och,
  * krow, kcol, kch. */
-static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_col_dim,
+static inline void dlac_conv_tiles(int batch_size, int in_row_dim, int in_col_dim,
         int in_channels, int out_channels, int out_row_dim, int out_col_dim, int stride,
         int kernel_dilation, int padding, int kernel_dim, int in_stride, int weight_stride,
         int out_stride, int batches, int porows, int pocols, int pochs, int krows, int kcols,
         int kchs, const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output,
-        int act, acc_scale_t scale, const char *perm) {
+        int act, acc_scale_t scale, const char *perm, bool new_call) {
     /* index order of the loop counters: b, orow, ocol, och, krow, kcol, kch */
     int order[7] = {0, 1, 2, 3, 4, 5, 6};
     if (perm && !dlac_parse_perm(perm, "NQPKSRC", 7, order)) {
@@ -53,7 +53,7 @@ static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_c
         count[d] = DLAC_CEIL(full[d], tile[d]);
         total *= (size_t)count[d];
     }
-    dlac_charge(0, 1);
+    if (new_call) dlac_charge(0, 1);
     gemmini_working_set((double)batch_size * in_row_dim * in_col_dim * in_channels +
                         (double)kernel_dim * kernel_dim * in_channels * out_channels +
                         (bias ? 4.0 * out_channels : 0.0) +
@@ -100,6 +100,18 @@ static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_c
                              false, false, false, act, false, false, false, false, 0, in_stride,
                              weight_stride, out_stride, false, 0, 0);
     }
+}
+
+static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_col_dim,
+        int in_channels, int out_channels, int out_row_dim, int out_col_dim, int stride,
+        int kernel_dilation, int padding, int kernel_dim, int in_stride, int weight_stride,
+        int out_stride, int batches, int porows, int pocols, int pochs, int krows, int kcols,
+        int kchs, const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output,
+        int act, acc_scale_t scale, const char *perm) {
+    dlac_conv_tiles(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
+                    out_col_dim, stride, kernel_dilation, padding, kernel_dim, in_stride,
+                    weight_stride, out_stride, batches, porows, pocols, pochs, krows, kcols, kchs,
+                    input, weights, bias, output, act, scale, perm, true);
     gemmini_fence();
 }
 
@@ -236,6 +248,37 @@ static inline void tiled_conv_dw_auto(int batch_size, int in_row_dim, int in_col
                                false, false, false, false, false, input + c, weights + c,
                                bias ? bias + c : NULL, output + c, act, scale, pool_size,
                                pool_stride, pool_padding, tiled_conv_type);
+}
+
+/* A depthwise conv over `channels` channels as block-diagonal dense convs over groups of
+ * `group_width` channels, in one library call (dlac's lowering; see
+ * passes/depthwise_groups.py). Group g0 reads and writes channels g0.. (in/out stride =
+ * in_stride / channels) and weights [krow][kcol][group_width][channels] from column g0; a
+ * narrower last group uses the first krow*kcol*w rows of its columns. batches == 0 picks
+ * Gemmini's tiling heuristic for one group; otherwise each group runs the given tiles
+ * with both channel tiles equal to its width. */
+static inline void dlac_tiled_conv_dw_groups(int batch_size, int in_row_dim, int in_col_dim,
+        int channels, int group_width, int out_row_dim, int out_col_dim, int stride,
+        int kernel_dilation, int padding, int kernel_dim, int in_stride, int batches, int porows,
+        int pocols, int krows, int kcols, const elem_t *input, const elem_t *weights,
+        const acc_t *bias, elem_t *output, int act, acc_scale_t scale, const char *perm) {
+    if (group_width <= 0 || group_width > DIM) {
+        gemmini_lib_fail("dlac_tiled_conv_dw_groups: group width must be in 1..DIM");
+        return;
+    }
+    int t[7] = {batches, porows, pocols, group_width, krows, kcols, group_width};
+    if (batches == 0)
+        tiled_conv_auto_tiles(batch_size, out_row_dim, out_col_dim, group_width, group_width,
+                              kernel_dim, stride, kernel_dilation, t);
+    for (int g0 = 0; g0 < channels; g0 += group_width) {
+        const int w = dlac_min_i(group_width, channels - g0);
+        dlac_conv_tiles(batch_size, in_row_dim, in_col_dim, w, w, out_row_dim, out_col_dim, stride,
+                        kernel_dilation, padding, kernel_dim, in_stride, channels, channels, t[0],
+                        t[1], t[2], dlac_min_i(t[3], w), t[4], t[5], dlac_min_i(t[6], w),
+                        input + g0, weights + g0, bias ? bias + g0 : NULL, output + g0, act,
+                        scale, perm, g0 == 0);
+    }
+    gemmini_fence();
 }
 
 /* ---- residual add and global average ------------------------------------------------- */

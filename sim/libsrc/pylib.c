@@ -45,6 +45,21 @@ int dlac_py_conv(dlac_sim *sim, int batch, int in_rows, int in_cols, int in_ch, 
     return dlac_sim_failed(sim);
 }
 
+/* A depthwise conv as block-diagonal dense convs over groups of `width` channels in one call;
+ * tiles: NULL = Gemmini's heuristic per group, else [batches, porows, pocols, krows, kcols]. */
+int dlac_py_conv_dw(dlac_sim *sim, int batch, int in_rows, int in_cols, int channels, int width,
+                    int out_rows, int out_cols, int stride, int kdil, int padding, int kdim,
+                    const elem_t *input, const elem_t *weights, const acc_t *bias,
+                    elem_t *output, int act, float scale, const int *tiles, const char *perm) {
+    dlac_sim_set_current(sim);
+    int t[5] = {0, 0, 0, 0, 0};
+    if (tiles) memcpy(t, tiles, sizeof t);
+    dlac_tiled_conv_dw_groups(batch, in_rows, in_cols, channels, width, out_rows, out_cols, stride,
+                              kdil, padding, kdim, channels, t[0], t[1], t[2], t[3], t[4], input,
+                              weights, bias, output, act, scale, perm);
+    return dlac_sim_failed(sim);
+}
+
 int dlac_py_resadd(dlac_sim *sim, size_t I, size_t J, float a_scale, float b_scale,
                    float c_scale, const elem_t *A, const elem_t *B, elem_t *C, int relu) {
     dlac_sim_set_current(sim);

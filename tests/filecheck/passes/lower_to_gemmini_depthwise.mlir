@@ -1,14 +1,13 @@
 // RUN: dlac-opt %s -p 'lower-to-gemmini' | filecheck %s
 
-// A depthwise conv runs as block-diagonal dense tiled_convs over channel groups. Without a
-// mapping, the groups are DIM = 16 channels wide: 40 channels are 16 + 16 + 8, each group
-// offset into the input, weight, bias and output by its first channel (strides stay 40).
+// A depthwise conv runs as block-diagonal dense convs over channel groups, all in one
+// block-diagonal tiled_conv (one library call). Without a mapping, the groups are DIM = 16
+// channels wide: 40 channels are 16 + 16 + 8, group g0 reading and writing channels g0..
+// (strides stay 40).
 // CHECK-LABEL: func.func @dw_auto
 // CHECK-NOT: tensor<3x3x1x40xi8>
 // CHECK: [[W:%.+]] = loop.constant {value = dense<"0x{{[0-9A-F]+}}"> : tensor<3x3x16x40xi8>} : () -> memref<3x3x16x40xi8, "dram">
-// CHECK-NEXT: gemmini.tiled_conv %x, [[W]], %b, %y {roles = "IWBO", act = "relu", geometry = {batch = 1, in_rows = 9, in_cols = 9, out_rows = 9, out_cols = 9, stride = 1, padding = 1, kernel_dim = 3, in_channels = 16, out_channels = 16, dilation = 1, in_stride = 40, weight_stride = 40, out_stride = 40}, scale = 0.01 : f32, block_diagonal = true}
-// CHECK-NEXT: gemmini.tiled_conv %x, [[W]], %b, %y {{{.*}} in_channels = 16, out_channels = 16, {{.*}} block_diagonal = true, offsets = {I = 16, W = 16, B = 16, O = 16}}
-// CHECK-NEXT: gemmini.tiled_conv %x, [[W]], %b, %y {{{.*}} in_channels = 8, out_channels = 8, {{.*}} block_diagonal = true, offsets = {I = 32, W = 32, B = 32, O = 32}}
+// CHECK-NEXT: gemmini.tiled_conv %x, [[W]], %b, %y {roles = "IWBO", act = "relu", geometry = {batch = 1, in_rows = 9, in_cols = 9, out_rows = 9, out_cols = 9, stride = 1, padding = 1, kernel_dim = 3, in_channels = 16, out_channels = 16, channels = 40, dilation = 1, in_stride = 40, weight_stride = 40, out_stride = 40}, scale = 0.01 : f32, block_diagonal = true}
 // CHECK-NEXT: func.return
 
 // With a mapping, the groups are its channel tile wide (here G = 2, so 2 + 2 + 1) and
@@ -18,9 +17,7 @@
 // CHECK-LABEL: func.func @dw_mapped
 // CHECK-NOT: tensor<1x1x1x5xi8>
 // CHECK: [[V:%.+]] = loop.constant {value = dense<{{\[\[\[\[}}1, 0, 3, 0, 5], [0, 2, 0, 4, 0]]]]> : tensor<1x1x2x5xi8>}
-// CHECK-NEXT: gemmini.tiled_conv %in, [[V]], %out {{{.*}} in_channels = 2, out_channels = 2, {{.*}} block_diagonal = true, tiles = [1, 3, 4, 2, 1, 1, 2], perm = "KNQPSRC"}
-// CHECK-NEXT: gemmini.tiled_conv %in, [[V]], %out {{{.*}} offsets = {I = 2, W = 2, O = 2}, tiles = [1, 3, 4, 2, 1, 1, 2], perm = "KNQPSRC"}
-// CHECK-NEXT: gemmini.tiled_conv %in, [[V]], %out {{{.*}} in_channels = 1, out_channels = 1, {{.*}} offsets = {I = 4, W = 4, O = 4}, tiles = [1, 3, 4, 1, 1, 1, 1], perm = "KNQPSRC"}
+// CHECK-NEXT: gemmini.tiled_conv %in, [[V]], %out {{{.*}} in_channels = 2, out_channels = 2, channels = 5, {{.*}} block_diagonal = true, tiles = [1, 3, 4, 2, 1, 1, 2], perm = "KNQPSRC"}
 // CHECK-NEXT: func.return
 
 builtin.module {
