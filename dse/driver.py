@@ -140,7 +140,7 @@ def autotune(models: Mapping[str, Workload], options: Options,
         raise DseError("budget of zero evaluations: nothing would be searched")
     evaluator = make_evaluator(options.evaluator)
     grid = options.space.grid()
-    nested = NestedEvaluator(models, evaluator, options.sw, options.seed)
+    nested = NestedEvaluator(models, evaluator, options.sw)
     feasible = grid.feasible(nested.layers())
     profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
     domain = HwDomain(grid, feasible, profile)

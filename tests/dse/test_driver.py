@@ -55,7 +55,7 @@ def test_edp_sums_layers_with_counts(models, small_space, tmp_path) -> None:
 
 
 def test_best_mapping_never_worse_than_heuristic(models) -> None:
-    nested = NestedEvaluator(models, AnalyticalEvaluator(), SW, 0)
+    nested = NestedEvaluator(models, AnalyticalEvaluator(), SW)
     heur = nested.heuristic(Target())
     best, _ = nested.evaluate(Target())
     for h, b in best.layers.items():
@@ -136,9 +136,9 @@ def test_sw_searcher_strategies(strategy: str) -> None:
 
     layer = MatmulLayer("fc", i=64, j=128, k=96)
     sw = SwConfig(strategy, trials=34)
-    runs = [NestedEvaluator({"m": [(layer, 1)]}, AnalyticalEvaluator(), sw, 5)
+    runs = [NestedEvaluator({"m": [(layer, 1)]}, AnalyticalEvaluator(), sw)
             .search_layer(layer, Target())[0] for _ in range(2)]
     assert runs[0].mapping == runs[1].mapping and runs[0].cycles == runs[1].cycles
-    heur = NestedEvaluator({"m": [(layer, 1)]}, AnalyticalEvaluator(), sw, 5).heuristic(Target())
+    heur = NestedEvaluator({"m": [(layer, 1)]}, AnalyticalEvaluator(), sw).heuristic(Target())
     h = heur.layers[layer.workload_hash()]
     assert runs[0].cycles * runs[0].energy_pj <= h.cycles * h.energy_pj

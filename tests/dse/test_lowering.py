@@ -32,9 +32,9 @@ def test_knob_never_hurts_and_measure_reproduces_model() -> None:
     conv = ConvLayer("first", batch=1, in_channels=3, out_channels=32, in_rows=32,
                      in_cols=32, kernel_rows=3, kernel_cols=3, padding=1)
     models = {"m": [(conv, 1), (MatmulLayer("fc", i=16, j=64, k=64), 2)]}
-    with_knob = NestedEvaluator(models, AnalyticalEvaluator(), SwConfig(samples=300), 0)
+    with_knob = NestedEvaluator(models, AnalyticalEvaluator(), SwConfig(samples=300))
     without = NestedEvaluator(models, AnalyticalEvaluator(),
-                              SwConfig(samples=300, im2col=False), 0)
+                              SwConfig(samples=300, im2col=False))
     a, _ = with_knob.evaluate(Target())
     b, _ = without.evaluate(Target())
     ha = conv.workload_hash()
