@@ -40,8 +40,9 @@ class Domain(Protocol):
         """A key per point; points with equal keys are the same design."""
         ...
 
-    # Optional: `feature_table()`, the features of every point of a finite domain; daBO
-    # then scales its inputs by the whole domain's spread rather than the training points'.
+    # Optional: `feature_table()`, the features of every point of a finite domain (daBO then
+    # scores every point and scales its inputs by the whole domain's spread), and
+    # `core_keys(x)`, which points are variants of one core design (batches avoid repeats).
 
 
 @dataclass(frozen=True)
