@@ -9,6 +9,7 @@ from dlac.frontend import pipeline
 from dlac.frontend.evaluate import evaluate_func
 from dlac.frontend.importer import import_onnx
 from dlac.frontend.reference import run_reference
+from dlac.ir.core import Operation
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
 from dlac.ir.verifier import verify
@@ -16,6 +17,7 @@ from dlac.passes.fold_batchnorm import FoldBatchNorm
 from dlac.passes.fold_constants import FoldConstants
 from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
+from dlac.passes.pass_base import ModulePass
 from dlac.passes.quantize import Quantize
 from onnx import TensorProto, helper
 from onnx_builders import conv_chain_model, rng_inputs, single_node_model, tensor
@@ -30,6 +32,18 @@ def run_float(module, feeds: dict) -> list[np.ndarray]:  # noqa: ANN001
     func = module.regions[0].ops[0]
     return evaluate_func(func, [feeds[a.name_hint] for a in func.args],
                          module.attr("onnx_opset", 17))
+
+
+def apply_keeping_output(model: onnx.ModelProto, *passes: ModulePass,
+                         atol: float = 1e-6) -> Operation:
+    """Import `model`, run `passes` on it, and check its float output did not change."""
+    module = import_onnx(model)
+    feeds = rng_inputs(model)
+    before = run_float(module, feeds)[0]
+    for p in passes:
+        p.apply(module)
+    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=atol)
+    return module
 
 
 def sqnr(ref: np.ndarray, got: np.ndarray) -> float:
@@ -57,17 +71,12 @@ def conv_bn_relu6_model() -> onnx.ModelProto:
 
 
 def test_fold_batchnorm_and_fuse_relu6_keep_float_semantics() -> None:
-    model = conv_bn_relu6_model()
-    feeds = rng_inputs(model)
-    module = import_onnx(model)
-    before = run_float(module, feeds)[0]
-    FoldBatchNorm().apply(module)
-    FuseEpilogue().apply(module)
+    module = apply_keeping_output(conv_bn_relu6_model(), FoldBatchNorm(), FuseEpilogue(),
+                                  atol=1e-5)
     verify(module)
     assert names(module) == ["graph.conv"]
     conv = next(op for op in module.walk() if op.name == "graph.conv")
     assert conv.attr("fused_act") == "relu6" and len(conv.operands) == 3
-    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=1e-5)
 
 
 def test_standalone_batchnorm_becomes_mul_add() -> None:
@@ -75,12 +84,8 @@ def test_standalone_batchnorm_becomes_mul_add() -> None:
     model = single_node_model("BatchNormalization", {"x": (1, 3, 4, 4)}, None, None, {
         "g": rng.uniform(0.5, 1, 3).astype(np.float32), "b": np.zeros(3, np.float32),
         "m": np.zeros(3, np.float32), "v": np.ones(3, np.float32)})
-    module = import_onnx(model)
-    feeds = rng_inputs(model)
-    before = run_float(module, feeds)[0]
-    FoldBatchNorm().apply(module)
+    module = apply_keeping_output(model, FoldBatchNorm())
     assert names(module) == ["graph.mul", "graph.add"]
-    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=1e-6)
 
 
 def test_fold_constants_evaluates_shape_computations() -> None:
@@ -116,13 +121,8 @@ def erf_gelu_model() -> onnx.ModelProto:
 
 
 def test_fuse_gelu_recognises_erf_pattern() -> None:
-    model = erf_gelu_model()
-    module = import_onnx(model)
-    feeds = rng_inputs(model)
-    before = run_float(module, feeds)[0]
-    FuseGelu().apply(module)
+    module = apply_keeping_output(erf_gelu_model(), FuseGelu())
     assert names(module) == ["graph.gelu"]
-    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=1e-6)
 
 
 def test_fuse_epilogue_merges_matmul_bias_and_relu() -> None:
@@ -136,12 +136,8 @@ def test_fuse_epilogue_merges_matmul_bias_and_relu() -> None:
                               [tensor("w", rng.standard_normal((3, 4)).astype(np.float32)),
                                tensor("b", rng.standard_normal(4).astype(np.float32))])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    module = import_onnx(model)
-    feeds = rng_inputs(model)
-    before = run_float(module, feeds)[0]
-    FuseEpilogue().apply(module)
+    module = apply_keeping_output(model, FuseEpilogue())
     assert names(module) == ["graph.matmul"]
-    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=1e-6)
 
 
 def quantized(model: onnx.ModelProto, **kw) -> object:  # noqa: ANN003
@@ -300,12 +296,8 @@ def test_fold_batchnorm_into_gemm() -> None:
                               [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
                               inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 15)])
-    module = import_onnx(model)
-    feeds = rng_inputs(model)
-    before = run_float(module, feeds)[0]
-    FoldBatchNorm().apply(module)
+    module = apply_keeping_output(model, FoldBatchNorm(), atol=1e-5)
     assert names(module) == ["graph.gemm"]
-    np.testing.assert_allclose(run_float(module, feeds)[0], before, rtol=1e-5, atol=1e-5)
 
 
 def test_embedding_gather_with_integer_input() -> None:
