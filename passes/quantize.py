@@ -198,20 +198,10 @@ class _Quantizer:
         if w is None or op.operands[0].type.rank != 4:
             raise PassError(f"{op.loc.prefix()}: only 2-D convs with constant weights "
                             f"can be quantized")
-        s_w = _forced_scale(op.operands[1]) or weight_scale(w)
-        hwio = np.ascontiguousarray(quantize_array(w, s_w).transpose(2, 3, 1, 0))
-        wv = self.const(hwio, i8, op.operands[1].name_hint, op.loc)
-        act = op.attr("fused_act")
-        s_o = self.scale(op.results[0], act)
-        bias = self._bias(op, 2, s_x * s_w, w.shape[0])
         dummy = np.empty((1,) + tuple(op.operands[0].type.shape[1:]), np.int8)
         strides, pads, dil, groups = conv_params(op, dummy, w)
-        attrs = {"strides": strides, "pads": pads, "dilations": dil, "group": groups,
-                 **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
-                 "w_scale": f32a(s_w), "out_scale": f32a(s_o)}
-        new = qgraph.ConvOp([x, wv] + ([bias] if bias is not None else []),
-                            [self.out_type(op.results[0])], attrs, loc=op.loc)
-        self.set(op.results[0], self.emit(new).result, s_o)
+        self._emit_conv(op, x, s_x, w, _forced_scale(op.operands[1]) or weight_scale(w),
+                        {"strides": strides, "pads": pads, "dilations": dil, "group": groups})
 
     def op_conv_transpose(self, op: Operation) -> None:
         """Transposed conv = conv over the stride-dilated input with the flipped kernel."""
@@ -235,15 +225,21 @@ class _Quantizer:
         if min(conv_pads) < 0:
             raise PassError(f"{op.loc.prefix()}: ConvTranspose padding larger than the "
                             f"kernel is not supported")
-        s_w = _forced_scale(op.operands[1]) or weight_scale(w)
-        hwio = np.ascontiguousarray(quantize_array(w_eq, s_w).transpose(2, 3, 1, 0))
+        self._emit_conv(op, x, s_x, w_eq, _forced_scale(op.operands[1]) or weight_scale(w),
+                        {"strides": [1, 1], "pads": conv_pads, "dilations": dil,
+                         "group": groups}, {"input_dilation": strides})
+
+    def _emit_conv(self, op: Operation, x: Value, s_x: float, w_oihw: np.ndarray, s_w: float,
+                   geometry: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
+        """qgraph.conv of `op` over OIHW float weights quantized at `s_w` (stored HWIO),
+        with its bias and requantization; `extra` attributes go last."""
+        hwio = np.ascontiguousarray(quantize_array(w_oihw, s_w).transpose(2, 3, 1, 0))
         wv = self.const(hwio, i8, op.operands[1].name_hint, op.loc)
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
-        bias = self._bias(op, 2, s_x * s_w, kg * groups)
-        attrs = {"strides": [1, 1], "pads": conv_pads, "dilations": dil, "group": groups,
-                 **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
-                 "w_scale": f32a(s_w), "out_scale": f32a(s_o), "input_dilation": strides}
+        bias = self._bias(op, 2, s_x * s_w, w_oihw.shape[0])
+        attrs = {**geometry, **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
+                 "w_scale": f32a(s_w), "out_scale": f32a(s_o), **(extra or {})}
         new = qgraph.ConvOp([x, wv] + ([bias] if bias is not None else []),
                             [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
