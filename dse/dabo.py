@@ -129,17 +129,17 @@ class DaBO(BatchSearcher):
 
     def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG) -> None:
         table = getattr(domain, "feature_table", None)
-        if table is not None:
-            config = dataclasses.replace(config,
-                                         n_candidates=max(config.n_candidates, len(table())))
+        self._population: np.ndarray | None = table() if table is not None else None
+        if self._population is not None:
+            config = dataclasses.replace(
+                config, n_candidates=max(config.n_candidates, len(self._population)))
         super().__init__(domain, seed, config)
         self.surrogate: GPSurrogate | None = None
 
     def _fit(self) -> GPSurrogate:
         x, y = self.training_data()
-        table = getattr(self.domain, "feature_table", None)
         return GPSurrogate(self.config.kernel).fit(self.domain.features(x), y,
-                                                   table() if table else None)
+                                                   self._population)
 
     def score(self, cands: np.ndarray) -> np.ndarray:
         with single_thread():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from dlac.ir.target import Target
-from dlac.passes.depthwise_groups import dense_perm
+from dlac.passes.depthwise_groups import dense_perm, group_width
 from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
 from dlac.passes.mapping.analytical import ModelParams
 
@@ -143,8 +143,8 @@ class SimEvaluator(Evaluator):
                                f"({layer.describe()}) yet: dilated and non-square "
                                "convolutions lack a timing-only entry point")
             if layer.depthwise:
-                width = min(args["pochs"], target.dim, layer.groups)
-                sim.conv_dw_shape(layer.batch, layer.in_rows, layer.groups, width,
+                sim.conv_dw_shape(layer.batch, layer.in_rows, layer.groups,
+                                  group_width(args["pochs"], target.dim),
                                   layer.out_rows, layer.kernel_rows, stride=layer.stride,
                                   padding=layer.padding, bias=layer.has_bias,
                                   tiles=(args["batches"], args["porows"], args["pocols"],

@@ -122,22 +122,27 @@ class BatchSearcher(Searcher):
         if finite < max(self.config.warmup, 2) or explore:
             order = self.rng.permutation(len(cands))
         else:
-            order = self._diverse(cands, np.argsort(self.score(cands), kind="stable"))
+            order = self._diverse(cands, np.argsort(self.score(cands), kind="stable"),
+                                  self.config.batch_size)
         self._queue = [cands[i] for i in order[: self.config.batch_size]]
         return True
 
-    def _diverse(self, cands: np.ndarray, order: np.ndarray) -> np.ndarray:
-        """`order` with candidates whose core design repeats an earlier one moved back."""
+    def _diverse(self, cands: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+        """The first `n` of `order` once candidates whose core design repeats an earlier
+        one are moved back (core keys are computed only as far as the batch needs)."""
         core = getattr(self.domain, "core_keys", None)
         if core is None:
-            return order
-        keys = core(cands[order])
+            return order[:n]
         seen: set[bytes] = set()
-        first, later = [], []
-        for i, k in zip(order, keys, strict=True):
-            (later if k in seen else first).append(i)
+        first: list[int] = []
+        later: list[int] = []
+        for i in order:
+            if len(first) == n:
+                break
+            k = core(cands[i][None, :])[0]
+            (later if k in seen else first).append(int(i))
             seen.add(k)
-        return np.array(first + later, dtype=np.int64)
+        return np.array((first + later)[:n], dtype=np.int64)
 
     @abstractmethod
     def score(self, cands: np.ndarray) -> np.ndarray:

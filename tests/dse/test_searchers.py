@@ -90,7 +90,7 @@ class CoreGrid2D(Grid2D):
 def test_batches_put_repeated_core_designs_last() -> None:
     s = make_searcher("random", CoreGrid2D(), 0, CONFIG)
     cands = np.array([[1, 0], [1, 1], [2, 0], [1, 2], [3, 0]]) / 9.0
-    order = s._diverse(cands, np.arange(5))
-    assert order.tolist() == [0, 2, 4, 1, 3]
-    assert make_searcher("random", Grid2D(), 0, CONFIG)._diverse(cands, np.arange(5)).tolist() \
-        == [0, 1, 2, 3, 4]
+    assert s._diverse(cands, np.arange(5), 5).tolist() == [0, 2, 4, 1, 3]
+    assert s._diverse(cands, np.arange(5), 2).tolist() == [0, 2]
+    assert make_searcher("random", Grid2D(), 0, CONFIG)._diverse(cands, np.arange(5),
+                                                                 5).tolist() == [0, 1, 2, 3, 4]
