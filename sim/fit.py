@@ -3,7 +3,8 @@
 The search is a multiplicative coordinate descent in log space over the constants that
 describe what the RTL measurements include beyond the array itself: DRAM latency and
 bandwidth, the CPU's instruction-issue and per-tile costs, and DMA/compute overheads.
-The loss is the mean absolute log error, so fast and slow runs weigh alike.
+The loss is the mean absolute log error (fast and slow runs weigh alike) or the MAPE the
+calibration report scores, which punishes over-prediction more.
 """
 
 from __future__ import annotations
@@ -102,12 +103,23 @@ def log_loss(cases: Sequence[CalCase], pred: Sequence[float]) -> float:
     return float(np.mean(errs)) if errs else float("inf")
 
 
+def mape_loss(cases: Sequence[CalCase], pred: Sequence[float]) -> float:
+    errs = [abs(p - c.measured) / c.measured
+            for c, p in zip(cases, pred, strict=True) if p == p and p > 0]
+    return float(np.mean(errs)) if errs else float("inf")
+
+
+LOSSES: dict[str, Callable[[Sequence[CalCase], Sequence[float]], float]] = {
+    "log": log_loss, "mape": mape_loss}
+
+
 def fit(cases: Sequence[CalCase], start: Knobs | None = None, *, rounds: int = 3, jobs: int = 1,
         step: float = 2.0, names: Sequence[str] = TARGET_KNOBS + TIMING_KNOBS,
-        log: Callable[[str], None] = print) -> Knobs:
+        loss: str = "log", log: Callable[[str], None] = print) -> Knobs:
     """Coordinate descent over `names`, square-rooting the multiplicative step each round."""
+    loss_of = LOSSES[loss]
     knobs = start or Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
-    best = log_loss(cases, predict(cases, knobs, jobs))
+    best = loss_of(cases, predict(cases, knobs, jobs))
     log(f"start loss {best:.4f} {knobs.as_dict()}")
     for r in range(rounds):
         for name in names:
@@ -117,10 +129,10 @@ def fit(cases: Sequence[CalCase], start: Knobs | None = None, *, rounds: int = 3
                 if name == "loop_fsm_cycles" and trial_value < 0.25:
                     continue
                 trial = knobs.set(name, trial_value)
-                loss = log_loss(cases, predict(cases, trial, jobs))
-                if loss < best - 1e-4:
-                    best, knobs = loss, trial
-                    log(f"round {r} {name} -> {trial_value:.4g}: loss {loss:.4f}")
+                value = loss_of(cases, predict(cases, trial, jobs))
+                if value < best - 1e-4:
+                    best, knobs = value, trial
+                    log(f"round {r} {name} -> {trial_value:.4g}: loss {value:.4f}")
                     break
         step = math.sqrt(step)
     log(f"final loss {best:.4f}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class TimingParams:
     """Sim-only timing knobs (cycles). Never emitted into gemmini_params.h."""
 
-    host_issue_cycles: float = 4.8
+    host_issue_cycles: float = 7.2
     """CPU cycles to form and issue one RoCC instruction."""
     host_tile_cycles: float = 89.77
     """CPU cycles of tiled_matmul (and resadd) bookkeeping per tile, beyond issuing."""
@@ -25,7 +25,7 @@ class TimingParams:
     host_conv_tile_cycles: float = 213.5
     """CPU cycles of tiled_conv bookkeeping per tile: its 7-deep tile loop computes
     padding and four operand addresses per tile, far more than tiled_matmul's 3-deep loop."""
-    host_conv_call_cycles: float = 18096.0
+    host_conv_call_cycles: float = 12064.0
     """CPU cycles of one tiled_conv call (argument setup, output-size arithmetic). The fit
     also parks unmodelled per-call conv time here (docs/calibration.md, residuals)."""
     loop_fsm_cycles: float = 1.0
@@ -52,7 +52,7 @@ class TimingParams:
     matmul of older Gemmini C libraries) instead of LoopMatmul."""
     tlb_entries: float = 4.0
     """Entries of each DMA TLB (Gemmini: a private 4-entry TLB per DMA direction)."""
-    tlb_miss_cycles: float = 15.0
+    tlb_miss_cycles: float = 10.0
     """DMA stall per TLB miss: the page-table walk (through the shared PTW and the LLC)."""
 
     def replace(self, **changes: float) -> TimingParams:

@@ -31,7 +31,7 @@ def _target(path: str | None) -> Target:
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     from dlac.sim.calibration_report import run_calibration
 
-    result = run_calibration(Path(args.csv), fit_first=args.fit, jobs=args.jobs,
+    result = run_calibration(Path(args.csv), fit_first=args.fit, loss=args.loss, jobs=args.jobs,
                              report=Path(args.report) if args.report else None,
                              command=" ".join(["dlac-sim", *sys.argv[1:]]), limit=args.limit)
     if args.json:
@@ -84,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print the metrics as JSON")
     c.add_argument("--report", help="write a Markdown report to this path")
     c.add_argument("--fit", action="store_true", help="refit the timing constants first")
+    c.add_argument("--loss", choices=("mape", "log"), default="mape",
+                   help="what --fit minimises on the train layers (default: MAPE)")
     c.add_argument("--jobs", type=int, default=1, help="worker processes")
     c.add_argument("--limit", type=int, default=0, help="use only the first N rows (0 = all)")
     c.set_defaults(func=_cmd_calibrate)

@@ -17,9 +17,9 @@ Per tile. DMA time per mvin/mvout as the loop FSMs issue them: bytes against the
 (DRAM bandwidth for the share of the layer that misses the LLC), 64-byte TileLink requests
 against the in-flight window (each held one memory latency), a fixed cost per
 instruction. Compute: one preload+compute pair per (weight block, pixel chunk), at least
-DIM cycles each (the FSMs pass a DIM-row garbage BD operand), consecutive weight blocks
-into the same accumulator rows waiting for the array fill/drain, and scratchpad bank
-conflicts between A and B; summed exactly over full and edge tiles of N, Q, P. Issue:
+DIM cycles each (the FSMs pass a DIM-row garbage BD operand; results reach the accumulator
+in issue order, so consecutive weight blocks into the same rows pipeline), and scratchpad
+bank conflicts between A and B; summed exactly over full and edge tiles of N, Q, P. Issue:
 loop-FSM and CPU (host) cycles.
 
 Sequence. Conv tiles double-buffer pairwise (a tile's loads overlap the previous tile's
@@ -266,10 +266,7 @@ class AnalyticalModel:
 
         # --- compute -------------------------------------------------------------------
         # WS: per weight block (och block, krow, kcol, kch block) the pixels stream past
-        # in chunks of <= DIM output columns, one preload+compute pair each. Consecutive
-        # weight blocks accumulate into the same accumulator rows, so a block cannot start
-        # a pixel chunk before the previous block's write of it landed (the array
-        # fill/drain latency): few pixels per block leave the array waiting. A tile's
+        # in chunks of <= DIM output columns, one preload+compute pair each. A tile's
         # compute is (weight blocks) x f(N, Q, P tile), so its sum over all tiles splits
         # into per-dim sums, with f summed exactly over full and edge tiles.
         live = self.live
@@ -283,10 +280,6 @@ class AnalyticalModel:
             chunks = np.ceil(size / dim)
             return chunks, np.maximum(size / chunks, floor) + p.compute_fixed_cycles
 
-        # loop_ws runs k, j, i: the J blocks of one k step write different rows, so only
-        # every jb-th weight block waits on the accumulator; loop_conv_ws's weight blocks
-        # of one och block all write the same rows.
-        chain = 1.0 if self.conv else kb
         f_sum = np.zeros(len(b), dtype=np.float32)
         f_dims = [d for d in "NQ" if _I[d] in live]
         sizes_of = {d: (tiles[_I[d]], last[_I[d]], trips[_I[d]] - 1.0) for d in "NQP"}
@@ -299,7 +292,7 @@ class AnalyticalModel:
                     t_d, r_d, c_d = sizes_of[d]
                     pix = pix * (r_d if pick >> bit & 1 else t_d)
                     count = count * (1.0 if pick >> bit & 1 else c_d)
-                f_sum = f_sum + count * np.maximum(pix * cost, (cost + fill) / chain)
+                f_sum = f_sum + count * pix * cost
         wb_sum = wblocks * trips[_I["K"]] * trips[_I["C"]] * trips[_I["G"]] * (
             trips[_I["R"]] * trips[_I["S"]])
         rows = np.maximum(pp / pb, floor)

@@ -209,7 +209,7 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * bstride;
-        start = dmax(start, timing_rows_ready(s, blk, rows, 1, 1));
+        start = dmax(start, timing_rows_ready(s, blk, rows, 1, WAIT_ALL));
     }
     const uint64_t row_bytes = (uint64_t)cols * (uint64_t)ebytes;
     double occ, done;
@@ -229,7 +229,7 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * bstride;
-        timing_rows_mark(s, blk, rows, 1, done, 1);
+        timing_rows_mark(s, blk, rows, 1, done, MARK_LD_WR);
     }
     if (a.is_acc) s->st.acc_writes += (uint64_t)rows * cols;
     else s->st.spad_writes += (uint64_t)rows * cols;
@@ -285,7 +285,7 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * (uint32_t)dim;
-        start = dmax(start, timing_rows_ready(s, blk, rows, 1, 0));
+        start = dmax(start, timing_rows_ready(s, blk, rows, 1, WAIT_RAW));
     }
     const uint64_t row_bytes = (uint64_t)cols * (uint64_t)ebytes;
     uint64_t reqs = rows * ((row_bytes + (uint64_t)s->cfg.dma_max_bytes - 1) /
@@ -298,7 +298,7 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * (uint32_t)dim;
-        timing_rows_mark(s, blk, rows, 1, start + read_lat + occ, 0);
+        timing_rows_mark(s, blk, rows, 1, start + read_lat + occ, MARK_RD);
     }
     if (a.is_acc) s->st.acc_reads += (uint64_t)rows * cols;
     else s->st.spad_reads += (uint64_t)rows * cols;
@@ -378,7 +378,7 @@ static int exec_preload(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     s->pre_bd = rs1;
     s->pre_c = rs2;
     double t = timing_issue(s, UNIT_EX, who);
-    s->ex_preload_t = dmax(t, timing_rows_ready(s, bd.a, bd.rows, 1, 0));
+    s->ex_preload_t = dmax(t, timing_rows_ready(s, bd.a, bd.rows, 1, WAIT_RAW));
     timing_retire(s, UNIT_EX, s->ex_preload_t);
     return 0;
 }
@@ -431,9 +431,11 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
     /* timing: one row of A per cycle; the preload of B streams alongside. */
     double t = timing_issue(s, UNIT_EX, who);
     double start = dmax(dmax(t, s->unit_free[UNIT_EX]), s->ex_preload_t);
-    start = dmax(start, timing_rows_ready(s, a.a, a.rows, s->a_stride, 0));
-    start = dmax(start, timing_rows_ready(s, bd.a, bd.rows, 1, 0));
-    start = dmax(start, timing_rows_ready(s, c.a, c.rows, s->c_stride, 1));
+    start = dmax(start, timing_rows_ready(s, a.a, a.rows, s->a_stride, WAIT_RAW));
+    start = dmax(start, timing_rows_ready(s, bd.a, bd.rows, 1, WAIT_RAW));
+    /* Results of earlier computes reach the accumulator in issue order (one in-order
+     * pipeline), so C waits only for the other units' accesses. */
+    start = dmax(start, timing_rows_ready(s, c.a, c.rows, s->c_stride, WAIT_LD_WR | WAIT_RD));
     double rows = (double)(a.rows > bd.rows ? a.rows : bd.rows);
     if (preloaded && pre.rows > rows) rows = (double)pre.rows;
     if (rows < s->cfg.min_compute_rows) rows = s->cfg.min_compute_rows;
@@ -450,10 +452,10 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
         s->unit_free[UNIT_EX] += (double)dim + s->cfg.os_drain_cycles;
         done += (double)dim + s->cfg.os_drain_cycles;
     }
-    timing_rows_mark(s, a.a, a.rows, s->a_stride, start + occ, 0);
-    timing_rows_mark(s, bd.a, bd.rows, 1, start + occ, 0);
-    if (preloaded) timing_rows_mark(s, pre.a, pre.rows, 1, start + occ, 0);
-    timing_rows_mark(s, c.a, c.rows, s->c_stride, done, 1);
+    timing_rows_mark(s, a.a, a.rows, s->a_stride, start + occ, MARK_RD);
+    timing_rows_mark(s, bd.a, bd.rows, 1, start + occ, MARK_RD);
+    if (preloaded) timing_rows_mark(s, pre.a, pre.rows, 1, start + occ, MARK_RD);
+    timing_rows_mark(s, c.a, c.rows, s->c_stride, done, MARK_EX_WR);
     /* energy counters */
     s->st.macs += useful;
     s->st.array_macs += (uint64_t)(a.rows) * (uint64_t)dim * (uint64_t)dim;
@@ -611,8 +613,10 @@ dlac_sim *dlac_sim_new(const dlac_sim_config *cfg) {
     s->abuf = calloc(d2, sizeof(int16_t));
     s->outbuf = calloc(d2, sizeof(int32_t));
     s->sp_wr = calloc((size_t)s->sp_rows, sizeof(double));
+    s->sp_exwr = calloc((size_t)s->sp_rows, sizeof(double));
     s->sp_rd = calloc((size_t)s->sp_rows, sizeof(double));
     s->acc_wr = calloc((size_t)s->acc_rows, sizeof(double));
+    s->acc_exwr = calloc((size_t)s->acc_rows, sizeof(double));
     s->acc_rd = calloc((size_t)s->acc_rows, sizeof(double));
     s->dataflow = 1;
     s->a_stride = s->c_stride = 1;
@@ -637,8 +641,10 @@ void dlac_sim_free(dlac_sim *s) {
     free(s->abuf);
     free(s->outbuf);
     free(s->sp_wr);
+    free(s->sp_exwr);
     free(s->sp_rd);
     free(s->acc_wr);
+    free(s->acc_exwr);
     free(s->acc_rd);
     for (int u = 0; u < UNIT_COUNT; u++) free(s->rs_ring[u]);
     free(s);

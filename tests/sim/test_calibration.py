@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from dlac.sim.calibrate import matmul_tiles
+from dlac.sim.calibrate import CALIBRATION_TARGET, HARNESS_TIMING, matmul_tiles
 from dlac.sim.calibration_data import case_from_row, load_cases, parse_mapping
 from dlac.sim.errors import SimError
 from dlac.tools.sim_main import main
@@ -75,3 +75,24 @@ def test_calibrate_command_on_a_fast_subset(tmp_path: Path,
     result = json.loads(capsys.readouterr().out)
     assert result["rows"] == 30 and result["failed"] == 0
     assert result["global_rho"] > 0.5
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="calibration data not present")
+@pytest.mark.parametrize("loss", ["log", "mape"])
+def test_fit_never_raises_its_loss(loss: str) -> None:
+    from dlac.sim.fit import LOSSES, Knobs, fit, predict
+
+    cases = sorted(load_cases(DATA), key=lambda c: c.measured)[:6]
+    start = Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
+    knobs = fit(cases, start, rounds=1, names=("host_call_cycles",), loss=loss,
+                log=lambda _: None)
+    before = LOSSES[loss](cases, predict(cases, start))
+    assert LOSSES[loss](cases, predict(cases, knobs)) <= before
+
+
+def test_mape_loss_weighs_over_prediction_by_its_size() -> None:
+    from dlac.sim.fit import mape_loss
+
+    case = case_from_row(0, ROW)
+    assert mape_loss([case], [2 * case.measured]) == pytest.approx(1.0)
+    assert mape_loss([case], [case.measured / 2]) == pytest.approx(0.5)

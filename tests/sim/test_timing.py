@@ -42,3 +42,25 @@ def test_cpu_unrolled_loops_change_time_not_results() -> None:
 
 def test_larger_array_is_faster_on_a_large_matmul() -> None:
     assert _cycles(Target(dim=32, sp_kib=512, acc_kib=256), n=1024) < _cycles(n=1024)
+
+
+def _accumulate_chain(rows: int, n: int) -> float:
+    """Cycles of n one-block WS computes accumulating `rows` rows into the same C rows."""
+    from dlac.sim import isa
+
+    sim = Simulator(Target(dim=16), timing_only=True)
+    prog = [isa.config_ex(isa.WS)]
+    for i in range(n):
+        prog += [isa.preload(0, isa.acc_addr(0, accumulate=i > 0), 16, 16, 16, rows),
+                 isa.compute(16, isa.GARBAGE, 16, rows, 16, 16, preloaded=True)]
+    sim.run(prog)
+    sim.fence()
+    return sim.stats.cycles
+
+
+def test_accumulating_computes_pipeline_instead_of_waiting_for_the_array() -> None:
+    # Results reach the accumulator in issue order, so a compute into the rows the previous
+    # one is still filling need not wait for it to leave the array: a step costs its
+    # preload and compute slots (2 x 16 rows), not those plus the fill latency on top.
+    per_step = (_accumulate_chain(1, 65) - _accumulate_chain(1, 1)) / 64
+    assert per_step <= 2 * 16
