@@ -229,7 +229,7 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * bstride;
-        timing_rows_mark(s, blk, rows, 1, done, MARK_LD_WR);
+        timing_rows_mark(s, blk, rows, 1, done, ROW_LD_WR);
     }
     if (a.is_acc) s->st.acc_writes += (uint64_t)rows * cols;
     else s->st.spad_writes += (uint64_t)rows * cols;
@@ -298,7 +298,7 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * (uint32_t)dim;
-        timing_rows_mark(s, blk, rows, 1, start + read_lat + occ, MARK_RD);
+        timing_rows_mark(s, blk, rows, 1, start + read_lat + occ, ROW_RD);
     }
     if (a.is_acc) s->st.acc_reads += (uint64_t)rows * cols;
     else s->st.spad_reads += (uint64_t)rows * cols;
@@ -452,10 +452,10 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
         s->unit_free[UNIT_EX] += (double)dim + s->cfg.os_drain_cycles;
         done += (double)dim + s->cfg.os_drain_cycles;
     }
-    timing_rows_mark(s, a.a, a.rows, s->a_stride, start + occ, MARK_RD);
-    timing_rows_mark(s, bd.a, bd.rows, 1, start + occ, MARK_RD);
-    if (preloaded) timing_rows_mark(s, pre.a, pre.rows, 1, start + occ, MARK_RD);
-    timing_rows_mark(s, c.a, c.rows, s->c_stride, done, MARK_EX_WR);
+    timing_rows_mark(s, a.a, a.rows, s->a_stride, start + occ, ROW_RD);
+    timing_rows_mark(s, bd.a, bd.rows, 1, start + occ, ROW_RD);
+    if (preloaded) timing_rows_mark(s, pre.a, pre.rows, 1, start + occ, ROW_RD);
+    timing_rows_mark(s, c.a, c.rows, s->c_stride, done, ROW_EX_WR);
     /* energy counters */
     s->st.macs += useful;
     s->st.array_macs += (uint64_t)(a.rows) * (uint64_t)dim * (uint64_t)dim;
@@ -612,12 +612,10 @@ dlac_sim *dlac_sim_new(const dlac_sim_config *cfg) {
     s->os_acc = calloc(d2, sizeof(int32_t));
     s->abuf = calloc(d2, sizeof(int16_t));
     s->outbuf = calloc(d2, sizeof(int32_t));
-    s->sp_wr = calloc((size_t)s->sp_rows, sizeof(double));
-    s->sp_exwr = calloc((size_t)s->sp_rows, sizeof(double));
-    s->sp_rd = calloc((size_t)s->sp_rows, sizeof(double));
-    s->acc_wr = calloc((size_t)s->acc_rows, sizeof(double));
-    s->acc_exwr = calloc((size_t)s->acc_rows, sizeof(double));
-    s->acc_rd = calloc((size_t)s->acc_rows, sizeof(double));
+    for (int e = 0; e < ROW_EVENTS; e++) {
+        s->row_t[0][e] = calloc((size_t)s->sp_rows, sizeof(double));
+        s->row_t[1][e] = calloc((size_t)s->acc_rows, sizeof(double));
+    }
     s->dataflow = 1;
     s->a_stride = s->c_stride = 1;
     s->st_scale = 1.0f;
@@ -640,12 +638,10 @@ void dlac_sim_free(dlac_sim *s) {
     free(s->os_acc);
     free(s->abuf);
     free(s->outbuf);
-    free(s->sp_wr);
-    free(s->sp_exwr);
-    free(s->sp_rd);
-    free(s->acc_wr);
-    free(s->acc_exwr);
-    free(s->acc_rd);
+    for (int e = 0; e < ROW_EVENTS; e++) {
+        free(s->row_t[0][e]);
+        free(s->row_t[1][e]);
+    }
     for (int u = 0; u < UNIT_COUNT; u++) free(s->rs_ring[u]);
     free(s);
 }

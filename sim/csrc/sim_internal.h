@@ -13,10 +13,10 @@
 
 enum { UNIT_LD = 0, UNIT_EX = 1, UNIT_ST = 2, UNIT_COUNT = 3 };
 
-/* What a scoreboard check waits for / what an access records. */
-enum { WAIT_LD_WR = 1, WAIT_EX_WR = 2, WAIT_RD = 4, WAIT_RAW = WAIT_LD_WR | WAIT_EX_WR,
-       WAIT_ALL = WAIT_RAW | WAIT_RD };
-enum { MARK_RD = 0, MARK_LD_WR = 1, MARK_EX_WR = 2 };
+/* Row events the scoreboard records, and the sets of them a check waits for. */
+enum { ROW_LD_WR = 0, ROW_EX_WR = 1, ROW_RD = 2, ROW_EVENTS = 3 };
+enum { WAIT_LD_WR = 1 << ROW_LD_WR, WAIT_EX_WR = 1 << ROW_EX_WR, WAIT_RD = 1 << ROW_RD,
+       WAIT_RAW = WAIT_LD_WR | WAIT_EX_WR, WAIT_ALL = WAIT_RAW | WAIT_RD };
 
 enum {
     F_CONFIG = 0, F_MVIN2 = 1, F_MVIN = 2, F_MVOUT = 3, F_COMPUTE_PRELOADED = 4,
@@ -85,9 +85,9 @@ struct dlac_sim {
     double done_max;
     double *rs_ring[UNIT_COUNT];
     int rs_pos[UNIT_COUNT], rs_size[UNIT_COUNT];
-    /* Row scoreboard: when each row was last written by the load unit, by the execute
-     * unit, and last read (times a later access must wait for). */
-    double *sp_wr, *sp_exwr, *sp_rd, *acc_wr, *acc_exwr, *acc_rd;
+    /* Row scoreboard, [0 scratchpad / 1 accumulator][ROW_*]: when each row was last
+     * written by the load unit, by the execute unit, and last read. */
+    double *row_t[2][ROW_EVENTS];
     double ex_preload_t;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */

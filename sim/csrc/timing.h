@@ -21,26 +21,23 @@ static inline void timing_retire(dlac_sim *s, int unit, double done) {
 
 static inline double timing_rows_ready(const dlac_sim *s, laddr a, uint32_t n, uint32_t step, int wait) {
     if (a.garbage) return 0.0;
-    const double *wr = a.is_acc ? s->acc_wr : s->sp_wr;
-    const double *exwr = a.is_acc ? s->acc_exwr : s->sp_exwr;
-    const double *rd = a.is_acc ? s->acc_rd : s->sp_rd;
     const uint32_t limit = (uint32_t)(a.is_acc ? s->acc_rows : s->sp_rows);
     double t = 0.0;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = a.row + i * step;
-        if (r >= limit) break;
-        if (wait & WAIT_LD_WR) t = tdmax(t, wr[r]);
-        if (wait & WAIT_EX_WR) t = tdmax(t, exwr[r]);
-        if (wait & WAIT_RD) t = tdmax(t, rd[r]);
+    for (int e = 0; e < ROW_EVENTS; e++) {
+        if (!(wait & (1 << e))) continue;
+        const double *when = s->row_t[a.is_acc][e];
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t r = a.row + i * step;
+            if (r >= limit) break;
+            t = tdmax(t, when[r]);
+        }
     }
     return t;
 }
 
-static inline void timing_rows_mark(dlac_sim *s, laddr a, uint32_t n, uint32_t step, double t, int mark) {
+static inline void timing_rows_mark(dlac_sim *s, laddr a, uint32_t n, uint32_t step, double t, int event) {
     if (a.garbage) return;
-    double *arr = mark == MARK_RD ? (a.is_acc ? s->acc_rd : s->sp_rd)
-                : mark == MARK_LD_WR ? (a.is_acc ? s->acc_wr : s->sp_wr)
-                : (a.is_acc ? s->acc_exwr : s->sp_exwr);
+    double *arr = s->row_t[a.is_acc][event];
     const uint32_t limit = (uint32_t)(a.is_acc ? s->acc_rows : s->sp_rows);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t r = a.row + i * step;

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from dlac.ir.target import Target
+from dlac.sim import isa
 from dlac.sim.simulator import Simulator
 from dlac.sim.timing import DEFAULT_TIMING
 
@@ -46,8 +47,6 @@ def test_larger_array_is_faster_on_a_large_matmul() -> None:
 
 def _accumulate_chain(rows: int, n: int) -> float:
     """Cycles of n one-block WS computes accumulating `rows` rows into the same C rows."""
-    from dlac.sim import isa
-
     sim = Simulator(Target(dim=16), timing_only=True)
     prog = [isa.config_ex(isa.WS)]
     for i in range(n):
