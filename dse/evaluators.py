@@ -19,7 +19,6 @@ import numpy as np
 from dlac.ir.target import Target
 from dlac.passes.depthwise_groups import dense_perm, group_width
 from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
-from dlac.passes.mapping.analytical import ModelParams
 
 from .depthwise import group_calls
 from .errors import DseError
@@ -91,13 +90,12 @@ class AnalyticalEvaluator(Evaluator):
             return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
         cycles = np.zeros(len(batch))
         energy = np.zeros(len(batch))
-        calls = np.zeros(len(batch))
         for call in group_calls(layer, target, batch):
-            cost = AnalyticalModel(call.layer, target).evaluate(call.batch)
-            cycles[call.index] += call.count * cost.cycles
+            model = AnalyticalModel(call.layer, target)
+            cost = model.evaluate(call.batch)
+            cycles[call.index] += call.count * (cost.cycles - model.call_cycles)
             energy[call.index] += call.count * cost.energy_pj
-            calls[call.index] += call.count
-        cycles -= (calls - 1) * ModelParams().host_call_cycles
+        cycles += AnalyticalModel(layer, target).call_cycles
         return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
 
 

@@ -1,5 +1,7 @@
 """The analytical model: batch == one-by-one, exact counts on a small case, monotonicity."""
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from dlac.ir.hwcost import access_energies
@@ -114,3 +116,14 @@ def test_params_follow_simulator_timing_names() -> None:
     assert params.host_issue_cycles == 3.0 and params.llc_latency == 77.0
     assert params.fence_cycles == 5.0
     assert params.host_tile_cycles == ModelParams().host_tile_cycles
+
+
+def test_default_params_equal_the_simulators_calibrated_timing() -> None:
+    """The search ranks on the model, so it must start from the constants the simulator
+    was calibrated with (a refit of dlac.sim.timing has to be copied here)."""
+    from dlac.sim.timing import TimingParams
+
+    sim = TimingParams()
+    shared = [f.name for f in fields(ModelParams) if hasattr(sim, f.name)]
+    assert len(shared) >= 15
+    assert {n: getattr(ModelParams(), n) for n in shared} == {n: getattr(sim, n) for n in shared}
