@@ -56,8 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
     g.add_argument("--sw-trials", type=int, default=100,
                    help="evaluations per layer for searcher strategies (default: 100)")
     g.add_argument("--im2col", action="store_true",
-                   help="also consider convolutions as im2col matmuls (search only: the "
-                        "backends emit direct convolutions)")
+                   help="also consider every dense conv as an im2col matmul (search only: the "
+                        "backends emit those directly; pointwise convs are always considered "
+                        "as matmuls)")
     g.add_argument("--sim-check", default="sim", choices=("sim", "none"),
                    help="re-time the chosen design and the default on the simulator "
                         "(default: sim)")

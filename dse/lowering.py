@@ -3,7 +3,10 @@
 im2col turns a convolution into C[N*P*Q x K] = A[N*P*Q x R*S*C] B[R*S*C x K]. It pays off
 where the direct conv wastes the array (e.g. a 3-channel first layer fills 3 of DIM rows;
 the matmul's reduction dim R*S*C fills them all) and costs a host-side copy that builds A.
-A 1x1, stride-1, unpadded conv over NHWC data is already that matrix, so it is free.
+A 1x1, stride-1, unpadded conv over NHWC data is already that matrix, so it is free, and
+the backends emit it as a tiled_matmul (lower-to-gemmini, for a conv whose mapping is a
+matmul's): the knob is always on for those. For other convs it is opt-in (`--im2col`) and
+search-only: the backends do not emit the copy, so the emitted code runs them directly.
 
 The copy's cost is an assumption until the backends emit im2col and the simulator times
 it: the host reads the input and writes A at HOST_COPY_BYTES_PER_CYCLE, and both streams
@@ -13,35 +16,29 @@ go through DRAM at the simulator's per-byte DRAM energy.
 from __future__ import annotations
 
 from dlac.ir.hwcost import DRAM_PJ
-from dlac.passes.mapping import ConvLayer, Layer, MatmulLayer
+from dlac.passes.mapping import ConvLayer, Layer
 
 HOST_COPY_BYTES_PER_CYCLE = 1.0
 LOWERINGS = ("direct", "im2col")
 
 
-def can_im2col(layer: Layer) -> bool:
-    return isinstance(layer, ConvLayer) and not layer.depthwise
+def can_im2col(layer: Layer, any_conv: bool) -> bool:
+    """Pointwise convs always may (the backends emit them as tiled_matmul); other dense
+    convs only when `any_conv` asks for the search-only copy lowering."""
+    return isinstance(layer, ConvLayer) and (layer.pointwise or (any_conv
+                                                                 and not layer.depthwise))
 
 
-def im2col_layer(layer: ConvLayer) -> MatmulLayer:
-    """The matmul an im2col lowering of `layer` runs on the accelerator."""
-    return MatmulLayer(f"{layer.name}_im2col", i=layer.batch * layer.out_rows * layer.out_cols,
-                       j=layer.out_channels,
-                       k=layer.kernel_rows * layer.kernel_cols * layer.in_channels,
-                       has_bias=layer.has_bias)
-
-
-def is_reshape(layer: ConvLayer) -> bool:
-    """True when the NHWC input already is the im2col matrix (no copy)."""
-    return (layer.kernel_rows == layer.kernel_cols == 1 and layer.stride == 1
-            and layer.padding == 0)
+def emitted(layer: Layer, lowering: str) -> bool:
+    """Whether the backends emit `layer` under `lowering` (else it runs directly)."""
+    return lowering == "direct" or (isinstance(layer, ConvLayer) and layer.pointwise)
 
 
 def im2col_overhead(layer: ConvLayer) -> tuple[float, float]:
     """(cycles, energy_pj) of building the im2col matrix on the host."""
-    if is_reshape(layer):
+    if layer.pointwise:
         return 0.0, 0.0
-    mm = im2col_layer(layer)
+    mm = layer.as_matmul()
     moved = float(layer.batch * layer.in_rows * layer.in_cols * layer.in_channels + mm.i * mm.k)
     return moved / HOST_COPY_BYTES_PER_CYCLE, moved * DRAM_PJ
 
@@ -49,7 +46,7 @@ def im2col_overhead(layer: ConvLayer) -> tuple[float, float]:
 def lowered(layer: Layer, lowering: str) -> Layer:
     """The layer the accelerator runs under `lowering`."""
     if lowering == "im2col" and isinstance(layer, ConvLayer):
-        return im2col_layer(layer)
+        return layer.as_matmul()
     return layer
 
 

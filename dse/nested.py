@@ -38,7 +38,7 @@ from .database import LayerRecord, TuningDB
 from .domains import SwDomain
 from .errors import DseError
 from .evaluators import Evaluator
-from .lowering import can_im2col, lowered, overhead
+from .lowering import can_im2col, emitted, lowered, overhead
 from .searcher import SW_CONFIG, make_searcher
 
 SW_STRATEGIES = ("batch", "random", "dabo", "vanilla-bo")
@@ -47,12 +47,13 @@ SW_STRATEGIES = ("batch", "random", "dabo", "vanilla-bo")
 @dataclass(frozen=True)
 class SwConfig:
     """Per-layer search: strategy, its effort, and which pipeline knobs it may turn
-    (`im2col`: also try each convolution as an im2col matmul, see lowering.py)."""
+    (pointwise convs are always also tried as matmuls; `im2col`: every dense conv, as a
+    search-only im2col matmul, see lowering.py)."""
 
     strategy: str = "batch"
     samples: int = 2000
     trials: int = 100
-    im2col: bool = True
+    im2col: bool = False
 
     def __post_init__(self) -> None:
         if self.strategy not in SW_STRATEGIES:
@@ -86,6 +87,10 @@ class LayerBest:
     def mapped(self) -> Layer:
         """The layer the accelerator runs (the im2col matmul of a lowered conv)."""
         return lowered(self.layer, self.lowering)
+
+    def emitted(self) -> bool:
+        """Whether the emitted code runs this mapping (a search-only im2col does not)."""
+        return emitted(self.layer, self.lowering)
 
     def attrs(self) -> dict[str, Any]:
         """The mapping's IR attributes plus the lowering knob."""
@@ -220,7 +225,7 @@ class NestedEvaluator:
                 return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles,
                                  rec.energy_pj, rec.utilization, rec.candidates,
                                  str(rec.mapping.get("lowering", "direct"))), None
-        lowerings = ["direct"] + (["im2col"] if self.sw.im2col and can_im2col(layer) else [])
+        lowerings = ["direct"] + (["im2col"] if can_im2col(layer, self.sw.im2col) else [])
         found: list[LayerBest] = []
         first_error: NoLegalMapping | None = None
         for lowering in lowerings:

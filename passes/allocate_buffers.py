@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
-from dlac.passes.materialize import layer_of, mappable
+from dlac.passes.materialize import mappable, mapped_layer
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass
 from dlac.passes.tile import mapping_of
@@ -38,7 +38,7 @@ class AllocateBuffers(ModulePass):
         for kernel in kernels(module):
             if not mappable(kernel) or kernel.attr("mapping") is None:
                 continue
-            layer = layer_of(kernel)
+            layer = mapped_layer(kernel)
             mapping = mapping_of(kernel)
             sp_rows, acc_rows = (int(v) for v in tile_rows(
                 layer, mapping.canonical_tiles(layer), target.dim))

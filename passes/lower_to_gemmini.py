@@ -14,7 +14,7 @@ from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
 from dlac.ir.types import f32
 from dlac.passes.depthwise_groups import depthwise_convs
-from dlac.passes.materialize import layer_of
+from dlac.passes.materialize import mapped_layer
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass, PassError
 
@@ -40,6 +40,9 @@ def _common(kernel: KernelOp) -> dict[str, Any]:
 
 def _conv(kernel: KernelOp, target: Target, depthwise: bool) -> list[Operation]:
     bufs = _buffers(kernel)
+    mapping = kernel.attr("mapping")
+    if mapping is not None and dict(mapping)["dims"] == "IJK":
+        return _pointwise_matmul(kernel, target, bufs)
     batch, in_rows, in_cols, in_total = bufs["I"].type.shape
     k_rows, k_cols, k_in, w_stride = bufs["W"].type.shape
     _, out_rows, out_cols, out_total = bufs["O"].type.shape
@@ -60,14 +63,38 @@ def _conv(kernel: KernelOp, target: Target, depthwise: bool) -> list[Operation]:
     geometry.update(in_channels=k_in, out_channels=int(dict(kernel.attr("dims"))["K"]),
                     dilation=dilation, in_stride=in_total, weight_stride=w_stride,
                     out_stride=out_total)
-    c_off, k_off = int(kernel.attr("c_offset", 0)), int(kernel.attr("k_offset", 0))
-    offsets = {r: off for r, off in (("I", c_off), ("W", k_off), ("B", k_off), ("O", k_off))
-               if off and r in bufs}
+    offsets = _channel_offsets(kernel, bufs)
     if offsets:
         attrs["offsets"] = offsets
     _mapping_attrs(kernel, target, attrs, ("batches", "porows", "pocols", "pochs", "krows", "kcols",
                                    "kchs"))
     return [gemmini.TiledConvOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
+
+
+def _channel_offsets(kernel: KernelOp, bufs: dict[str, Any]) -> dict[str, int]:
+    """Element offsets of a conv reading or writing a channel slice of wider buffers."""
+    c_off, k_off = int(kernel.attr("c_offset", 0)), int(kernel.attr("k_offset", 0))
+    return {r: off for r, off in (("I", c_off), ("W", k_off), ("B", k_off), ("O", k_off))
+            if off and r in bufs}
+
+
+def _pointwise_matmul(kernel: KernelOp, target: Target, bufs: dict[str, Any]) -> list[Operation]:
+    """A pointwise conv mapped as a matmul: NHWC input rows are A's rows, the 1x1 weights
+    are B, the output rows are C, so tiled_matmul runs it in place (no im2col copy)."""
+    layer = mapped_layer(kernel)
+    role = {"I": "A", "W": "B", "B": "D", "O": "C"}
+    attrs: dict[str, Any] = {
+        "roles": "".join(role[r] for r in bufs), **_common(kernel),
+        "dims": [layer.i, layer.j, layer.k],
+        "strides": [int(bufs["I"].type.shape[-1]), int(bufs["W"].type.shape[-1]), layer.j,
+                    int(bufs["O"].type.shape[-1])],
+        "scale": FloatAttr(float(kernel.attr("multiplier")), f32),
+        "repeating_bias": "B" in bufs}
+    offsets = {role[r]: off for r, off in _channel_offsets(kernel, bufs).items()}
+    if offsets:
+        attrs["offsets"] = offsets
+    _mapping_attrs(kernel, target, attrs, ("tile_I", "tile_J", "tile_K"))
+    return [gemmini.TiledMatmulOp(list(bufs.values()), [], attrs, loc=kernel.loc)]
 
 
 def _mapping_attrs(kernel: KernelOp, target: Target, attrs: dict[str, Any],
@@ -79,7 +106,7 @@ def _mapping_attrs(kernel: KernelOp, target: Target, attrs: dict[str, Any],
     if data is None:
         return
     mapping = Mapping.from_attrs(dict(data))
-    args = mapping.gemmini_args(layer_of(kernel), target)
+    args = mapping.gemmini_args(mapped_layer(kernel), target)
     attrs["tiles"] = [int(args[k]) for k in keys]
     attrs["perm"] = mapping.perm
     if "dims" in attrs:

@@ -29,6 +29,21 @@ def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer
         raise kernel.error(f"has no mappable layer shape: {err}") from None
 
 
+def mapped_layer(kernel: KernelOp, dims: str | None = None):  # noqa: ANN201
+    """The layer a kernel's mapping (or one with `dims`) tiles: the kernel's own, or, for
+    a matmul mapping ("IJK") of a pointwise conv, the matmul that conv runs as."""
+    layer = layer_of(kernel)
+    if dims is None:
+        data = kernel.attr("mapping")
+        dims = str(dict(data)["dims"]) if data is not None else None
+    if dims != "IJK" or layer.kind == "matmul":
+        return layer
+    if not layer.pointwise:
+        raise kernel.error(f"a matmul mapping fits only a 1x1, stride-1, unpadded conv, not "
+                           f"{layer.describe()}")
+    return layer.as_matmul()
+
+
 def _one(kernel: KernelOp, key: str) -> int:
     values = {int(v) for v in kernel.attr(key) or [1]}
     if len(values) != 1:
@@ -100,7 +115,7 @@ class Materialize(ModulePass):
             if name in overrides:
                 try:
                     mapping = Mapping.from_attrs(overrides[name])
-                    MappingSpace(layer, target).check(mapping)
+                    MappingSpace(mapped_layer(kernel, mapping.dims), target).check(mapping)
                 except DlacError as err:
                     raise kernel.error(f"design point mapping is illegal: {err}") from None
             else:

@@ -155,7 +155,7 @@ def autotune_emitter(quantized: dict[str, Operation], args: argparse.Namespace):
     def emit_models(result, out_dir: Path) -> dict:  # noqa: ANN001
         target = result.best.target
         mappings = {h: best.mapping for h, best in result.best.layers.items()
-                    if best.lowering == "direct"}
+                    if best.emitted()}
         models = {}
         for name, module in quantized.items():
             where = out_dir if len(quantized) == 1 else out_dir / name

@@ -87,6 +87,21 @@ class ConvLayer(_Shape):
         return self.groups > 1
 
     @property
+    def pointwise(self) -> bool:
+        """A 1x1, stride-1, unpadded dense conv: its NHWC input already is the matrix
+        A[N*P*Q x C], so it can run as a tiled_matmul with no copy (as Gemmini's own
+        network tests run such convs)."""
+        return (self.kernel_rows == self.kernel_cols == 1 and self.stride == 1
+                and self.padding == 0 and not self.depthwise)
+
+    def as_matmul(self) -> MatmulLayer:
+        """The matmul an im2col lowering runs: C[N*P*Q x K] = A[N*P*Q x R*S*C] B[R*S*C x K]."""
+        return MatmulLayer(f"{self.name}_im2col", i=self.batch * self.out_rows * self.out_cols,
+                           j=self.out_channels,
+                           k=self.kernel_rows * self.kernel_cols * self.in_channels,
+                           has_bias=self.has_bias)
+
+    @property
     def out_rows(self) -> int:
         span = self.dilation * (self.kernel_rows - 1) + 1
         return (self.in_rows + 2 * self.padding - span) // self.stride + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from dlac.dse.evaluators import AnalyticalEvaluator
-from dlac.dse.lowering import im2col_layer, im2col_overhead, is_reshape
+from dlac.dse.lowering import can_im2col, im2col_overhead
 from dlac.dse.nested import NestedEvaluator, SwConfig
 from dlac.dse.validate import measure
 from dlac.ir.target import Target
@@ -14,7 +14,7 @@ from dlac.passes.mapping import ConvLayer, MatmulLayer
 def test_im2col_shapes_and_cost() -> None:
     conv = ConvLayer("c", batch=2, in_channels=3, out_channels=64, in_rows=32, in_cols=32,
                      kernel_rows=7, kernel_cols=7, stride=2, padding=3)
-    mm = im2col_layer(conv)
+    mm = conv.as_matmul()
     assert (mm.i, mm.j, mm.k) == (2 * 16 * 16, 64, 7 * 7 * 3)
     assert mm.macs == conv.macs
     cycles, energy = im2col_overhead(conv)
@@ -25,16 +25,21 @@ def test_im2col_shapes_and_cost() -> None:
 def test_pointwise_conv_is_a_free_reshape() -> None:
     conv = ConvLayer("pw", batch=1, in_channels=64, out_channels=32, in_rows=8, in_cols=8,
                      kernel_rows=1, kernel_cols=1)
-    assert is_reshape(conv) and im2col_overhead(conv) == (0.0, 0.0)
+    assert conv.pointwise and im2col_overhead(conv) == (0.0, 0.0)
+    assert can_im2col(conv, any_conv=False)
+    strided = ConvLayer("s2", batch=1, in_channels=64, out_channels=32, in_rows=8, in_cols=8,
+                        kernel_rows=1, kernel_cols=1, stride=2)
+    assert not strided.pointwise and not can_im2col(strided, any_conv=False)
+    assert can_im2col(strided, any_conv=True)
 
 
 def test_knob_never_hurts_and_measure_reproduces_model() -> None:
     conv = ConvLayer("first", batch=1, in_channels=3, out_channels=32, in_rows=32,
                      in_cols=32, kernel_rows=3, kernel_cols=3, padding=1)
     models = {"m": [(conv, 1), (MatmulLayer("fc", i=16, j=64, k=64), 2)]}
-    with_knob = NestedEvaluator(models, AnalyticalEvaluator(), SwConfig(samples=300))
-    without = NestedEvaluator(models, AnalyticalEvaluator(),
-                              SwConfig(samples=300, im2col=False))
+    with_knob = NestedEvaluator(models, AnalyticalEvaluator(),
+                                SwConfig(samples=300, im2col=True))
+    without = NestedEvaluator(models, AnalyticalEvaluator(), SwConfig(samples=300))
     a, _ = with_knob.evaluate(Target())
     b, _ = without.evaluate(Target())
     ha = conv.workload_hash()
