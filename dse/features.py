@@ -24,6 +24,7 @@ import numpy as np
 from dlac.ir import hwcost
 from dlac.ir.target import Target
 from dlac.passes.mapping import capacity
+from dlac.passes.mapping.analytical import ModelParams
 from dlac.passes.mapping.batch import MappingBatch
 from dlac.passes.mapping.layer import CANON, ConvLayer, Layer
 
@@ -56,8 +57,8 @@ WORKLOAD_FEATURES: tuple[Feature, ...] = (
             "layers' channel dims leave PEs idle", "PE utilization and loop iterations, "
             "lifted to the whole model"),
     Feature("dram_floor_log2", "log2 of sum(count x bytes of every tensor moved once) / "
-            "min(bus bytes, DRAM bytes) per cycle", "Approximate transfers from DRAM, lifted "
-            "to the whole model"),
+            "bandwidth: the bus for a layer whose tensors fit the LLC, the DRAM's for the "
+            "part that misses", "Approximate transfers from DRAM, lifted to the whole model"),
     Feature("energy_floor_log2", "log2 of MAC + register + buffer + DRAM energy at one access "
             "per element per level, with the target's per-access energies", "Total amount of "
             "on-chip SRAM (its energy per access)"),
@@ -122,6 +123,10 @@ def layer_traffic(layer: Layer) -> float:
     return float(layer.i * layer.k + layer.k * layer.j + layer.i * layer.j)
 
 
+LLC_BYTES = ModelParams().llc_kib * 1024.0
+"""A layer whose tensors fit the last-level cache streams at the bus rate (as the
+analytical model and the simulator time it); only the rest is capped by DRAM bandwidth."""
+
 CALL_OVERHEAD_CYCLES = 450.0
 """Rough cost of one tile call beyond its compute and transfers: the CPU's per-tile
 library work (~200 cycles) plus one DRAM latency (~240) not hidden behind the previous
@@ -143,6 +148,7 @@ class WorkloadProfile:
     pixels: np.ndarray
     reduction: np.ndarray
     counts: np.ndarray
+    llc_miss: np.ndarray
 
     @classmethod
     def from_layers(cls, layers: list[tuple[Layer, int]]) -> WorkloadProfile:
@@ -159,6 +165,7 @@ class WorkloadProfile:
             out["pixels"].append(float(c["N"] * c["P"] * c["Q"]))
             out["reduction"].append(float(c["C"] * c["R"] * c["S"]))
             out["counts"].append(float(count))
+            out["llc_miss"].append(max(0.0, 1.0 - LLC_BYTES / layer_traffic(layer)))
         return cls(**{k: np.array(v) for k, v in out.items()})
 
     def features(self, dim: np.ndarray, sp_kib: np.ndarray, acc_kib: np.ndarray,
@@ -168,8 +175,10 @@ class WorkloadProfile:
         rows, cols = self.rows[None, :], self.cols[None, :]
         useful = rows / np.ceil(rows / d) * cols / np.ceil(cols / d)
         compute = (self.macs[None, :] / useful).sum(axis=1)
-        bw = np.minimum(np.asarray(bus_bits, dtype=np.float64) / 8.0, dram_bytes_per_cycle)
-        dram = self.traffic.sum() / bw
+        bus = np.asarray(bus_bits, dtype=np.float64)[:, None] / 8.0
+        miss = self.llc_miss[None, :]
+        per_byte = (1.0 - miss) / bus + miss / np.minimum(bus, dram_bytes_per_cycle)
+        dram = (self.traffic[None, :] * per_byte).sum(axis=1)
         # the simulator's per-access energy formulas, evaluated on arrays
         arrays = SimpleNamespace(sp_kib=np.asarray(sp_kib, dtype=np.float64),
                                  acc_kib=np.asarray(acc_kib, dtype=np.float64), dim=d[:, 0])
@@ -188,7 +197,7 @@ class WorkloadProfile:
                        * np.ceil(self.reduction / chunk) * self.counts)
         calls = layer_calls.sum(axis=1)
         per_layer = self.macs[None, :] / useful
-        delay = (np.maximum(per_layer, reuse / bw[:, None])
+        delay = (np.maximum(per_layer, reuse * per_byte)
                  + CALL_OVERHEAD_CYCLES * layer_calls).sum(axis=1)
         return np.stack([np.log2(compute), np.log2(dram), np.log2(energy),
                          np.log2(reuse.sum(axis=1)), np.log2(calls), np.log2(delay)], axis=1)
