@@ -24,7 +24,7 @@ import numpy as np
 from dlac.ir import hwcost
 from dlac.ir.target import Target
 from dlac.passes.mapping import capacity
-from dlac.passes.mapping.analytical import ModelParams
+from dlac.passes.mapping.analytical import ModelParams, cycles_per_byte, llc_miss
 from dlac.passes.mapping.batch import MappingBatch
 from dlac.passes.mapping.layer import CANON, ConvLayer, Layer
 
@@ -123,10 +123,6 @@ def layer_traffic(layer: Layer) -> float:
     return float(layer.i * layer.k + layer.k * layer.j + layer.i * layer.j)
 
 
-LLC_BYTES = ModelParams().llc_kib * 1024.0
-"""A layer whose tensors fit the last-level cache streams at the bus rate (as the
-analytical model and the simulator time it); only the rest is capped by DRAM bandwidth."""
-
 CALL_OVERHEAD_CYCLES = 450.0
 """Rough cost of one tile call beyond its compute and transfers: the CPU's per-tile
 library work (~200 cycles) plus one DRAM latency (~240) not hidden behind the previous
@@ -165,7 +161,9 @@ class WorkloadProfile:
             out["pixels"].append(float(c["N"] * c["P"] * c["Q"]))
             out["reduction"].append(float(c["C"] * c["R"] * c["S"]))
             out["counts"].append(float(count))
-            out["llc_miss"].append(max(0.0, 1.0 - LLC_BYTES / layer_traffic(layer)))
+            # a layer whose tensors fit the LLC streams at the bus rate, as the analytical
+            # model and the simulator time it; only the rest is capped by DRAM bandwidth
+            out["llc_miss"].append(llc_miss(layer_traffic(layer), ModelParams().llc_kib))
         return cls(**{k: np.array(v) for k, v in out.items()})
 
     def features(self, dim: np.ndarray, sp_kib: np.ndarray, acc_kib: np.ndarray,
@@ -176,8 +174,7 @@ class WorkloadProfile:
         useful = rows / np.ceil(rows / d) * cols / np.ceil(cols / d)
         compute = (self.macs[None, :] / useful).sum(axis=1)
         bus = np.asarray(bus_bits, dtype=np.float64)[:, None] / 8.0
-        miss = self.llc_miss[None, :]
-        per_byte = (1.0 - miss) / bus + miss / np.minimum(bus, dram_bytes_per_cycle)
+        per_byte = cycles_per_byte(self.llc_miss[None, :], bus, dram_bytes_per_cycle)
         dram = (self.traffic[None, :] * per_byte).sum(axis=1)
         # the simulator's per-access energy formulas, evaluated on arrays
         arrays = SimpleNamespace(sp_kib=np.asarray(sp_kib, dtype=np.float64),

@@ -120,6 +120,19 @@ class Cost:
         return out
 
 
+def llc_miss(working_set: float, llc_kib: float) -> float:
+    """Share of a layer's bytes that miss the LLC: none when its tensors fit."""
+    llc = llc_kib * 1024.0
+    return 0.0 if working_set <= llc else 1.0 - llc / working_set
+
+
+def cycles_per_byte(miss: np.ndarray | float, bus_bytes: np.ndarray | float,
+                    dram_bytes_per_cycle: float) -> np.ndarray | float:
+    """DMA cycles per byte: LLC hits stream at the bus rate, misses at the lower of the
+    bus and DRAM bandwidth."""
+    return (1.0 - miss) / bus_bytes + miss / np.minimum(bus_bytes, dram_bytes_per_cycle)
+
+
 def _cdiv(a: np.ndarray, b: float) -> np.ndarray:
     return np.ceil(a / b)
 
@@ -159,10 +172,9 @@ class AnalyticalModel:
         else:
             ws = (layer.i * layer.k + layer.k * layer.j + layer.i * layer.j
                   + 4.0 * layer.i * layer.j * layer.has_bias)
-        llc = p.llc_kib * 1024.0
-        miss = 0.0 if ws <= llc else 1.0 - llc / ws
-        bus = float(target.dma_beat_bytes)
-        per_byte = (1.0 - miss) / bus + miss / min(bus, target.dram_bytes_per_cycle)
+        miss = llc_miss(ws, p.llc_kib)
+        per_byte = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
+                                         target.dram_bytes_per_cycle))
         return per_byte, p.llc_latency + miss * (target.dram_latency - p.llc_latency)
 
     def _bank_overlap(self, a_rows: np.ndarray, b_start: np.ndarray, b_rows: np.ndarray,
