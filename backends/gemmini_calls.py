@@ -58,6 +58,8 @@ def _conv(op: gemmini.TiledConvOp, p: dict[str, str]) -> str:
     g = dict(op.attr("geometry"))
     if op.attr("block_diagonal"):
         return _conv_dw_groups(op, g, p)
+    if op.attr("flat"):
+        return _conv_dw_flat(op, g, p)
     common = (f"{g['batch']}, {g['in_rows']}, {g['in_cols']}, {g['in_channels']}, "
               f"{g['out_channels']}, {g['out_rows']}, {g['out_cols']}, {g['stride']}")
     strides = f"{g['in_stride']}, {g['weight_stride']}, {g['out_stride']}"
@@ -86,6 +88,16 @@ def _conv_dw_groups(op: gemmini.TiledConvOp, g: dict[str, int], p: dict[str, str
             f"{g['stride']}, {g['dilation']}, {g['padding']}, {g['kernel_dim']}, "
             f"{g['in_stride']}, {b}, {porows}, {pocols}, {krows}, {kcols}, {p['I']}, {p['W']}, "
             f"{_bias(p)}, {p['O']}, {_act(op)}, {_f(op.attr('scale'))}, {perm});")
+
+
+def _conv_dw_flat(op: gemmini.TiledConvOp, g: dict[str, int], p: dict[str, str]) -> str:
+    """A depthwise conv on flattened rows (dlac's C library extension)."""
+    porows, pgroups = op.attr("tiles")
+    return (f"  dlac_conv_dw_flat({g['batch']}, {g['in_rows']}, {g['in_cols']}, "
+            f"{g['channels']}, {g['out_rows']}, {g['out_cols']}, {g['stride']}, "
+            f"{g['padding']}, {g['kernel_dim']}, {g['in_stride']}, {g['out_stride']}, "
+            f"{porows}, {pgroups}, {p['I']}, {p['W']}, {_bias(p)}, {p['O']}, {_act(op)}, "
+            f"{_f(op.attr('scale'))});")
 
 
 def _matmul(op: gemmini.TiledMatmulOp, p: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ import numpy as np
 from dlac.ir.target import Target
 from dlac.passes.depthwise_groups import dense_perm, group_width
 from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
+from dlac.passes.mapping.flat_depthwise import FlatDepthwiseModel
 
 from .depthwise import group_calls
 from .errors import DseError
@@ -69,6 +70,10 @@ class Evaluator(ABC):
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         """Cost of every mapping of `batch`; NaN cycles for a mapping that cannot run."""
 
+    @abstractmethod
+    def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
+        """Cost of a depthwise conv run flat with each (porows, pgroups) row of `tiles`."""
+
 
 class AnalyticalEvaluator(Evaluator):
     name = "analytical"
@@ -79,7 +84,8 @@ class AnalyticalEvaluator(Evaluator):
         from dlac.passes.mapping import analytical
 
         here = Path(analytical.__file__).parent
-        return [here / f for f in ("analytical.py", "capacity.py", "batch.py")] + [
+        return [here / f for f in ("analytical.py", "capacity.py", "batch.py",
+                                   "flat_depthwise.py")] + [
             Path(hwcost.__file__), Path(__file__), Path(__file__).with_name("depthwise.py")]
 
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
@@ -96,6 +102,10 @@ class AnalyticalEvaluator(Evaluator):
             cycles[call.index] += call.count * (cost.cycles - model.call_cycles)
             energy[call.index] += call.count * cost.energy_pj
         cycles += AnalyticalModel(layer, target).call_cycles
+        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
+
+    def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
+        cycles, energy = FlatDepthwiseModel(layer, target).evaluate(tiles[:, 0], tiles[:, 1])
         return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
 
 
@@ -131,6 +141,29 @@ class SimEvaluator(Evaluator):
                 sim.close()
         util = layer.macs / (cycles * target.dim * target.dim)
         return LayerCost(cycles, energy, util)
+
+    def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
+        from dlac.sim import SimError, Simulator
+
+        if layer.in_rows != layer.in_cols:
+            raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
+                           f"({layer.describe()}) flat yet: non-square images lack a "
+                           "timing-only entry point")
+        cycles = np.full(len(tiles), np.nan)
+        energy = np.full(len(tiles), np.nan)
+        for i, (porows, pgroups) in enumerate(tiles):
+            sim = Simulator(target, timing_only=True)
+            try:
+                sim.conv_dw_flat_shape(layer.batch, layer.in_rows, layer.groups,
+                                       layer.out_rows, layer.kernel_rows, stride=layer.stride,
+                                       padding=layer.padding, bias=layer.has_bias,
+                                       tiles=(int(porows), int(pgroups)))
+                cycles[i], energy[i] = sim.stats.host_cycles, sim.stats.energy_pj
+            except SimError:
+                pass
+            finally:
+                sim.close()
+        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
 
     @staticmethod
     def _run(sim: Simulator, layer: Layer, target: Target, mapping: Mapping) -> None:

@@ -1,4 +1,5 @@
-"""The pass pipeline's conv-lowering knob: direct `loop_conv_ws` or an im2col matmul.
+"""The pass pipeline's conv-lowering knob: direct `loop_conv_ws`, an im2col matmul, or
+(depthwise convs) flat rows.
 
 im2col turns a convolution into C[N*P*Q x K] = A[N*P*Q x R*S*C] B[R*S*C x K]. It pays off
 where the direct conv wastes the array (e.g. a 3-channel first layer fills 3 of DIM rows;
@@ -7,6 +8,11 @@ A 1x1, stride-1, unpadded conv over NHWC data is already that matrix, so it is f
 the backends emit it as a tiled_matmul (lower-to-gemmini, for a conv whose mapping is a
 matmul's): the knob is always on for those. For other convs it is opt-in (`--im2col`) and
 search-only: the backends do not emit the copy, so the emitted code runs them directly.
+
+A depthwise conv may also run "flat" (dlac.passes.mapping.flat_depthwise): its padded
+rows back to back in the scratchpad, so a compute covers DIM outputs across output rows
+where loop_conv_ws covers one row. The backends emit it (`dlac_conv_dw_flat`); its own
+cost model and tile enumeration replace the tile search.
 
 The copy's cost is an assumption until the backends emit im2col and the simulator times
 it: the host reads the input and writes A at HOST_COPY_BYTES_PER_CYCLE, and both streams
@@ -17,9 +23,11 @@ from __future__ import annotations
 
 from dlac.ir.hwcost import DRAM_PJ
 from dlac.passes.mapping import ConvLayer, Layer
+from dlac.passes.mapping.flat_depthwise import LOWERING as FLAT
+from dlac.passes.mapping.flat_depthwise import flat_ok
 
 HOST_COPY_BYTES_PER_CYCLE = 1.0
-LOWERINGS = ("direct", "im2col")
+LOWERINGS = ("direct", "im2col", FLAT)
 
 
 def can_im2col(layer: Layer, any_conv: bool) -> bool:
@@ -29,9 +37,13 @@ def can_im2col(layer: Layer, any_conv: bool) -> bool:
                                                                  and not layer.depthwise))
 
 
+def can_flat(layer: Layer) -> bool:
+    return isinstance(layer, ConvLayer) and flat_ok(layer)
+
+
 def emitted(layer: Layer, lowering: str) -> bool:
     """Whether the backends emit `layer` under `lowering` (else it runs directly)."""
-    return lowering == "direct" or (isinstance(layer, ConvLayer) and layer.pointwise)
+    return lowering in ("direct", FLAT) or (isinstance(layer, ConvLayer) and layer.pointwise)
 
 
 def im2col_overhead(layer: ConvLayer) -> tuple[float, float]:

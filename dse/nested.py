@@ -32,16 +32,19 @@ from dlac.passes.mapping import (
     NoLegalMapping,
     heuristic_mapping,
 )
+from dlac.passes.mapping.flat_depthwise import candidates as flat_candidates
+from dlac.passes.mapping.flat_depthwise import to_mapping as flat_mapping
 from dlac.passes.mapping.workloads import Workload
 
 from .database import LayerRecord, TuningDB
 from .domains import SwDomain
 from .errors import DseError
 from .evaluators import Evaluator
-from .lowering import can_im2col, emitted, lowered, overhead
+from .lowering import FLAT, can_flat, can_im2col, emitted, lowered, overhead
 from .searcher import SW_CONFIG, make_searcher
 
 SW_STRATEGIES = ("batch", "random", "dabo", "vanilla-bo")
+FLAT_SAMPLES = 12
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,9 @@ class SwConfig:
 @dataclass(frozen=True)
 class LayerBest:
     """The best mapping found for one unique layer on one target. `mapping` maps the
-    layer as lowered (`lowering`: direct, or im2col for a conv run as a matmul); cycles
-    and energy include the lowering's own cost."""
+    layer as lowered (`lowering`: direct, im2col for a conv run as a matmul, or flat for
+    a depthwise conv, whose mapping then carries the flat tiles); cycles and energy
+    include the lowering's own cost."""
 
     layer: Layer
     mapping: Mapping
@@ -225,7 +229,8 @@ class NestedEvaluator:
                 return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles,
                                  rec.energy_pj, rec.utilization, rec.candidates,
                                  str(rec.mapping.get("lowering", "direct"))), None
-        lowerings = ["direct"] + (["im2col"] if can_im2col(layer, self.sw.im2col) else [])
+        lowerings = ["direct"] + (["im2col"] if can_im2col(layer, self.sw.im2col) else []) \
+            + ([FLAT] if can_flat(layer) else [])
         found: list[LayerBest] = []
         first_error: NoLegalMapping | None = None
         for lowering in lowerings:
@@ -246,6 +251,8 @@ class NestedEvaluator:
 
     def _search_lowered(self, layer: Layer, target: Target, lowering: str,
                         seed: int) -> LayerBest:
+        if lowering == FLAT:
+            return self._search_flat(layer, target)
         mapped = lowered(layer, lowering)
         space = MappingSpace(mapped, target)
         if self.sw.strategy == "batch":
@@ -256,6 +263,25 @@ class NestedEvaluator:
         return LayerBest(layer, best.mapping, best.cycles + extra_cycles,
                          best.energy_pj + extra_energy, best.utilization, best.candidates,
                          lowering)
+
+    def _search_flat(self, layer: Layer, target: Target) -> LayerBest:
+        """Every flat tile pair that fits (a few hundred) with a vectorised evaluator, an
+        even spread of at most FLAT_SAMPLES of them otherwise."""
+        tiles = flat_candidates(layer, target)  # type: ignore[arg-type]
+        if not len(tiles):
+            raise NoLegalMapping(layer.name, layer.describe(), target.name,
+                                 "no flat depthwise tile fits")
+        if not self.evaluator.vectorised and len(tiles) > FLAT_SAMPLES:
+            tiles = tiles[np.linspace(0, len(tiles) - 1, FLAT_SAMPLES).round().astype(int)]
+        cost = self.evaluator.evaluate_flat(layer, target, tiles)  # type: ignore[arg-type]
+        edp = np.where(np.isfinite(cost.edp), cost.edp, np.inf)
+        i = int(np.argmin(edp))
+        if not np.isfinite(edp[i]):
+            raise NoLegalMapping(layer.name, layer.describe(), target.name,
+                                 f"the {self.evaluator.name} evaluator ran no flat tile")
+        mapping = flat_mapping(layer, target.dim, int(tiles[i, 0]), int(tiles[i, 1]))  # type: ignore[arg-type]
+        return LayerBest(layer, mapping, float(cost.cycles[i]), float(cost.energy_pj[i]),
+                         float(cost.utilization[i]), len(tiles), FLAT)
 
     def _heuristic_batch(self, layer: Layer, target: Target) -> MappingBatch | None:
         try:

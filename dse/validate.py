@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from dlac.passes.mapping import MappingBatch
+from dlac.passes.mapping.flat_depthwise import from_mapping
 
 from .errors import DseError
 from .evaluators import Evaluator, SimEvaluator
-from .lowering import overhead
+from .lowering import FLAT, overhead
 from .nested import HwResult, NestedEvaluator
 
 
@@ -29,10 +31,14 @@ def measure(nested: NestedEvaluator, result: HwResult,
     skipped: dict[str, str] = {}
     for h, best in result.layers.items():
         mapped = best.mapped
-        batch = MappingBatch.from_mappings(mapped, [best.mapping])
         extra_cycles, extra_energy = overhead(best.layer, best.lowering)
         try:
-            cost = ev.evaluate(mapped, target, batch)
+            if best.lowering == FLAT:
+                tiles = np.array([from_mapping(mapped, target.dim, best.mapping)])
+                cost = ev.evaluate_flat(mapped, target, tiles)
+            else:
+                cost = ev.evaluate(mapped, target,
+                                   MappingBatch.from_mappings(mapped, [best.mapping]))
         except DseError as err:
             skipped[best.layer.name] = str(err)
             continue

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
+from dlac.passes.depthwise_groups import check_flat_fits
+from dlac.passes.mapping.flat_depthwise import LOWERING as FLAT
 from dlac.passes.materialize import mappable, mapped_layer
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass
@@ -20,7 +22,8 @@ class AllocateBuffers(ModulePass):
     (weights packed against its end, as the loop FSMs place them), partial sums from the
     start of the accumulator half. A single-buffered (OS) tile uses the whole memory from
     row 0. `banks` lists the scratchpad banks slot 0 touches. A tile that does not fit
-    is an error naming the layer and both sizes.
+    is an error naming the layer and both sizes. A depthwise conv lowered flat places its
+    tiles itself (dlac_conv_dw_flat); here they are only checked to fit.
 
     Before:
         "loop.kernel"(...) ({...}) {..., mapping = {dims = "IJK", tiles = [64, 64, 64], ...}}
@@ -40,6 +43,9 @@ class AllocateBuffers(ModulePass):
                 continue
             layer = mapped_layer(kernel)
             mapping = mapping_of(kernel)
+            if dict(kernel.attr("mapping")).get("lowering") == FLAT:
+                check_flat_fits(kernel, layer, target, mapping)
+                continue
             sp_rows, acc_rows = (int(v) for v in tile_rows(
                 layer, mapping.canonical_tiles(layer), target.dim))
             sp_cap, acc_cap = limits(target, mapping.double_buffer)

@@ -12,6 +12,10 @@ once per layer rather than once per group.
 Contract with the cost model (dse/depthwise.py): gw = min(DIM, channel tile), the channel
 tile being the mapping's G tile, or DIM for a kernel without a mapping; each call uses the
 mapping's N/Q/P/S/R tiles and DRAM loop order with both channel tiles equal to its width.
+
+A mapping whose `lowering` is flat (dlac.passes.mapping.flat_depthwise) runs instead as
+one `dlac_conv_dw_flat` call over the same groups, its weights one diagonal block per
+group and tap (`diagonal_blocks`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dlac.ir.dialects.loop import KernelOp
 from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
 from dlac.ir.types import MemRefType, TensorType
+from dlac.passes.mapping import ConvLayer, Mapping, capacity, flat_depthwise
 
 
 def group_width(channel_tile: int | None, dim: int) -> int:
@@ -65,6 +70,22 @@ def block_diagonal(weights: np.ndarray, width: int) -> np.ndarray:
     return flat.reshape(rows, cols, width, channels)
 
 
+def diagonal_blocks(weights: np.ndarray, width: int) -> np.ndarray:
+    """[R][S][1][G] depthwise weights as one diagonal [width][width] matrix per group of
+    `width` channels and kernel tap: [groups][R][S][width][width], the last group padded
+    with zeros. The flat lowering (`dlac_conv_dw_flat`) loads each tap's block as one
+    contiguous run, where block_diagonal's rows are `G` apart."""
+    rows, cols, _, channels = weights.shape
+    ngroups = -(-channels // width)
+    padded = np.zeros((rows, cols, ngroups * width), weights.dtype)
+    padded[:, :, :channels] = weights[:, :, 0, :]
+    per_group = padded.reshape(rows, cols, ngroups, width).transpose(2, 0, 1, 3)
+    out = np.zeros((ngroups, rows, cols, width, width), weights.dtype)
+    diag = np.arange(width)
+    out[..., diag, diag] = per_group
+    return out
+
+
 def _weights(kernel: KernelOp, value: Value) -> np.ndarray:
     owner = value.owner
     if not isinstance(owner, ConstantBufferOp):
@@ -73,19 +94,18 @@ def _weights(kernel: KernelOp, value: Value) -> np.ndarray:
     return owner.attributes["value"].data
 
 
-def _expanded_constant(kernel: KernelOp, value: Value, width: int) -> ConstantBufferOp:
-    data = block_diagonal(_weights(kernel, value), width)
+def _constant(kernel: KernelOp, value: Value, data: np.ndarray, suffix: str) -> ConstantBufferOp:
+    """`data` as a new weight constant named after `value`."""
     element = value.type.element
     const = ConstantBufferOp(
         result_types=[MemRefType(data.shape, element, value.type.space)],
         attributes={"value": DenseAttr(data, TensorType(data.shape, element))}, loc=kernel.loc)
-    const.results[0].name_hint = f"{value.name_hint or 'weights'}_blockdiag"
+    const.results[0].name_hint = f"{value.name_hint or 'weights'}_{suffix}"
     return const
 
 
 def _mapped_tiles(kernel: KernelOp, target: Target) -> tuple[dict[str, int], str] | None:
     """The depthwise mapping's tiled_conv arguments and DRAM order, if it has one."""
-    from dlac.passes.mapping import Mapping
     from dlac.passes.materialize import layer_of
 
     data = kernel.attr("mapping")
@@ -98,7 +118,6 @@ def _mapped_tiles(kernel: KernelOp, target: Target) -> tuple[dict[str, int], str
 def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: int) -> None:
     """A depthwise tile that fits may not fit as a dense group (its weight tile grows
     width-fold): say so here rather than let the library fail at run time."""
-    from dlac.passes.mapping import capacity
     from dlac.passes.materialize import layer_of
 
     layer = replace(layer_of(kernel), in_channels=width, out_channels=width, groups=1)
@@ -112,6 +131,41 @@ def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: i
                            f"offers {sp_cap} and {acc_cap} per tile")
 
 
+def check_flat_fits(kernel: KernelOp, layer: ConvLayer, target: Target,
+                    mapping: Mapping) -> None:
+    """A flat mapping must name tiles dlac_conv_dw_flat can hold (else a clear error
+    here rather than a library failure at run time)."""
+    if not flat_depthwise.flat_ok(layer):
+        raise kernel.error(f"the flat lowering runs undilated depthwise convs with square "
+                           f"kernels, not {layer.describe()}")
+    porows, pgroups = flat_depthwise.from_mapping(layer, target.dim, mapping)
+    if not bool(flat_depthwise.fits(layer, target, np.array(porows), np.array(pgroups))):
+        raise kernel.error(f"flat depthwise tile of {porows} output rows x {pgroups} "
+                           f"channel groups does not fit {target.name}")
+
+
+def _flat_conv(kernel: KernelOp, target: Target, bufs: dict[str, Value],
+               base: dict[str, Any]) -> list[Operation]:
+    """The diagonal weight blocks followed by one flat `tiled_conv`."""
+    from dlac.passes.materialize import layer_of
+
+    layer = layer_of(kernel)
+    mapping = Mapping.from_attrs(dict(kernel.attr("mapping")))
+    check_flat_fits(kernel, layer, target, mapping)
+    width, _ = flat_depthwise.groups_of(layer, target.dim)
+    const = _constant(kernel, bufs["W"], diagonal_blocks(_weights(kernel, bufs["W"]), width),
+                      "diagonal")
+    operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
+    channels = int(bufs["O"].type.shape[-1])
+    geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
+                    dilation=1, in_stride=int(bufs["I"].type.shape[-1]),
+                    weight_stride=width, out_stride=channels)
+    attrs: dict[str, Any] = dict(base, geometry=geometry, flat=True,
+                                 tiles=list(flat_depthwise.from_mapping(layer, target.dim,
+                                                                         mapping)))
+    return [const, gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc)]
+
+
 def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
                     base: dict[str, Any], dilation: int) -> list[Operation]:
     """The expanded weight constant followed by one block-diagonal `tiled_conv` that runs
@@ -120,12 +174,16 @@ def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
     `base` holds the op attributes every group shares (roles, act, scale, and the
     geometry without channels, dilation and strides).
     """
+    data = kernel.attr("mapping")
+    if data is not None and dict(data).get("lowering") == flat_depthwise.LOWERING:
+        return _flat_conv(kernel, target, bufs, base)
     channels = int(bufs["O"].type.shape[-1])
     mapped = _mapped_tiles(kernel, target)
     width = min(channels, group_width(mapped[0]["pochs"] if mapped else None, target.dim))
     if mapped is not None:
         _check_fits(kernel, target, mapped[0], width)
-    const = _expanded_constant(kernel, bufs["W"], width)
+    const = _constant(kernel, bufs["W"], block_diagonal(_weights(kernel, bufs["W"]), width),
+                      "blockdiag")
     operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
     geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
                     dilation=dilation, in_stride=int(bufs["I"].type.shape[-1]),

@@ -46,6 +46,8 @@ def load_library(target: Target) -> ctypes.CDLL:
                                                         ctypes.c_char_p]
     lib.dlac_py_conv_dw.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32,
                                                            _vp, ctypes.c_char_p]
+    lib.dlac_py_conv_dw_flat.argtypes = [_vp] + [_i32] * 9 + [_vp, _vp, _vp, _vp, _i32, _f32,
+                                                                _i32, _i32]
     lib.dlac_py_resadd.argtypes = [_vp, _sz, _sz, _f32, _f32, _f32, _vp, _vp, _vp, _i32]
     lib.dlac_py_global_average.argtypes = [_vp, _vp, _vp, _i32, _i32, _i32]
     lib.dlac_py_matmul_tiles.argtypes = [_sz, _sz, _sz, _i32, _vp]
@@ -293,6 +295,39 @@ class Simulator:
             self._fake(n * out_size * out_size * channels), 0, 1.0, tile_arr,
             perm.encode() if perm else None)
         self._check(rc)
+
+    def conv_dw_flat(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None = None, *,
+                     stride: int = 1, padding: int = 0, act: int = 0, scale: float = 1.0,
+                     tiles: tuple[int, int] = (1, 1)) -> np.ndarray:
+        """Depthwise conv on flattened rows (dlac_conv_dw_flat): x NHWC int8, w the
+        [groups][kh][kw][w][w] diagonal weight blocks (w = min(DIM, channels)), bias
+        int32[channels]; `tiles`: (output rows, groups of DIM channels) per tile."""
+        x = self.dram(np.asarray(x, dtype=np.int8))
+        w = self.dram(np.asarray(w, dtype=np.int8))
+        n, h, wd, ch = x.shape
+        k = w.shape[1]
+        out_dims = ((h + 2 * padding - k) // stride + 1, (wd + 2 * padding - k) // stride + 1)
+        if bias is not None:
+            bias = self.dram(np.asarray(bias, dtype=np.int32))
+        out = self.alloc((n, *out_dims, ch), np.int8)
+        self._check(self._lib.dlac_py_conv_dw_flat(
+            self._sim, n, h, wd, ch, *out_dims, stride, padding, k, self._ptr(x, x.nbytes),
+            self._ptr(w, w.nbytes), self._ptr(bias, bias.nbytes) if bias is not None else None,
+            self._ptr(out, out.nbytes), act, scale, *tiles))
+        return out
+
+    def conv_dw_flat_shape(self, n: int, in_size: int, channels: int, out_size: int,
+                           kernel: int, *, stride: int = 1, padding: int = 0,
+                           bias: bool = True, tiles: tuple[int, int] = (1, 1)) -> None:
+        """Timing-only `conv_dw_flat` of the given shape (square images)."""
+        self._require_timing_only()
+        width = min(self.target.dim, channels)
+        self._check(self._lib.dlac_py_conv_dw_flat(
+            self._sim, n, in_size, in_size, channels, out_size, out_size, stride, padding, kernel,
+            self._fake(n * in_size * in_size * channels),
+            self._fake(-(-channels // width) * kernel * kernel * width * width),
+            self._fake(channels * 4) if bias else None,
+            self._fake(n * out_size * out_size * channels), 0, 1.0, *tiles))
 
     def _require_timing_only(self) -> None:
         if not self.timing_only:

@@ -43,8 +43,9 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
                   mappings: dict[str, object] | None = None) -> Operation:
     """Lower a copy of the quantized module and give every layer a mapping for `target`.
 
-    `mappings` (workload hash -> Mapping, e.g. from the co-design search) takes precedence
-    over `mapper` for the layers it covers.
+    `mappings` (workload hash -> Mapping, or its IR attributes with the `lowering` knob,
+    e.g. from the co-design search) takes precedence over `mapper` for the layers it
+    covers.
     """
     from dlac.frontend.pipeline import lower_stage
     from dlac.passes.materialize import layer_of, mappable
@@ -60,7 +61,8 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
         chosen = (mappings or {}).get(layer_of(kernel).workload_hash()) if mappable(kernel) \
             else None
         if chosen is not None:
-            kernel.set_attr("mapping", chosen.to_attrs())  # type: ignore[attr-defined]
+            kernel.set_attr("mapping", chosen if isinstance(chosen, dict)
+                            else chosen.to_attrs())  # type: ignore[attr-defined]
     run(f"materialize{{mapper={mapper} seed={seed} keep=true}},allocate-buffers,"
         "lower-to-gemmini")
     return lowered
@@ -154,7 +156,7 @@ def autotune_emitter(quantized: dict[str, Operation], args: argparse.Namespace):
 
     def emit_models(result, out_dir: Path) -> dict:  # noqa: ANN001
         target = result.best.target
-        mappings = {h: best.mapping for h, best in result.best.layers.items()
+        mappings = {h: best.attrs() for h, best in result.best.layers.items()
                     if best.emitted()}
         models = {}
         for name, module in quantized.items():

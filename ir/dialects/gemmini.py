@@ -259,7 +259,9 @@ class TiledConvOp(_TiledOp):
 
     `block_diagonal` marks a depthwise conv run as dense convs over groups of
     `in_channels` (= `out_channels`) of its `channels` channels, with weights that are zero
-    off the diagonal, so only one MAC per output and kernel tap does work.
+    off the diagonal, so only one MAC per output and kernel tap does work. `flat` marks
+    the same groups run on flattened rows (dlac_conv_dw_flat): weights are one diagonal
+    block per group and tap, `tiles` = [output rows, channel groups] per tile.
     """
 
     __slots__ = ()
@@ -268,6 +270,7 @@ class TiledConvOp(_TiledOp):
     OPERANDS = (Operand("buffers", MemRefType, variadic=True),)
     ATTRS = _tiled_attrs(Attr("geometry", DictAttr), Attr("scale", FloatAttr),
                          Attr("block_diagonal", BoolAttr, optional=True),
+                         Attr("flat", BoolAttr, optional=True),
                          Attr("tiles", ArrayAttr, optional=True),
                          Attr("perm", StringAttr, optional=True),
                          Attr("alloc", DictAttr, optional=True))
@@ -275,11 +278,17 @@ class TiledConvOp(_TiledOp):
     def verify_(self) -> None:
         super().verify_()
         geometry = self.attr("geometry")
-        if self.attr("block_diagonal"):
+        if self.attr("block_diagonal") or self.attr("flat"):
             if geometry.get("in_channels") != geometry.get("out_channels"):
                 raise self.error("a block-diagonal conv needs as many input as output channels")
             if "channels" not in geometry:
                 raise self.error("a block-diagonal conv needs the depthwise 'channels' count")
+        if self.attr("flat"):
+            if self.attr("block_diagonal"):
+                raise self.error("a conv is either block-diagonal or flat, not both")
+            tiles = self.attr("tiles")
+            if tiles is None or len(tiles) != 2:
+                raise self.error("a flat conv needs tiles = [output rows, channel groups]")
 
 
 @register_op

@@ -83,6 +83,9 @@ class ModelParams:
     llc_kib: float = 4096.0
     """Last-level cache between the DMA and DRAM (FireSim's SoC has 4 MB)."""
     llc_latency: float = 25.03
+    tlb_miss_cycles: float = 10.0
+    """DMA stall per TLB miss (the flat depthwise model counts pages; the tile model
+    does not yet)."""
     reuse_unchanged_operands: bool = False
     """False: every tile call loads its A and B (the library's behaviour, except the
     matmul operand pinning when one operand has <= 2 tiles). True: Timeloop's rule, an

@@ -459,8 +459,10 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
     /* energy counters */
     s->st.macs += useful;
     s->st.array_macs += (uint64_t)(a.rows) * (uint64_t)dim * (uint64_t)dim;
-    s->st.spad_reads += (uint64_t)a.rows * a.cols + (uint64_t)bd.rows * bd.cols;
-    if (preloaded) {
+    /* a garbage operand reads nothing (its rows still set the compute's length above) */
+    s->st.spad_reads += (uint64_t)a.rows * a.cols;
+    if (!bd.a.garbage) s->st.spad_reads += (uint64_t)bd.rows * bd.cols;
+    if (preloaded && !pre.a.garbage) {
         s->st.spad_reads += (uint64_t)pre.rows * pre.cols;
         s->st.reg_writes += (uint64_t)pre.rows * pre.cols;
     }

@@ -60,6 +60,18 @@ int dlac_py_conv_dw(dlac_sim *sim, int batch, int in_rows, int in_cols, int chan
     return dlac_sim_failed(sim);
 }
 
+/* A depthwise conv on flattened rows (dlac_conv_dw_flat); tiles: [porows, pgroups]. */
+int dlac_py_conv_dw_flat(dlac_sim *sim, int batch, int in_rows, int in_cols, int channels,
+                         int out_rows, int out_cols, int stride, int padding, int kdim,
+                         const elem_t *input, const elem_t *weights, const acc_t *bias,
+                         elem_t *output, int act, float scale, int porows, int pgroups) {
+    dlac_sim_set_current(sim);
+    dlac_conv_dw_flat(batch, in_rows, in_cols, channels, out_rows, out_cols, stride, padding, kdim,
+                      channels, channels, porows, pgroups, input, weights, bias, output, act,
+                      scale);
+    return dlac_sim_failed(sim);
+}
+
 int dlac_py_resadd(dlac_sim *sim, size_t I, size_t J, float a_scale, float b_scale,
                    float c_scale, const elem_t *A, const elem_t *B, elem_t *C, int relu) {
     dlac_sim_set_current(sim);
