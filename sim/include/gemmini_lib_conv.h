@@ -502,21 +502,11 @@ static inline void dlac_conv_dw_flat(int batch_size, int in_row_dim, int in_col_
         int channels, int out_row_dim, int out_col_dim, int stride, int padding, int kernel_dim,
         int in_stride, int out_stride, int porows, int pgroups, const elem_t *input,
         const elem_t *weights, const acc_t *bias, elem_t *output, int act, acc_scale_t scale) {
-    dlac_dw_flat c;
-    memset(&c, 0, sizeof c);
-    c.batch_size = batch_size;
-    c.in_row_dim = in_row_dim;
-    c.in_col_dim = in_col_dim;
-    c.channels = channels;
-    c.out_row_dim = out_row_dim;
-    c.out_col_dim = out_col_dim;
-    c.stride = stride;
-    c.padding = padding;
-    c.kernel_dim = kernel_dim;
-    c.in_stride = in_stride;
-    c.out_stride = out_stride;
-    c.porows = porows;
-    c.pgroups = pgroups;
+    dlac_dw_flat c = {.batch_size = batch_size, .in_row_dim = in_row_dim,
+                      .in_col_dim = in_col_dim, .channels = channels,
+                      .out_row_dim = out_row_dim, .out_col_dim = out_col_dim, .stride = stride,
+                      .padding = padding, .kernel_dim = kernel_dim, .in_stride = in_stride,
+                      .out_stride = out_stride, .porows = porows, .pgroups = pgroups};
     c.width = dlac_min_i(DIM, channels);
     c.ngroups = DLAC_CEIL(channels, c.width);
     c.taps = kernel_dim * kernel_dim;
