@@ -233,7 +233,8 @@ class CEmitter:
     def tiled_step(self, op: Operation, lines: list[str]) -> None:
         """One step per library op (a depthwise conv's groups are one op and one call)."""
         kind = op.name.split(".")[-1]
-        hint = "conv_dw" if op.attr("block_diagonal") else kind.removeprefix("tiled_")
+        depthwise = isinstance(op, gemmini.TiledConvOp) and op.depthwise
+        hint = "conv_dw" if depthwise else kind.removeprefix("tiled_")
         self.view.steps.append(StepView(self.names.get(id(op), hint, "layer_"), kind,
                                         comment_text(op.loc.prefix()), lines))
 

@@ -40,7 +40,7 @@ class Report:
 
 def total_macs(lowered: Operation) -> int:
     """MACs of every accelerated conv and matmul (the roofline's numerator); a depthwise
-    conv run as block-diagonal groups counts only their diagonal."""
+    conv run as channel groups (block-diagonal or flat) counts only their diagonal."""
     from dlac.ir.dialects import gemmini
 
     macs = 0
@@ -50,7 +50,7 @@ def total_macs(lowered: Operation) -> int:
             macs += i * j * k
         elif isinstance(op, gemmini.TiledConvOp):
             g = dict(op.attr("geometry"))
-            if op.attr("block_diagonal"):
+            if op.depthwise:
                 per_out, outs = 1, g["channels"]
             else:
                 per_out, outs = g["in_channels"], g["out_channels"]

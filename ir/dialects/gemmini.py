@@ -275,10 +275,16 @@ class TiledConvOp(_TiledOp):
                          Attr("perm", StringAttr, optional=True),
                          Attr("alloc", DictAttr, optional=True))
 
+    @property
+    def depthwise(self) -> bool:
+        """A depthwise conv's channel groups (block-diagonal or flat): one diagonal MAC per
+        output and kernel tap does work."""
+        return bool(self.attr("block_diagonal") or self.attr("flat"))
+
     def verify_(self) -> None:
         super().verify_()
         geometry = self.attr("geometry")
-        if self.attr("block_diagonal") or self.attr("flat"):
+        if self.depthwise:
             if geometry.get("in_channels") != geometry.get("out_channels"):
                 raise self.error("a block-diagonal conv needs as many input as output channels")
             if "channels" not in geometry:

@@ -36,7 +36,7 @@ def _flat_mappings(target: Target, seed: int) -> dict[str, dict]:
                          ids=lambda t: t.name)
 def test_flat_depthwise_mobilenetv2_bit_exact(target: Target) -> None:
     from dlac.backends.emit import emit
-    from dlac.backends.validate import validate
+    from dlac.backends.validate import total_macs, validate
     from dlac.frontend.reference import run_reference
 
     q = quantized("mobilenetv2")
@@ -46,6 +46,8 @@ def test_flat_depthwise_mobilenetv2_bit_exact(target: Target) -> None:
             and op.attr("flat")]
     assert len(flat) == sum(n for layer, n in zoo_layers("mobilenetv2")
                             if layer.workload_hash() in mappings)
+    # utilisation counts a flat layer's diagonal MACs only, as for the direct lowering
+    assert total_macs(lowered) == total_macs(map_and_lower(q, target, "heuristic", 0))
     inputs = seeded_inputs(q, 0)
     with tempfile.TemporaryDirectory() as tmp:
         emitted = emit(lowered, target, Path(tmp) / "out", "mobilenetv2")
