@@ -3,17 +3,14 @@ and stays bit-exact on the simulator."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
 from dlac.errors import DlacError
 from dlac.ir.dialects import gemmini
 from dlac.ir.target import Target
 from dlac.passes.mapping import ConvLayer, choose
-from dlac.tools.compile_flow import map_and_lower, seeded_inputs, zoo_layers
+from dlac.tools.compile_flow import map_and_lower, zoo_layers
 
-from .test_sampled_mappings import quantized
+from .test_sampled_mappings import emitted_bit_exact, quantized
 
 
 def _matmul_mappings(model: str, target: Target, seed: int) -> dict[str, object]:
@@ -24,10 +21,6 @@ def _matmul_mappings(model: str, target: Target, seed: int) -> dict[str, object]
 
 @pytest.mark.parametrize("model", ["tiny_cnn", "unet"])
 def test_pointwise_convs_run_as_tiled_matmul_bit_exact(model: str) -> None:
-    from dlac.backends.emit import emit
-    from dlac.backends.validate import validate
-    from dlac.frontend.reference import run_reference
-
     target = Target()
     q = quantized(model)
     mappings = _matmul_mappings(model, target, seed=3)
@@ -40,12 +33,7 @@ def test_pointwise_convs_run_as_tiled_matmul_bit_exact(model: str) -> None:
         i, j, k = op.attr("dims")
         a_stride, b_stride, _, c_stride = op.attr("strides")
         assert a_stride >= k and b_stride >= j and c_stride >= j and op.attr("repeating_bias")
-    inputs = seeded_inputs(q, 0)
-    with tempfile.TemporaryDirectory() as tmp:
-        emitted = emit(lowered, target, Path(tmp) / "out", model)
-        report = validate(emitted, lowered, run_reference(q, inputs), inputs, target,
-                          Path(tmp) / "b")
-    assert report.bit_exact, report.outputs
+    emitted_bit_exact(lowered, target, model, q)
 
 
 def test_matmul_mapping_on_a_3x3_conv_is_an_error() -> None:

@@ -26,6 +26,23 @@ def quantized(model: str):  # noqa: ANN201
     return quantize_stage(prepare_stage(import_stage(build(model))))
 
 
+def emitted_bit_exact(lowered, target: Target, model: str, q) -> str:  # noqa: ANN001
+    """Emit `lowered`, run it on the simulator against the quantized model's reference on
+    seeded inputs, assert bit-exact outputs; returns the emitted C for further checks."""
+    from dlac.backends.emit import emit
+    from dlac.backends.validate import validate
+    from dlac.frontend.reference import run_reference
+
+    inputs = seeded_inputs(q, 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        emitted = emit(lowered, target, Path(tmp) / "out", model)
+        code = "".join(p.read_text() for p in sorted((Path(tmp) / "out").glob("*.c")))
+        report = validate(emitted, lowered, run_reference(q, inputs), inputs, target,
+                          Path(tmp) / "b")
+    assert report.bit_exact, (model, target.name, report.outputs)
+    return code
+
+
 def _lower_samples(model: str, target: Target, seeds: range) -> None:
     for seed in seeds:
         lowered = map_and_lower(quantized(model), target, "random", seed)
@@ -53,16 +70,6 @@ def test_random_mappings_lower_and_verify_big_models(model: str, target: Target)
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
 @pytest.mark.parametrize("model", QUICK)
 def test_random_mappings_bit_exact_on_simulator(model: str, target: Target) -> None:
-    from dlac.backends.emit import emit
-    from dlac.backends.validate import validate
-    from dlac.frontend.reference import run_reference
-
     q = quantized(model)
-    inputs = seeded_inputs(q, 0)
-    reference = run_reference(q, inputs)
     for seed in (1, 2):
-        lowered = map_and_lower(q, target, "random", seed)
-        with tempfile.TemporaryDirectory() as tmp:
-            emitted = emit(lowered, target, Path(tmp) / "out", model)
-            report = validate(emitted, lowered, reference, inputs, target, Path(tmp) / "b")
-        assert report.bit_exact, (model, target.name, seed, report.outputs)
+        emitted_bit_exact(map_and_lower(q, target, "random", seed), target, model, q)
