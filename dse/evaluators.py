@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +40,12 @@ class LayerCost:
     @property
     def edp(self) -> np.ndarray:
         return self.cycles * self.energy_pj
+
+    @classmethod
+    def of(cls, layer: Layer, target: Target, cycles: np.ndarray,
+           energy_pj: np.ndarray) -> LayerCost:
+        """With the utilisation of `layer`'s own MACs on the whole array."""
+        return cls(cycles, energy_pj, layer.macs / (cycles * target.dim * target.dim))
 
 
 def _digest(paths: list[Path]) -> str:
@@ -102,11 +109,11 @@ class AnalyticalEvaluator(Evaluator):
             cycles[call.index] += call.count * (cost.cycles - model.call_cycles)
             energy[call.index] += call.count * cost.energy_pj
         cycles += AnalyticalModel(layer, target).call_cycles
-        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
+        return LayerCost.of(layer, target, cycles, energy)
 
     def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
         cycles, energy = FlatDepthwiseModel(layer, target).evaluate(tiles[:, 0], tiles[:, 1])
-        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
+        return LayerCost.of(layer, target, cycles, energy)
 
 
 class SimEvaluator(Evaluator):
@@ -125,45 +132,40 @@ class SimEvaluator(Evaluator):
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         """One library call per mapping, a depthwise conv's groups inside it as the
         emitted code runs them."""
+        return self._timed(layer, target, [
+            lambda sim, m=mapping: self._run(sim, layer, target, m)
+            for mapping in batch.mappings(layer)])
+
+    def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
+        if layer.in_rows != layer.in_cols:
+            raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
+                           f"({layer.describe()}) flat yet: non-square images lack a "
+                           "timing-only entry point")
+        return self._timed(layer, target, [
+            lambda sim, t=(int(porows), int(pgroups)): sim.conv_dw_flat_shape(
+                layer.batch, layer.in_rows, layer.groups, layer.out_rows, layer.kernel_rows,
+                stride=layer.stride, padding=layer.padding, bias=layer.has_bias, tiles=t)
+            for porows, pgroups in tiles])
+
+    @staticmethod
+    def _timed(layer: Layer, target: Target,
+               runs: list[Callable[[Simulator], None]]) -> LayerCost:
+        """Each run on a fresh timing-only simulator; NaN where the library refuses it."""
         from dlac.sim import SimError, Simulator
 
-        cycles = np.full(len(batch), np.nan)
-        energy = np.full(len(batch), np.nan)
-        for i, mapping in enumerate(batch.mappings(layer)):
+        cycles = np.full(len(runs), np.nan)
+        energy = np.full(len(runs), np.nan)
+        for i, run in enumerate(runs):
             sim = Simulator(target, timing_only=True)
             try:
-                self._run(sim, layer, target, mapping)
+                run(sim)
                 stats = sim.stats
                 cycles[i], energy[i] = stats.host_cycles, stats.energy_pj
             except SimError:
                 pass
             finally:
                 sim.close()
-        util = layer.macs / (cycles * target.dim * target.dim)
-        return LayerCost(cycles, energy, util)
-
-    def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
-        from dlac.sim import SimError, Simulator
-
-        if layer.in_rows != layer.in_cols:
-            raise DseError(f"the sim evaluator cannot run layer {layer.name!r} "
-                           f"({layer.describe()}) flat yet: non-square images lack a "
-                           "timing-only entry point")
-        cycles = np.full(len(tiles), np.nan)
-        energy = np.full(len(tiles), np.nan)
-        for i, (porows, pgroups) in enumerate(tiles):
-            sim = Simulator(target, timing_only=True)
-            try:
-                sim.conv_dw_flat_shape(layer.batch, layer.in_rows, layer.groups,
-                                       layer.out_rows, layer.kernel_rows, stride=layer.stride,
-                                       padding=layer.padding, bias=layer.has_bias,
-                                       tiles=(int(porows), int(pgroups)))
-                cycles[i], energy[i] = sim.stats.host_cycles, sim.stats.energy_pj
-            except SimError:
-                pass
-            finally:
-                sim.close()
-        return LayerCost(cycles, energy, layer.macs / (cycles * target.dim * target.dim))
+        return LayerCost.of(layer, target, cycles, energy)
 
     @staticmethod
     def _run(sim: Simulator, layer: Layer, target: Target, mapping: Mapping) -> None:
