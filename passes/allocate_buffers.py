@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
-from dlac.passes.depthwise_groups import check_flat_fits
+from dlac.passes.depthwise_groups import flat_tiles
 from dlac.passes.mapping.flat_depthwise import LOWERING as FLAT
 from dlac.passes.materialize import mappable, mapped_layer
 from dlac.passes.nest import kernels, target_of
@@ -44,7 +44,7 @@ class AllocateBuffers(ModulePass):
             layer = mapped_layer(kernel)
             mapping = mapping_of(kernel)
             if dict(kernel.attr("mapping")).get("lowering") == FLAT:
-                check_flat_fits(kernel, layer, target, mapping)
+                flat_tiles(kernel, layer, target, mapping)
                 continue
             sp_rows, acc_rows = (int(v) for v in tile_rows(
                 layer, mapping.canonical_tiles(layer), target.dim))

@@ -131,10 +131,11 @@ def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: i
                            f"offers {sp_cap} and {acc_cap} per tile")
 
 
-def check_flat_fits(kernel: KernelOp, layer: ConvLayer, target: Target,
-                    mapping: Mapping) -> None:
-    """A flat mapping must name tiles dlac_conv_dw_flat can hold (else a clear error
-    here rather than a library failure at run time)."""
+def flat_tiles(kernel: KernelOp, layer: ConvLayer, target: Target,
+               mapping: Mapping) -> tuple[int, int]:
+    """A flat mapping's (output rows, channel groups), checked to be tiles
+    dlac_conv_dw_flat can hold (else a clear error here rather than a library failure at
+    run time)."""
     if not flat_depthwise.flat_ok(layer):
         raise kernel.error(f"the flat lowering runs undilated depthwise convs with square "
                            f"kernels, not {layer.describe()}")
@@ -142,6 +143,22 @@ def check_flat_fits(kernel: KernelOp, layer: ConvLayer, target: Target,
     if not bool(flat_depthwise.fits(layer, target, np.array(porows), np.array(pgroups))):
         raise kernel.error(f"flat depthwise tile of {porows} output rows x {pgroups} "
                            f"channel groups does not fit {target.name}")
+    return porows, pgroups
+
+
+def _group_conv(kernel: KernelOp, bufs: dict[str, Value], base: dict[str, Any],
+                weights: np.ndarray, suffix: str, width: int, dilation: int,
+                weight_stride: int, attrs: dict[str, Any]) -> list[Operation]:
+    """The rearranged weight constant followed by one `tiled_conv` over all channel
+    groups of `width`; `attrs` adds what the lowering needs."""
+    const = _constant(kernel, bufs["W"], weights, suffix)
+    operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
+    channels = int(bufs["O"].type.shape[-1])
+    geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
+                    dilation=dilation, in_stride=int(bufs["I"].type.shape[-1]),
+                    weight_stride=weight_stride, out_stride=channels)
+    return [const, gemmini.TiledConvOp(operands, [], dict(base, geometry=geometry, **attrs),
+                                       loc=kernel.loc)]
 
 
 def _flat_conv(kernel: KernelOp, target: Target, bufs: dict[str, Value],
@@ -150,20 +167,10 @@ def _flat_conv(kernel: KernelOp, target: Target, bufs: dict[str, Value],
     from dlac.passes.materialize import layer_of
 
     layer = layer_of(kernel)
-    mapping = Mapping.from_attrs(dict(kernel.attr("mapping")))
-    check_flat_fits(kernel, layer, target, mapping)
+    tiles = flat_tiles(kernel, layer, target, Mapping.from_attrs(dict(kernel.attr("mapping"))))
     width, _ = flat_depthwise.groups_of(layer, target.dim)
-    const = _constant(kernel, bufs["W"], diagonal_blocks(_weights(kernel, bufs["W"]), width),
-                      "diagonal")
-    operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
-    channels = int(bufs["O"].type.shape[-1])
-    geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
-                    dilation=1, in_stride=int(bufs["I"].type.shape[-1]),
-                    weight_stride=width, out_stride=channels)
-    attrs: dict[str, Any] = dict(base, geometry=geometry, flat=True,
-                                 tiles=list(flat_depthwise.from_mapping(layer, target.dim,
-                                                                         mapping)))
-    return [const, gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc)]
+    return _group_conv(kernel, bufs, base, diagonal_blocks(_weights(kernel, bufs["W"]), width),
+                       "diagonal", width, 1, width, {"flat": True, "tiles": list(tiles)})
 
 
 def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
@@ -180,18 +187,12 @@ def depthwise_convs(kernel: KernelOp, target: Target, bufs: dict[str, Value],
     channels = int(bufs["O"].type.shape[-1])
     mapped = _mapped_tiles(kernel, target)
     width = min(channels, group_width(mapped[0]["pochs"] if mapped else None, target.dim))
-    if mapped is not None:
-        _check_fits(kernel, target, mapped[0], width)
-    const = _constant(kernel, bufs["W"], block_diagonal(_weights(kernel, bufs["W"]), width),
-                      "blockdiag")
-    operands = [const.results[0] if role == "W" else value for role, value in bufs.items()]
-    geometry = dict(base["geometry"], in_channels=width, out_channels=width, channels=channels,
-                    dilation=dilation, in_stride=int(bufs["I"].type.shape[-1]),
-                    weight_stride=channels, out_stride=channels)
-    attrs: dict[str, Any] = dict(base, geometry=geometry, block_diagonal=True)
+    attrs: dict[str, Any] = {"block_diagonal": True}
     if mapped is not None:
         args, perm = mapped
+        _check_fits(kernel, target, args, width)
         attrs["tiles"] = [args["batches"], args["porows"], args["pocols"], width,
                           args["krows"], args["kcols"], width]
         attrs["perm"] = dense_perm(perm)
-    return [const, gemmini.TiledConvOp(operands, [], attrs, loc=kernel.loc)]
+    return _group_conv(kernel, bufs, base, block_diagonal(_weights(kernel, bufs["W"]), width),
+                       "blockdiag", width, dilation, channels, attrs)
