@@ -136,6 +136,32 @@ def cycles_per_byte(miss: np.ndarray | float, bus_bytes: np.ndarray | float,
     return (1.0 - miss) / bus_bytes + miss / np.minimum(bus_bytes, dram_bytes_per_cycle)
 
 
+@dataclass(frozen=True)
+class MemoryPath:
+    """How the DMA reaches memory for one call: cycles per byte, latency, and cycles per
+    request (each request holds an in-flight slot for one latency)."""
+
+    byte_cycles: float
+    latency: float
+    req_cycles: float
+
+    @classmethod
+    def of(cls, working_set: float, target: Target, p: ModelParams) -> MemoryPath:
+        """The LLC serves what of `working_set` bytes fits; the rest misses to DRAM, whose
+        bandwidth caps those bytes and whose latency is averaged in."""
+        miss = llc_miss(working_set, p.llc_kib)
+        per_byte = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
+                                         target.dram_bytes_per_cycle))
+        latency = p.llc_latency + miss * (target.dram_latency - p.llc_latency)
+        return cls(per_byte, latency, max(p.dma_req_cycles, latency / target.max_in_flight_reqs))
+
+    def transfer(self, nbytes: np.ndarray, reqs: np.ndarray, moves: np.ndarray,
+                 fixed: float) -> np.ndarray:
+        """Cycles of moving `nbytes` in `reqs` requests issued as `moves` instructions of
+        `fixed` cycles each: bytes against the bus, requests against the in-flight window."""
+        return np.maximum(nbytes * self.byte_cycles, reqs * self.req_cycles) + moves * fixed
+
+
 def _cdiv(a: np.ndarray, b: float) -> np.ndarray:
     return np.ceil(a / b)
 
@@ -159,13 +185,11 @@ class AnalyticalModel:
         p = self.params
         self.tile_cycles = p.host_conv_tile_cycles if conv else p.host_tile_cycles
         self.call_cycles = p.host_conv_call_cycles if conv else p.host_call_cycles
-        self.byte_cycles, self.mem_latency = self._memory(layer, target, self.params)
+        self.memory = self._memory(layer, target, self.params)
 
     @staticmethod
-    def _memory(layer: Layer, target: Target, p: ModelParams) -> tuple[float, float]:
-        """DMA cycles per byte and the memory latency. The layer's tensors that fit the
-        LLC are served from it; the rest misses to DRAM, whose bandwidth caps those bytes
-        and whose latency is averaged in."""
+    def _memory(layer: Layer, target: Target, p: ModelParams) -> MemoryPath:
+        """The memory path of the layer's tensors (input, weights, bias, output)."""
         c = layer.canonical()
         if isinstance(layer, ConvLayer):
             ws = (layer.batch * layer.in_rows * layer.in_cols * layer.in_channels
@@ -175,10 +199,7 @@ class AnalyticalModel:
         else:
             ws = (layer.i * layer.k + layer.k * layer.j + layer.i * layer.j
                   + 4.0 * layer.i * layer.j * layer.has_bias)
-        miss = llc_miss(ws, p.llc_kib)
-        per_byte = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
-                                         target.dram_bytes_per_cycle))
-        return per_byte, p.llc_latency + miss * (target.dram_latency - p.llc_latency)
+        return MemoryPath.of(ws, target, p)
 
     def _bank_overlap(self, a_rows: np.ndarray, b_start: np.ndarray, b_rows: np.ndarray,
                       banks: int) -> np.ndarray:
@@ -264,13 +285,7 @@ class AnalyticalModel:
             bias_req = o_rows * k_words * bias_on
         o_req32 = o_rows * k_words
 
-        def dma(nbytes: np.ndarray, reqs: np.ndarray, mv: np.ndarray,
-                fixed: float) -> np.ndarray:
-            # bytes against the bus (DRAM on misses); requests against the in-flight
-            # window (each held for one memory latency) and the per-request cost
-            per_req = max(p.dma_req_cycles, self.mem_latency / tg.max_in_flight_reqs)
-            return np.maximum(nbytes * self.byte_cycles, reqs * per_req) + mv * fixed
-
+        dma = self.memory.transfer
         if not self.conv:
             # OS moves single DIM x DIM blocks: one request per block row
             a_req = np.where(b.os, a_rows * cb, a_req)
@@ -413,7 +428,7 @@ class AnalyticalModel:
         # (compute + first loads + latency) links; with an even sweep one half gets only
         # full tiles.
         other = np.maximum(fsm, host)
-        lat = host + self.mem_latency + fill
+        lat = host + self.memory.latency + fill
         if self.conv:
             ld_first = ld_a + ld_w / np.maximum(wblocks, 1.0)
         else:
@@ -458,7 +473,7 @@ class AnalyticalModel:
         sb_time = np.maximum(n_tiles * sb_tile, store_all)
         first_ld = ld_w + ld_a + ld_out
         steady = np.where(b.double_buffer, db_time, sb_time)
-        cycles = (self.call_cycles + first_ld + self.mem_latency + steady + st_fin + fill
+        cycles = (self.call_cycles + first_ld + self.memory.latency + steady + st_fin + fill
                   + p.fence_cycles)
 
         # --- access counts and energy --------------------------------------------------

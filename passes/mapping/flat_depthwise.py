@@ -26,7 +26,7 @@ import numpy as np
 from dlac.ir.hwcost import access_energies
 from dlac.ir.target import Target
 
-from .analytical import ModelParams, cycles_per_byte, llc_miss
+from .analytical import MemoryPath, ModelParams
 from .layer import ConvLayer
 from .mapping import Mapping
 
@@ -127,17 +127,7 @@ class FlatDepthwiseModel:
         ws = layer.batch * (layer.in_rows * layer.in_cols + layer.out_rows * layer.out_cols) \
             * layer.groups + layer.kernel_rows ** 2 * min(target.dim, layer.groups) \
             * layer.groups + 4.0 * layer.groups * layer.has_bias
-        miss = llc_miss(ws, self.params.llc_kib)
-        self.byte_cycles = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
-                                                 target.dram_bytes_per_cycle))
-        self.mem_latency = self.params.llc_latency + miss * (
-            target.dram_latency - self.params.llc_latency)
-
-    def _dma(self, nbytes: np.ndarray, reqs: np.ndarray, mvins: np.ndarray,
-             fixed: float) -> np.ndarray:
-        per_req = max(self.params.dma_req_cycles,
-                      self.mem_latency / self.target.max_in_flight_reqs)
-        return np.maximum(nbytes * self.byte_cycles, reqs * per_req) + mvins * fixed
+        self.memory = MemoryPath.of(ws, target, self.params)
 
     def _pages(self, span_bytes: np.ndarray) -> np.ndarray:
         """TLB stall of walking `span_bytes` of DRAM once (every page misses)."""
@@ -146,6 +136,7 @@ class FlatDepthwiseModel:
     def evaluate(self, porows: np.ndarray, pgroups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cycles, energy_pj) per tile pair; NaN cycles where the tiles do not fit."""
         lay, tg, p = self.layer, self.target, self.params
+        dma = self.memory.transfer
         dim, mbl, mbl_acc, req = tg.dim, tg.max_block_len, tg.max_block_len_acc, tg.dma_max_bytes
         porows = np.asarray(porows, dtype=np.int64)
         pgroups = np.asarray(pgroups, dtype=np.int64)
@@ -175,25 +166,25 @@ class FlatDepthwiseModel:
                 cols, acc_cols = np.minimum(chans, mbl * dim), np.minimum(chans, mbl_acc * dim)
                 mv_blocks, acc_blocks = -(-groups // mbl), -(-groups // mbl_acc)
                 pixels = real * lay.in_cols
-                ld = mv_blocks * (self._dma(pixels * cols, pixels * -(-cols // req),
-                                            real * in_mv, p.mvin_fixed_cycles)
+                ld = mv_blocks * (dma(pixels * cols, pixels * -(-cols // req), real * in_mv,
+                                      p.mvin_fixed_cycles)
                                   + (real * zero_mv + zeros * -(-L // dim)) * p.mvin_fixed_cycles
                                   + real * (L - lay.in_cols) + zeros * L)
                 # the DMA's few-entry TLB misses on every page a tile's rows span
                 ld = ld + mv_blocks * self._pages(real * lay.in_cols * lay.groups)
                 if rt == 0:
                     # this block's diagonal weight blocks, loaded alongside the tile before
-                    ld = ld + self._dma(taps * width * chans, taps * chans, taps * groups,
-                                        p.mvin_fixed_cycles) + self._pages(taps * width * chans)
+                    ld = ld + dma(taps * width * chans, taps * chans, taps * groups,
+                                  p.mvin_fixed_cycles) + self._pages(taps * width * chans)
                 bias_mv = lay.has_bias * chunks * acc_blocks
-                ld = ld + self._dma(bias_mv * 4 * acc_cols, bias_mv * -(-4 * acc_cols // req),
-                                    bias_mv, p.mvin_fixed_cycles)
+                ld = ld + dma(bias_mv * 4 * acc_cols, bias_mv * -(-4 * acc_cols // req),
+                              bias_mv, p.mvin_fixed_cycles)
                 ex = groups * taps * chunks * (dim + p.compute_fixed_cycles)
                 mvouts = groups * n_rows * -(-lay.out_cols // dim)
                 out_bytes = n_rows * lay.out_cols * chans
-                store = self._dma(out_bytes, n_rows * lay.out_cols * groups, mvouts,
-                                  p.mvout_fixed_cycles) + groups * self._pages(
-                                      n_rows * lay.out_cols * lay.groups)
+                store = dma(out_bytes, n_rows * lay.out_cols * groups, mvouts,
+                            p.mvout_fixed_cycles) + groups * self._pages(
+                                n_rows * lay.out_cols * lay.groups)
                 instrs = (mv_blocks * (real * (in_mv + zero_mv) + zeros * -(-L // dim))
                           + bias_mv + 2 * groups * taps * chunks + mvouts
                           + (rt == 0) * taps * groups)
@@ -216,7 +207,7 @@ class FlatDepthwiseModel:
         prologue = per_tile[0][0][2]
         w_bytes = taps * width * width * ngroups
         fill = 2.0 * dim + tg.spad_read_delay + tg.acc_latency + p.fill_cycles
-        cycles = (p.host_call_cycles + cycles + prologue + self.mem_latency + fill
+        cycles = (p.host_call_cycles + cycles + prologue + self.memory.latency + fill
                   + p.fence_cycles)
         e = self.energy
         energy = (macs * e.mac + (macs + reg) * e.register + acc * e.accumulator
