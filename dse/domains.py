@@ -86,7 +86,7 @@ class HwDomain:
         rows = self.grid.rows[self.feasible]
         dims = np.array(s.dims)[rows[:, 0]]
         bus = np.array(s.bus_bits)[rows[:, 6]]
-        hw = hw_features(dims, bus, np.array(s.dataflows)[rows[:, 5]])
+        hw = hw_features(dims, np.array(s.dataflows)[rows[:, 5]])
         wl = self.profile.features(dims, rows[:, 1], rows[:, 3], bus,
                                    s.base.dram_bytes_per_cycle)
         return np.concatenate([hw, wl], axis=1)

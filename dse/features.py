@@ -38,8 +38,6 @@ class Feature:
 
 HW_FEATURES: tuple[Feature, ...] = (
     Feature("pe_count_log2", "log2 of the PEs in the array, DIM^2", "Raw cardinal: total # of PEs"),
-    Feature("bus_bits_log2", "log2 of the DMA bus width in bits", "Raw cardinal: on-chip "
-            "bandwidth"),
     Feature("has_ws", "1 if the array runs weight-stationary (convs need it)",
             "Unroll dimension (categorical, as a flag)"),
     Feature("has_os", "1 if the array runs output-stationary", "Unroll dimension (flag)"),
@@ -49,16 +47,15 @@ DIM itself were features too, and were dropped: under an area budget they are co
 with the array size (large arrays leave little area for buffers), so a linear surrogate fitted
 on the random warm-up learnt "small buffers are good" and sent its first batch to a large
 array with an 8 KiB scratchpad. The workload features below carry the buffer sizes through
-what they do to traffic and tile counts instead (docs/codesign.md has the measurement)."""
+what they do to traffic and tile counts instead (docs/codesign.md has the measurement).
+There is no bus-width or DRAM-floor feature: the search keeps only the widest bus of each
+design (`HwGrid.widest_bus`), so within a search both would be constant."""
 
 WORKLOAD_FEATURES: tuple[Feature, ...] = (
     Feature("compute_floor_log2", "log2 of sum(count x MACs / useful PEs): compute cycles "
             "if every PE that holds a weight works every cycle; partial DIM blocks of the "
             "layers' channel dims leave PEs idle", "PE utilization and loop iterations, "
             "lifted to the whole model"),
-    Feature("dram_floor_log2", "log2 of sum(count x bytes of every tensor moved once) / "
-            "bandwidth: the bus for a layer whose tensors fit the LLC, the DRAM's for the "
-            "part that misses", "Approximate transfers from DRAM, lifted to the whole model"),
     Feature("energy_floor_log2", "log2 of MAC + register + buffer + DRAM energy at one access "
             "per element per level, with the target's per-access energies", "Total amount of "
             "on-chip SRAM (its energy per access)"),
@@ -168,14 +165,13 @@ class WorkloadProfile:
 
     def features(self, dim: np.ndarray, sp_kib: np.ndarray, acc_kib: np.ndarray,
                  bus_bits: np.ndarray, dram_bytes_per_cycle: float) -> np.ndarray:
-        """WORKLOAD_FEATURES for n designs (1-D arrays of length n): (n, 3)."""
+        """WORKLOAD_FEATURES for n designs (1-D arrays of length n): (n, 5)."""
         d = np.asarray(dim, dtype=np.float64)[:, None]
         rows, cols = self.rows[None, :], self.cols[None, :]
         useful = rows / np.ceil(rows / d) * cols / np.ceil(cols / d)
         compute = (self.macs[None, :] / useful).sum(axis=1)
         bus = np.asarray(bus_bits, dtype=np.float64)[:, None] / 8.0
         per_byte = cycles_per_byte(self.llc_miss[None, :], bus, dram_bytes_per_cycle)
-        dram = (self.traffic[None, :] * per_byte).sum(axis=1)
         # the simulator's per-access energy formulas, evaluated on arrays
         arrays = SimpleNamespace(sp_kib=np.asarray(sp_kib, dtype=np.float64),
                                  acc_kib=np.asarray(acc_kib, dtype=np.float64), dim=d[:, 0])
@@ -196,15 +192,14 @@ class WorkloadProfile:
         per_layer = self.macs[None, :] / useful
         delay = (np.maximum(per_layer, reuse * per_byte)
                  + CALL_OVERHEAD_CYCLES * layer_calls).sum(axis=1)
-        return np.stack([np.log2(compute), np.log2(dram), np.log2(energy),
+        return np.stack([np.log2(compute), np.log2(energy),
                          np.log2(reuse.sum(axis=1)), np.log2(calls), np.log2(delay)], axis=1)
 
 
-def hw_features(dim: np.ndarray, bus_bits: np.ndarray, dataflow: np.ndarray) -> np.ndarray:
-    """HW_FEATURES of n designs (1-D arrays of length n): (n, 4)."""
+def hw_features(dim: np.ndarray, dataflow: np.ndarray) -> np.ndarray:
+    """HW_FEATURES of n designs (1-D arrays of length n): (n, 3)."""
     dataflow = np.asarray(dataflow)
     return np.stack([2 * np.log2(np.asarray(dim, dtype=np.float64)),
-                     np.log2(np.asarray(bus_bits, dtype=np.float64)),
                      (dataflow != "OS").astype(np.float64),
                      (dataflow != "WS").astype(np.float64)], axis=1)
 

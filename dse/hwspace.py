@@ -11,7 +11,8 @@ Feasibility has two parts, both checked before anything is evaluated: the area b
 (`dlac.ir.hwcost.area_mm2`, default = Gemmini's default config) and the workload (every
 layer must have at least one legal mapping: its smallest tile fits the buffers, and a
 convolution needs a weight-stationary array). The whole grid is enumerated once, as numpy
-arrays, so the searchers only ever see feasible points.
+arrays, so the searchers only ever see feasible points, and of designs that differ only in
+their bus width only the widest (`HwGrid.widest_bus`).
 """
 
 from __future__ import annotations
@@ -175,6 +176,26 @@ class HwGrid:
         di, sp, spb, acc, accb, fi, bi = (int(v) for v in self.rows[i])
         s = self.space
         return s.target(s.dims[di], sp, spb, acc, accb, s.dataflows[fi], s.bus_bits[bi])
+
+    def widest_bus(self, index: np.ndarray) -> np.ndarray:
+        """The points of `index` that no other point of `index` matches in everything but a
+        wider DMA bus.
+
+        The bus width enters only the DMA byte rate (the analytical model's MemoryPath and
+        the simulator's DMA occupancy), never the per-access energies, so of two designs
+        that differ only there the wider one is never slower and costs no more energy.
+        Searching the narrower ones would spend evaluations on designs that cannot win:
+        with the bus width free to choose, a searcher had to learn that it matters, and
+        daBO's linear surrogate, seeing its effect (a few percent on U-Net) drowned by
+        larger ones, often settled on a 64- or 128-bit bus (docs/codesign.md)."""
+        index = np.asarray(index, dtype=np.int64)
+        rows = self.rows[index]
+        width = np.array(self.space.bus_bits)[rows[:, 6]]
+        designs, group = np.unique(rows[:, :6], axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        widest = np.zeros(len(designs), dtype=width.dtype)
+        np.maximum.at(widest, group, width)
+        return index[width == widest[group]]
 
     def encode(self, index: np.ndarray) -> np.ndarray:
         """Raw parameters of points, normalised to [0, 1] (vanilla BO's input space)."""

@@ -214,7 +214,8 @@ def render_markdown(report: dict[str, Any]) -> str:
              f"Searcher `{report['options']['searcher']}`, evaluator "
              f"`{report['options']['evaluator']}`, budget {report['options']['budget']}, "
              f"seed {report['options']['seed']}, SW search `{report['options']['sw']}`, "
-             f"{report['feasible_points']} feasible hardware points.", "",
+             f"{report['feasible_points']} feasible hardware points searched (widest DMA bus of "
+             "each design).", "",
              "| | chosen | default Gemmini |", "|---|---|---|"]
     for k in ("dim", "sp_kib", "sp_banks", "acc_kib", "acc_banks", "dataflow", "dma_bus_bits"):
         lines.append(f"| {k} | {t[k]} | {d[k]} |")

@@ -52,6 +52,23 @@ def test_feasible_points_respect_area_and_have_mappings(small_space: HwSpace) ->
                 MappingSpace(layer, t)
 
 
+def test_widest_bus_keeps_one_bus_per_design(small_space: HwSpace) -> None:
+    grid = small_space.grid()
+    feas = grid.feasible([layer for layer, _ in tiny_models()["tiny"]])
+    kept = grid.widest_bus(feas)
+    rows = grid.rows[kept]
+    widths = np.array(small_space.bus_bits)[rows[:, 6]]
+    assert (widths == max(small_space.bus_bits)).all()
+    # every feasible design (all but the bus) keeps exactly one point
+    assert len(np.unique(rows[:, :6], axis=0)) == len(kept)
+    assert len(np.unique(grid.rows[feas][:, :6], axis=0)) == len(kept)
+    # a design whose widest bus is missing from the index keeps its widest remaining one
+    widest = np.array(small_space.bus_bits)[grid.rows[feas][:, 6]] == max(small_space.bus_bits)
+    dropped = grid.widest_bus(feas[~widest])
+    assert len(dropped) == len(kept)
+    assert set(dropped.tolist()).isdisjoint(kept.tolist())
+
+
 def test_smallest_tile_rows_matmul() -> None:
     layer = tiny_models()["tiny"][1][0]  # 64 x 128 x 96 matmul
     assert smallest_tile_rows(layer, 16) == ((1 + 1) * 16, 16)
