@@ -180,9 +180,10 @@ def _validate(nested: NestedEvaluator, result: AutotuneResult,
     """Simulator measurements of the finalists and the default-Gemmini baselines; the
     finalist with the lowest simulated objective becomes the chosen design.
 
-    The analytical model's per-call and DMA costs are averages, so designs within about
-    1% of each other can swap places on the simulator: its FINALISTS best designs are
-    re-ranked there rather than taking its first blindly."""
+    The analytical model's costs are averages and it does not charge the DMA TLB stalls
+    the simulator adds to matmul moves, so designs close on the model can swap places on
+    the simulator: its FINALISTS best designs are re-ranked there rather than taking its
+    first blindly."""
     from dlac.errors import DlacError
 
     from .validate import measure
