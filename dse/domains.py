@@ -84,8 +84,8 @@ class HwDomain:
     def _compute_features(self) -> np.ndarray:
         s = self.grid.space
         rows = self.grid.rows[self.feasible]
-        dims = np.array(s.dims)[rows[:, 0]]
-        bus = np.array(s.bus_bits)[rows[:, 6]]
+        dims = self.grid.dims[self.feasible]
+        bus = self.grid.bus_bits[self.feasible]
         hw = hw_features(dims, np.array(s.dataflows)[rows[:, 5]])
         wl = self.profile.features(dims, rows[:, 1], rows[:, 3], bus,
                                    s.base.dram_bytes_per_cycle)

@@ -163,6 +163,10 @@ class HwGrid:
     def dims(self) -> np.ndarray:
         return np.array(self.space.dims)[self.rows[:, 0]]
 
+    @property
+    def bus_bits(self) -> np.ndarray:
+        return np.array(self.space.bus_bits)[self.rows[:, 6]]
+
     def area(self) -> np.ndarray:
         """Area of every point: dlac.ir.hwcost.area_mm2, vectorised over the grid."""
         from dlac.ir import hwcost as e
@@ -189,9 +193,8 @@ class HwGrid:
         daBO's linear surrogate, seeing its effect (a few percent on U-Net) drowned by
         larger ones, often settled on a 64- or 128-bit bus (docs/codesign.md)."""
         index = np.asarray(index, dtype=np.int64)
-        rows = self.rows[index]
-        width = np.array(self.space.bus_bits)[rows[:, 6]]
-        designs, group = np.unique(rows[:, :6], axis=0, return_inverse=True)
+        width = self.bus_bits[index]
+        designs, group = np.unique(self.rows[index, :6], axis=0, return_inverse=True)
         group = group.reshape(-1)
         widest = np.zeros(len(designs), dtype=width.dtype)
         np.maximum.at(widest, group, width)
