@@ -14,8 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from dlac.backends.c_literals import c_float, strides
 from dlac.backends.c_names import CNames, comment_text
 from dlac.backends.errors import BackendError
+from dlac.backends.gemmini_calls import gemmini_call
+from dlac.backends.host_calls import gather_call, host_call, scalar_expr
 from dlac.ir.attributes import AffineMapAttr, DenseAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import gemmini
@@ -97,13 +100,6 @@ def _size(ty: MemRefType) -> int:
     return ty.num_elements
 
 
-def strides(shape: tuple[int, ...]) -> list[int]:
-    out = [1] * len(shape)
-    for i in range(len(shape) - 2, -1, -1):
-        out[i] = out[i + 1] * shape[i + 1]
-    return out
-
-
 def _initializer(attr: DenseAttr, ctype: str) -> str:
     flat = attr.data.reshape(-1)
     if ctype == "float":
@@ -114,15 +110,6 @@ def _initializer(attr: DenseAttr, ctype: str) -> str:
         items = [str(int(v)) for v in flat]
     lines = [", ".join(items[i:i + 24]) for i in range(0, len(items), 24)]
     return "{\n  " + ",\n  ".join(lines) + "\n}"
-
-
-def c_float(v: float) -> str:
-    """A C float literal for the float32 nearest `v` (exact for f32 attributes)."""
-    if np.isnan(v):
-        return "NAN"
-    if np.isinf(v):
-        return "INFINITY" if v > 0 else "-INFINITY"
-    return f"{float(np.float32(v))!r}f"
 
 
 class CEmitter:
@@ -187,9 +174,6 @@ class CEmitter:
 
     # -- program --------------------------------------------------------------------------
     def run(self) -> ProgramView:
-        from dlac.backends.gemmini_calls import gemmini_call
-        from dlac.backends.host_calls import host_call
-
         args = self.func.args
         n_out = self._count_outputs()
         for i, arg in enumerate(args):
@@ -218,8 +202,6 @@ class CEmitter:
                 self.view.steps.append(StepView(name, "host", comment_text(kind),
                                                 host_call(op, self)))
             elif isinstance(op, GatherOp):
-                from dlac.backends.host_calls import gather_call
-
                 name = self.names.get(id(op), "gather", "host_")
                 self.view.steps.append(StepView(name, "host", "gather", gather_call(op, self)))
             elif isinstance(op, ForOp):
@@ -301,8 +283,6 @@ class CEmitter:
             parts = [f"{k} * {self.name_of(op.operands[p])}" if k != 1
                      else self.name_of(op.operands[p]) for p, k in terms]
             return f"int64_t {res} = {' + '.join(parts + [str(c)])};"
-        from dlac.backends.host_calls import scalar_expr
-
         expr = scalar_expr(op, [self.name_of(v) for v in op.operands], self)
         res = self._local(op)
         return f"{c_type(op.results[0].type)} {res} = {expr};"

@@ -18,8 +18,8 @@ import jinja2
 from dlac import __version__
 from dlac.backends.c_emit import BLOB_FILE, CEmitter, ProgramView
 from dlac.backends.errors import BackendError
-from dlac.backends.params_header import render_params_header
 from dlac.ir.core import Operation
+from dlac.ir.gemmini_params import render_params_header
 from dlac.ir.target import Target
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
@@ -32,6 +32,16 @@ def _env() -> jinja2.Environment:
                               trim_blocks=True, lstrip_blocks=False, autoescape=False)
 
 
+@dataclass(frozen=True)
+class SimRuntime:
+    """What the output's `make sim` builds against: the simulator's headers and C core, and
+    its per-target config header (the caller, which knows the simulator, supplies them)."""
+
+    include_dir: Path
+    core_dir: Path
+    config_header: str
+
+
 @dataclass
 class Emitted:
     out_dir: Path
@@ -42,11 +52,8 @@ class Emitted:
         return self.out_dir / "model.c"
 
 
-def render_files(module: Operation, target: Target, model: str
+def render_files(module: Operation, target: Target, model: str, sim: SimRuntime
                  ) -> tuple[dict[str, str | bytes], ProgramView]:
-    from dlac.sim.build import CSRC_DIR, INCLUDE_DIR
-    from dlac.sim.native import render_config_header
-
     emitter = CEmitter(module, target, model)
     view = emitter.run()
     common = {"version": __version__, "target_name": target.name}
@@ -54,9 +61,10 @@ def render_files(module: Operation, target: Target, model: str
         "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
         "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
         "gemmini_params.h": render_params_header(target),
-        "dlac_sim_config.h": render_config_header(target),
+        "dlac_sim_config.h": sim.config_header,
         "Makefile": _env().get_template("Makefile.j2").render(
-            **common, model=view.model, sim_include=str(INCLUDE_DIR), sim_core=str(CSRC_DIR)),
+            **common, model=view.model, sim_include=str(sim.include_dir),
+            sim_core=str(sim.core_dir)),
         "model.json": json.dumps({
             "model": model, "target": target.to_dict(),
             "inputs": [asdict(io) for io in view.inputs],
@@ -69,11 +77,11 @@ def render_files(module: Operation, target: Target, model: str
     return files, view
 
 
-def emit(module: Operation, target: Target, out_dir: str | Path, model: str = "model"
-         ) -> Emitted:
+def emit(module: Operation, target: Target, out_dir: str | Path, sim: SimRuntime,
+         model: str = "model") -> Emitted:
     """Render the model's files and move them into `out_dir` (created if needed)."""
     out = Path(out_dir)
-    files, view = render_files(module, target, model)
+    files, view = render_files(module, target, model, sim)
     parent = out.resolve().parent
     if not parent.is_dir():
         raise BackendError(f"output directory's parent {parent} does not exist")

@@ -7,15 +7,11 @@ A op with `tiles` runs exactly that mapping (`tiled_conv` / `tiled_matmul`, or t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dlac.backends.c_emit import c_float as _f
+from dlac.backends.c_literals import c_float as _f
+from dlac.backends.c_scope import CScope
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
-
-if TYPE_CHECKING:
-    from dlac.backends.c_emit import CEmitter
 
 CONV_DEFAULT_PERM = "NQPKSRC"
 MATMUL_DEFAULT_PERM = "IJK"
@@ -25,7 +21,7 @@ def _act(op: Operation) -> str:
     return "RELU" if op.attr("act", "none") == "relu" else "NO_ACTIVATION"
 
 
-def _ptrs(op: Operation, emitter: CEmitter) -> dict[str, str]:
+def _ptrs(op: Operation, emitter: CScope) -> dict[str, str]:
     offsets = dict(op.attr("offsets") or {})
     out = {}
     for role, value in zip(str(op.attr("roles")), op.operands, strict=True):
@@ -35,7 +31,7 @@ def _ptrs(op: Operation, emitter: CEmitter) -> dict[str, str]:
     return out
 
 
-def gemmini_call(op: Operation, emitter: CEmitter) -> list[str]:
+def gemmini_call(op: Operation, emitter: CScope) -> list[str]:
     if isinstance(op, gemmini.TiledConvOp):
         return [_conv(op, _ptrs(op, emitter))]
     if isinstance(op, gemmini.TiledMatmulOp):

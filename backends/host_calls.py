@@ -6,24 +6,20 @@ reference arithmetic exactly; this module only marshals attributes into C argume
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from dlac.backends.c_emit import c_float as _f
-from dlac.backends.c_emit import strides
+from dlac.backends.c_literals import c_float as _f
+from dlac.backends.c_literals import strides
+from dlac.backends.c_scope import CScope
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
-
-if TYPE_CHECKING:
-    from dlac.backends.c_emit import CEmitter
 
 
 def _relu(op: Operation) -> str:
     return "1" if op.attr("act", "none") == "relu" else "0"
 
 
-def scalar_expr(op: Operation, args: list[str], emitter: CEmitter) -> str:
+def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
     """The C expression computing a scalar host op from its operands' C names."""
     if isinstance(op, lh.RequantOp):
         return f"dlac_requant({args[0]}, {_f(op.attr('multiplier'))}, {_relu(op)})"
@@ -66,7 +62,7 @@ def _arr(values: list[int] | tuple[int, ...]) -> str:
     return "{" + ", ".join(str(int(v)) for v in values) + "}"
 
 
-def gather_call(op: GatherOp, emitter: CEmitter) -> list[str]:
+def gather_call(op: GatherOp, emitter: CScope) -> list[str]:
     *srcs, out = op.operands
     table = emitter.constant_table(op.attributes["table"], "gather")
     names = ", ".join(emitter.name_of(v) for v in srcs)
@@ -77,7 +73,7 @@ def gather_call(op: GatherOp, emitter: CEmitter) -> list[str]:
             f"{len(srcs)}, src, len); }}"]
 
 
-def host_call(op: lh.HostOp, emitter: CEmitter) -> list[str]:
+def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
     kind = str(op.attr("kind"))
     bufs = list(op.operands)
     layouts = list(op.attr("layouts") or ["nchw"] * len(bufs))

@@ -16,9 +16,12 @@ from pathlib import Path
 from dlac.errors import DlacError
 from dlac.passes.mapping.workloads import Workload
 
-from .dabo import KERNELS
+from .driver import Options, autotune, parse_budget
+from .hwspace import load_space
+from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
-from .searcher import searcher_names
+from .report import write_outputs
+from .search import searcher_names
 
 #: Default batch sizes of the per-layer search: the vectorised model scores thousands of
 #: mappings in milliseconds, the simulator runs one mapping at a time.
@@ -80,10 +83,6 @@ def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
 
 def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
          emit_model: object) -> int:
-    from .driver import Options, autotune, parse_budget
-    from .hwspace import load_space
-    from .report import write_outputs
-
     budget = parse_budget(args.budget)
     samples = args.sw_samples
     if samples is None:

@@ -12,14 +12,14 @@ from dlac.ir.target import Target
 from dlac.passes.mapping import MappingBatch, MappingSpace
 from dlac.passes.mapping.space import VECTOR_LEN
 
-from .features import (
+from .hwspace import HwGrid
+from .models.features import (
     HW_FEATURES,
     WORKLOAD_FEATURES,
     WorkloadProfile,
     hw_features,
     sw_features,
 )
-from .hwspace import HwGrid
 
 
 class HwDomain:

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlac.errors import DlacError
 from dlac.ir.target import Target
 from dlac.passes.mapping.workloads import Workload
 
@@ -34,10 +35,12 @@ from .database import TrialRecord, TuningDB, default_path
 from .domains import HwDomain
 from .errors import DseError
 from .evaluators import make_evaluator
-from .features import WorkloadProfile
 from .hwspace import HwSpace
+from .models.features import WorkloadProfile
 from .nested import HwResult, NestedEvaluator, SwConfig, result_from_dict
-from .searcher import HW_CONFIG, Searcher, make_searcher
+from .search import make_searcher
+from .search.base import HW_CONFIG, Searcher
+from .validate import measure
 
 FINALISTS = 3
 """Best designs by the search's model that the simulator re-times to pick the chosen one."""
@@ -184,9 +187,6 @@ def _validate(nested: NestedEvaluator, result: AutotuneResult,
     the simulator adds to matmul moves, so designs close on the model can swap places on
     the simulator: its FINALISTS best designs are re-ranked there rather than taking its
     first blindly."""
-    from dlac.errors import DlacError
-
-    from .validate import measure
 
     def timed(res: HwResult) -> dict[str, Any]:
         try:

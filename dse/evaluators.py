@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from dlac.ir import hwcost
 from dlac.ir.target import Target
 from dlac.passes.depthwise_groups import dense_perm, group_width
-from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch
+from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch, analytical
 from dlac.passes.mapping.flat_depthwise import FlatDepthwiseModel
+from dlac.sim import SimError, Simulator, build, timing
 
 from .depthwise import group_calls
 from .errors import DseError
+from .registry import EVALUATORS
 
 if TYPE_CHECKING:
     from dlac.sim import Simulator
@@ -82,14 +85,12 @@ class Evaluator(ABC):
         """Cost of a depthwise conv run flat with each (porows, pgroups) row of `tiles`."""
 
 
+@EVALUATORS.register("analytical")
 class AnalyticalEvaluator(Evaluator):
     name = "analytical"
     vectorised = True
 
     def sources(self) -> list[Path]:
-        from dlac.ir import hwcost
-        from dlac.passes.mapping import analytical
-
         here = Path(analytical.__file__).parent
         return [here / f for f in ("analytical.py", "capacity.py", "batch.py",
                                    "flat_depthwise.py")] + [
@@ -116,6 +117,7 @@ class AnalyticalEvaluator(Evaluator):
         return LayerCost.of(layer, target, cycles, energy)
 
 
+@EVALUATORS.register("sim")
 class SimEvaluator(Evaluator):
     """Timing-only simulator runs, one per mapping (the library is built per target)."""
 
@@ -123,9 +125,6 @@ class SimEvaluator(Evaluator):
     vectorised = False
 
     def sources(self) -> list[Path]:
-        from dlac.ir import hwcost
-        from dlac.sim import build, timing
-
         return [*build.source_files(), Path(timing.__file__), Path(hwcost.__file__),
                 Path(__file__)]
 
@@ -151,8 +150,6 @@ class SimEvaluator(Evaluator):
     def _timed(layer: Layer, target: Target,
                runs: list[Callable[[Simulator], None]]) -> LayerCost:
         """Each run on a fresh timing-only simulator; NaN where the library refuses it."""
-        from dlac.sim import SimError, Simulator
-
         cycles = np.full(len(runs), np.nan)
         energy = np.full(len(runs), np.nan)
         for i, run in enumerate(runs):
@@ -196,11 +193,6 @@ class SimEvaluator(Evaluator):
                              perm=mapping.perm, dataflow=mapping.dataflow)
 
 
-EVALUATORS: dict[str, type[Evaluator]] = {"analytical": AnalyticalEvaluator,
-                                           "sim": SimEvaluator}
-
-
 def make_evaluator(name: str) -> Evaluator:
-    if name not in EVALUATORS:
-        raise DseError(f"unknown evaluator {name!r}; choose one of {', '.join(EVALUATORS)}")
-    return EVALUATORS[name]()
+    """A fresh evaluator registered as `name` (one-line error for an unknown name)."""
+    return EVALUATORS.get(name)()

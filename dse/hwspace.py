@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlac.ir import hwcost
 from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target, TargetError
 from dlac.passes.mapping import capacity
@@ -169,12 +170,10 @@ class HwGrid:
 
     def area(self) -> np.ndarray:
         """Area of every point: dlac.ir.hwcost.area_mm2, vectorised over the grid."""
-        from dlac.ir import hwcost as e
-
         d = self.dims.astype(np.float64)
-        return (e.FIXED_AREA_MM2 + e.PE_AREA_MM2 * d * d
-                + e.SPAD_AREA_MM2_PER_KIB * self.rows[:, 1]
-                + e.ACC_AREA_MM2_PER_KIB * self.rows[:, 3])
+        return (hwcost.FIXED_AREA_MM2 + hwcost.PE_AREA_MM2 * d * d
+                + hwcost.SPAD_AREA_MM2_PER_KIB * self.rows[:, 1]
+                + hwcost.ACC_AREA_MM2_PER_KIB * self.rows[:, 3])
 
     def target(self, i: int) -> Target:
         di, sp, spb, acc, accb, fi, bi = (int(v) for v in self.rows[i])

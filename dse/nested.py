@@ -41,7 +41,8 @@ from .domains import SwDomain
 from .errors import DseError
 from .evaluators import Evaluator
 from .lowering import FLAT, can_flat, can_im2col, emitted, lowered, overhead
-from .searcher import SW_CONFIG, make_searcher
+from .search import make_searcher
+from .search.base import SW_CONFIG
 
 SW_STRATEGIES = ("batch", "random", "dabo", "vanilla-bo")
 FLAT_SAMPLES = 12

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from dlac.ir.gemmini_params import render_params_header
 from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target
 from dlac.passes.mapping import ConvLayer, Layer
@@ -282,7 +283,6 @@ def write_outputs(result: AutotuneResult, out_dir: Path,
     import matplotlib
 
     matplotlib.use("Agg")
-    from dlac.backends.params_header import render_params_header
 
     out_dir.mkdir(parents=True, exist_ok=True)
     report = build_report(result)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dlac.passes.mapping import ConvLayer, MatmulLayer
 from dlac.passes.mapping.workloads import WORKLOADS, Workload, merge_duplicates
 
+from .errors import DseError
+
 
 def _conv3(name: str, cin: int, cout: int, size: int) -> ConvLayer:
     return ConvLayer(name, batch=1, in_channels=cin, out_channels=cout, in_rows=size,
@@ -50,8 +52,6 @@ ALIASES = {"bert": "bert-base", "mobilenet_v2": "mobilenetv2"}
 
 
 def model(name: str) -> Workload:
-    from .errors import DseError
-
     key = ALIASES.get(name, name)
     if key not in MODELS:
         raise DseError(f"unknown built-in model {name!r}; choose one of "

@@ -13,8 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from dlac.frontend.errors import FrontendError
+from dlac.frontend.loader import load_onnx
 from dlac.frontend.shapes import check_shape
-from dlac.ir.attributes import ArrayAttr, Attribute, DenseAttr, FloatAttr, IntAttr, StringAttr
+from dlac.ir.attributes import (
+    ArrayAttr,
+    Attribute,
+    DenseAttr,
+    FloatAttr,
+    IntAttr,
+    StringAttr,
+    element_type,
+)
 from dlac.ir.core import Value
 from dlac.ir.diagnostics import NameLoc
 from dlac.ir.dialects.builtin import ModuleOp
@@ -35,8 +44,6 @@ def import_onnx(source: str | Path | onnx.ModelProto,
                 input_shapes: dict[str, tuple[int, ...]] | None = None,
                 load_weights: bool = True) -> ModuleOp:
     """Import an ONNX model (path or proto) into a module with one `func.func @main`."""
-    from dlac.frontend.loader import load_onnx
-
     model = load_onnx(source, load_weights) if isinstance(source, str | Path) else source
     return _Importer(model, input_shapes or {}).run()
 
@@ -261,9 +268,7 @@ def _itemsize(elem: Type) -> int:
 
 
 def _np_elem(dtype: np.dtype, what: str) -> Type:
-    table = {np.float32: f32, np.float64: f64, np.float16: f16, np.int8: i8, np.uint8: i16,
-             np.int16: i16, np.int32: i32, np.int64: i64, np.bool_: i1}
-    found = table.get(np.dtype(dtype).type)
+    found = element_type(dtype)
     if found is None:
         raise FrontendError(f"tensor '{what}': unsupported dtype {dtype}")
     return found

@@ -18,8 +18,13 @@ from dlac.ir.types import (
     IntegerType,
     TensorType,
     Type,
+    f16,
     f32,
     f64,
+    i1,
+    i8,
+    i16,
+    i32,
     i64,
 )
 
@@ -253,6 +258,16 @@ def numpy_dtype(element: Type) -> np.dtype:
         return np.dtype(_NP_DTYPES[str(element)])
     except KeyError:
         raise ValueError(f"no numpy dtype for element type {element}") from None
+
+
+# numpy dtype -> IR element type; uint8 widens to i16 so its values survive.
+_ELEMENTS = {np.float32: f32, np.float64: f64, np.float16: f16, np.int8: i8, np.uint8: i16,
+             np.int16: i16, np.int32: i32, np.int64: i64, np.bool_: i1}
+
+
+def element_type(dtype: np.dtype | type) -> Type | None:
+    """The IR element type that holds numpy `dtype` exactly, or None if there is none."""
+    return _ELEMENTS.get(np.dtype(dtype).type)
 
 
 class DenseAttr(Attribute):

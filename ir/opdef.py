@@ -181,16 +181,9 @@ def register_op(cls: type[Operation]) -> type[Operation]:
 
 
 def lookup_op(name: str) -> type[Operation] | None:
-    if not REGISTRY:
-        load_dialects()
+    """The registered op class named `name` (importing `dlac.ir.dialects` registers the
+    bundled ones; the parser does)."""
     return REGISTRY.get(name)
-
-
-def load_dialects() -> dict[str, type[Operation]]:
-    """Import every bundled dialect so its ops are registered."""
-    import dlac.ir.dialects  # noqa: F401  (registers on import)
-
-    return REGISTRY
 
 
 def _matches(value: object, constraint: Constraint) -> bool:
@@ -250,4 +243,4 @@ def _check_count(op: Operation, what: str, n: int, fields: tuple) -> None:
 
 
 __all__ = ["Attr", "Attribute", "Operand", "OpSpec", "REGISTRY", "RegionSpec", "Result",
-           "lookup_op", "load_dialects", "register_op", "verify_spec"]
+           "lookup_op", "register_op", "verify_spec"]

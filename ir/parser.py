@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import dlac.ir.dialects  # noqa: F401  (registers every bundled op for lookup_op)
 import numpy as np
 from dlac.ir.attributes import (
     AffineMapAttr,
@@ -40,6 +41,7 @@ from dlac.ir.diagnostics import (
     NameLoc,
     unquote_string,
 )
+from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.lexer import IRLexer, tokenize
 from dlac.ir.opdef import lookup_op
 from dlac.ir.types import (
@@ -687,8 +689,6 @@ def parse_module(text: str, filename: str = "<input>", first_line: int = 1) -> O
 
     `first_line` numbers the text's first line, for chunks cut out of a larger file.
     """
-    from dlac.ir.dialects.builtin import ModuleOp
-
     callbacks = _Callbacks(filename, first_line)
     try:
         _run(callbacks, text)

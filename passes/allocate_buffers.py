@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from dlac.ir.core import Operation
 from dlac.passes.depthwise_groups import flat_tiles
+from dlac.passes.mapping.capacity import limits, tile_rows
 from dlac.passes.mapping.flat_depthwise import LOWERING as FLAT
 from dlac.passes.materialize import mappable, mapped_layer
 from dlac.passes.nest import kernels, target_of
@@ -35,8 +36,6 @@ class AllocateBuffers(ModulePass):
     name = "allocate-buffers"
 
     def apply(self, module: Operation) -> None:
-        from dlac.passes.mapping.capacity import limits, tile_rows
-
         target = target_of(module)
         for kernel in kernels(module):
             if not mappable(kernel) or kernel.attr("mapping") is None:

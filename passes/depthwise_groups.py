@@ -32,6 +32,7 @@ from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
 from dlac.ir.types import MemRefType, TensorType
 from dlac.passes.mapping import ConvLayer, Mapping, capacity, flat_depthwise
+from dlac.passes.materialize import layer_of
 
 
 def group_width(channel_tile: int | None, dim: int) -> int:
@@ -106,8 +107,6 @@ def _constant(kernel: KernelOp, value: Value, data: np.ndarray, suffix: str) -> 
 
 def _mapped_tiles(kernel: KernelOp, target: Target) -> tuple[dict[str, int], str] | None:
     """The depthwise mapping's tiled_conv arguments and DRAM order, if it has one."""
-    from dlac.passes.materialize import layer_of
-
     data = kernel.attr("mapping")
     if data is None:
         return None
@@ -118,8 +117,6 @@ def _mapped_tiles(kernel: KernelOp, target: Target) -> tuple[dict[str, int], str
 def _check_fits(kernel: KernelOp, target: Target, args: dict[str, int], width: int) -> None:
     """A depthwise tile that fits may not fit as a dense group (its weight tile grows
     width-fold): say so here rather than let the library fail at run time."""
-    from dlac.passes.materialize import layer_of
-
     layer = replace(layer_of(kernel), in_channels=width, out_channels=width, groups=1)
     tiles = {"N": args["batches"], "G": 1, "K": width, "C": width, "P": args["pocols"],
              "Q": args["porows"], "R": args["kcols"], "S": args["krows"]}
@@ -164,8 +161,6 @@ def _group_conv(kernel: KernelOp, bufs: dict[str, Value], base: dict[str, Any],
 def _flat_conv(kernel: KernelOp, target: Target, bufs: dict[str, Value],
                base: dict[str, Any]) -> list[Operation]:
     """The diagonal weight blocks followed by one flat `tiled_conv`."""
-    from dlac.passes.materialize import layer_of
-
     layer = layer_of(kernel)
     tiles = flat_tiles(kernel, layer, target, Mapping.from_attrs(dict(kernel.attr("mapping"))))
     width, _ = flat_depthwise.groups_of(layer, target.dim)

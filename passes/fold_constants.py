@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dlac.ir.attributes import numpy_dtype
+from dlac.ir.attributes import element_type, numpy_dtype
 from dlac.ir.core import Operation
 from dlac.ir.dialects.graph import GraphOp, NoneOp
+from dlac.ir.semantics.graph import run_op
 from dlac.passes.graph_utils import const_value, erase_dead, functions, make_constant, replace_op
 from dlac.passes.pass_base import ModulePass
 
@@ -31,9 +32,6 @@ class FoldConstants(ModulePass):
     name = "fold-constants"
 
     def apply(self, module: Operation) -> None:
-        from dlac.frontend.evaluate import run_op
-        from dlac.frontend.importer import _np_elem
-
         opset = int(module.attr("onnx_opset", 17))
         for func in functions(module):
             block = func.body.block
@@ -60,7 +58,7 @@ class FoldConstants(ModulePass):
                     news = []
                     for res, out in zip(op.results, outs, strict=False):
                         out = out.astype(numpy_dtype(res.type.element), copy=False)
-                        news.append(make_constant(block, op, out, _np_elem(out.dtype, ""),
+                        news.append(make_constant(block, op, out, element_type(out.dtype),
                                                   res.name_hint, op.loc))
                     replace_op(op, news)
             erase_dead(block)

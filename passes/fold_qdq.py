@@ -8,6 +8,7 @@ import numpy as np
 from dlac.ir.attributes import DenseAttr, FloatAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, NoneOp
+from dlac.ir.semantics.graph import run_op
 from dlac.ir.types import TensorType, f32
 from dlac.passes.graph_utils import const_value, erase_dead, functions, replace_op
 from dlac.passes.pass_base import ModulePass, PassError
@@ -57,8 +58,6 @@ class FoldQdq(ModulePass):
                 if data is not None:
                     scale, zp = params if params else (None, 0)
                     if params is None:
-                        from dlac.frontend.evaluate import run_op
-
                         value = run_op(op, [data] + [const_value(v) for v in op.operands[1:]])[0]
                     else:
                         value = ((data.astype(np.int32) - zp) * np.float32(scale))

@@ -11,6 +11,8 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.diagnostics import UNKNOWN_LOC
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
+from dlac.ir.semantics.graph import run_op
+from dlac.ir.semantics.qgraph import QIMPLS
 from dlac.ir.types import TensorType, i32
 from dlac.passes.pass_base import ModulePass
 
@@ -51,11 +53,7 @@ def _constant_value(value: Value) -> np.ndarray | None:
 def _run_semantics(kind: str, attrs: dict[str, Attribute], args: list[Any]) -> list[np.ndarray]:
     view = _OpView(kind, attrs)
     if kind.startswith("qgraph."):
-        from dlac.frontend.reference import QIMPLS
-
         return [QIMPLS[kind](view, args)]  # type: ignore[arg-type]
-    from dlac.frontend.evaluate import run_op
-
     return run_op(view, args)  # type: ignore[arg-type]
 
 

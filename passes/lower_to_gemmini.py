@@ -14,6 +14,7 @@ from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
 from dlac.ir.types import f32
 from dlac.passes.depthwise_groups import depthwise_convs
+from dlac.passes.mapping import Mapping
 from dlac.passes.materialize import mapped_layer
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass, PassError
@@ -100,8 +101,6 @@ def _pointwise_matmul(kernel: KernelOp, target: Target, bufs: dict[str, Any]) ->
 def _mapping_attrs(kernel: KernelOp, target: Target, attrs: dict[str, Any],
                    keys: tuple[str, ...]) -> None:
     """Copy the kernel's mapping (tile arguments, loop order, dataflow, allocation)."""
-    from dlac.passes.mapping import Mapping
-
     data = kernel.attr("mapping")
     if data is None:
         return

@@ -9,6 +9,7 @@ from pathlib import Path
 from dlac.errors import DlacError
 from dlac.ir.core import Operation
 from dlac.ir.dialects.loop import KernelOp
+from dlac.passes.mapping import Mapping, MappingSpace, choose, layer_from_dict
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass, PassError
 
@@ -19,8 +20,6 @@ def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer
     Taken from a `layer` attribute when present, else derived from the kernel's buffers
     (NHWC input, HWIO weights) and its stride/padding/dilation attributes.
     """
-    from dlac.passes.mapping import layer_from_dict
-
     shape = kernel.attr("layer")
     try:
         data = dict(shape) if shape is not None else _derive_shape(kernel)
@@ -103,8 +102,6 @@ class Materialize(ModulePass):
     keep: bool = False
 
     def apply(self, module: Operation) -> None:
-        from dlac.passes.mapping import Mapping, MappingSpace, choose
-
         target = target_of(module)
         overrides = self._point()
         for kernel in kernels(module):

@@ -11,7 +11,11 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import qgraph
 from dlac.ir.dialects.func import FuncOp
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, GraphOp, NoneOp
+from dlac.ir.semantics import graph as evaluate
+from dlac.ir.semantics.graph import conv_params, pool_params, run_op
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
+from dlac.passes import calibration
+from dlac.passes.calibration import scale_of
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError
 
@@ -42,7 +46,7 @@ def weight_scale(w: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Quantize(ModulePass):
-    """Calibrate (see dlac.frontend.calibrate) and replace every float op by int8 ops.
+    """Calibrate (see dlac.passes.calibration) and replace every float op by int8 ops.
 
     Before:
         %y = graph.conv %x, %w, %b {fused_act = "relu", pads = [1, 1, 1, 1], ...}
@@ -60,13 +64,11 @@ class Quantize(ModulePass):
     percentile: float = 99.99
 
     def apply(self, module: Operation) -> None:
-        from dlac.frontend import calibrate
-
         opset = int(module.attr("onnx_opset", 17))
         for func in functions(module):
-            batches = (calibrate.load_calibration(self.calib, func) if self.calib
-                       else calibrate.random_inputs(func, self.samples, self.seed))
-            ranges = calibrate.collect_ranges(func, batches, opset, self.method,
+            batches = (calibration.load_calibration(self.calib, func) if self.calib
+                       else calibration.random_inputs(func, self.samples, self.seed))
+            ranges = calibration.collect_ranges(func, batches, opset, self.method,
                                               self.percentile)
             _Quantizer(func, ranges, opset).run()
 
@@ -93,8 +95,6 @@ class _Quantizer:
         return self.emit(op, hint).result
 
     def scale(self, value: Value, act: str | None = None) -> float:
-        from dlac.frontend.calibrate import scale_of
-
         if act == "relu6":
             return 6.0 / 127.0
         forced = _forced_scale(value)
@@ -191,8 +191,6 @@ class _Quantizer:
         return self.const(q, i32, None, op.loc)
 
     def op_conv(self, op: Operation) -> None:
-        from dlac.frontend.evaluate import conv_params
-
         x, s_x = self.get(op.operands[0])
         w = const_value(op.operands[1])
         if w is None or op.operands[0].type.rank != 4:
@@ -205,8 +203,6 @@ class _Quantizer:
 
     def op_conv_transpose(self, op: Operation) -> None:
         """Transposed conv = conv over the stride-dilated input with the flipped kernel."""
-        from dlac.frontend.evaluate import conv_params
-
         x, s_x = self.get(op.operands[0])
         w = const_value(op.operands[1])
         if w is None or op.operands[0].type.rank != 4:
@@ -337,8 +333,6 @@ class _Quantizer:
         self._scalar_rescale(op, 1.0 / float(c.reshape(())))
 
     def _lut(self, op: Operation) -> None:
-        from dlac.frontend.evaluate import run_op
-
         x, s_x = self.get(op.operands[0])
         if s_x is None:
             raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
@@ -357,8 +351,6 @@ class _Quantizer:
 
     # -- pooling, normalisation ------------------------------------------------------------
     def op_max_pool(self, op: Operation) -> None:
-        from dlac.frontend.evaluate import pool_params
-
         x, s_x = self.get(op.operands[0])
         kernel, strides, pads, dil = pool_params(op, np.empty(op.operands[0].type.shape))
         attrs = {"kernel": kernel, "strides": strides, "pads": pads, "dilations": dil,
@@ -382,8 +374,6 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_average_pool(self, op: Operation) -> None:
-        from dlac.frontend.evaluate import pool_params
-
         kernel, strides, pads, dil = pool_params(op, np.empty(op.operands[0].type.shape))
         if dil != [1, 1]:
             raise PassError(f"{op.loc.prefix()}: dilated AveragePool is not supported")
@@ -485,8 +475,6 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_resize(self, op: Operation) -> None:
-        from dlac.frontend import evaluate
-
         x, s_x = self.get(op.operands[0])
         shape = op.operands[0].type.shape
         consts = [None if isinstance(getattr(v, "op", None), NoneOp) else const_value(v)

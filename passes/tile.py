@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dlac.ir.core import Operation
+from dlac.passes.mapping import Mapping
 from dlac.passes.materialize import mappable
 from dlac.passes.nest import LoopSpec, kernels, nest_of, rebuild_nest, sum_map
 from dlac.passes.pass_base import ModulePass
 
 
 def mapping_of(kernel):  # noqa: ANN001, ANN201
-    from dlac.passes.mapping import Mapping
-
     data = kernel.attr("mapping")
     if data is None:
         raise kernel.error("has no mapping: run 'materialize' first")

@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dlac.backends.params_header import render_params_header
+from dlac.ir.gemmini_params import render_params_header
 from dlac.ir.target import Target
 from dlac.sim.errors import BuildError
 from dlac.sim.native import CLASS_NAMES, render_config_header

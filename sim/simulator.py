@@ -15,7 +15,7 @@ import numpy as np
 from dlac.ir.target import Target
 from dlac.sim.build import build_library
 from dlac.sim.errors import SimError
-from dlac.sim.native import CLASS_NAMES, SimStatsC, make_config
+from dlac.sim.native import CLASS_NAMES, SimConfig, SimStatsC, make_config
 from dlac.sim.timing import DEFAULT_TIMING, TimingParams
 
 _u64, _i32, _f32, _sz, _vp = (ctypes.c_uint64, ctypes.c_int, ctypes.c_float, ctypes.c_size_t,
@@ -52,7 +52,6 @@ def load_library(target: Target) -> ctypes.CDLL:
     lib.dlac_py_global_average.argtypes = [_vp, _vp, _vp, _i32, _i32, _i32]
     lib.dlac_py_matmul_tiles.argtypes = [_sz, _sz, _sz, _i32, _vp]
     lib.dlac_py_conv_tiles.argtypes = [_i32] * 8 + [_vp]
-    from dlac.sim.native import SimConfig
     if lib.dlac_sim_config_size() != ctypes.sizeof(SimConfig):
         raise SimError("simulator library and dlac.sim.native disagree on dlac_sim_config")
     if lib.dlac_sim_stats_size() != ctypes.sizeof(SimStatsC):

@@ -47,7 +47,7 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
     e.g. from the co-design search) takes precedence over `mapper` for the layers it
     covers.
     """
-    from dlac.frontend.pipeline import lower_stage
+    from dlac.flow.stages import lower_stage
     from dlac.passes.materialize import layer_of, mappable
     from dlac.passes.nest import TARGET_ATTR, kernels
     from dlac.passes.pass_manager import PassManager
@@ -70,7 +70,7 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
 
 def layers_of(quantized: Operation) -> list[tuple[object, int]]:
     """Each distinct accelerated layer shape of a model with its count (the search input)."""
-    from dlac.frontend.pipeline import lower_stage
+    from dlac.flow.stages import lower_stage
     from dlac.passes.materialize import layer_of, mappable
     from dlac.passes.nest import kernels
 
@@ -85,7 +85,7 @@ def layers_of(quantized: Operation) -> list[tuple[object, int]]:
 def zoo_layers(name: str) -> list[tuple[object, int]]:
     """The accelerated layers of a zoo model as the frontend lowers it (built and cached
     on first use): the co-design benchmark's workloads."""
-    from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
+    from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
     from dlac.tools.zoo import build
 
     return layers_of(quantize_stage(prepare_stage(import_stage(build(name)))))
@@ -109,7 +109,7 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
                   mapper: str, seed: int, check: bool,
                   mappings: dict[str, object] | None = None) -> int:
     """Emit the model's C for `target` into `out_dir`; `check` validates it bit for bit."""
-    from dlac.backends.emit import emit
+    from dlac.flow.emit import emit
 
     lowered = map_and_lower(quantized, target, mapper, seed, mappings)
     emitted = emit(lowered, target, out_dir, model_name)
@@ -117,8 +117,8 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
                     "files": sorted(p.name for p in out_dir.iterdir())}
     code = 0
     if check:
-        from dlac.backends.validate import validate
-        from dlac.frontend.reference import run_reference
+        from dlac.flow.validate import validate
+        from dlac.ir.semantics.qgraph import run_reference
 
         inputs = seeded_inputs(quantized, seed)
         with tempfile.TemporaryDirectory(prefix="dlac-build-") as build:

@@ -41,7 +41,7 @@ def model_name(spec: str) -> str:
 
 
 def emit_graph(args: argparse.Namespace) -> Operation:
-    from dlac.frontend.pipeline import import_stage
+    from dlac.flow.stages import import_stage
     from dlac.frontend.shapes import parse_input_shapes
 
     return import_stage(resolve_model(args.model), parse_input_shapes(args.input_shape),
@@ -49,13 +49,13 @@ def emit_graph(args: argparse.Namespace) -> Operation:
 
 
 def emit_qgraph(args: argparse.Namespace) -> Operation:
-    from dlac.frontend.pipeline import prepare_stage, quantize_stage
+    from dlac.flow.stages import prepare_stage, quantize_stage
 
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
-    from dlac.frontend.pipeline import lower_stage
+    from dlac.flow.stages import lower_stage
 
     return lower_stage(emit_qgraph(args))
 

@@ -3,7 +3,7 @@
 The importer maps ONNX nodes mechanically onto these ops: operands are the node's inputs in
 ONNX order (an absent optional input is the result of `graph.none`), results its outputs,
 and attributes keep their ONNX names and values. Meaning is given later by lowering passes
-and by the numpy evaluator in `dlac.frontend.evaluate`, never by the importer.
+and by the numpy evaluator in `dlac.ir.semantics.graph`, never by the importer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Frontend additions to the `loop` dialect: constant buffers, host calls, and the scalar
 int8 operations host loop nests are made of.
 
-Scalar ops mirror `qgraph` arithmetic exactly (see dlac.frontend.reference): e.g.
+Scalar ops mirror `qgraph` arithmetic exactly (see dlac.ir.semantics.qgraph): e.g.
 `loop.requant` is ACC_SCALE - float32(x) * multiplier, round half to even, saturate to
 int8, then the activation.
 """

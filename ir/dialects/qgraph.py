@@ -1,7 +1,7 @@
 """`qgraph` dialect: int8 tensor ops with Gemmini's exact arithmetic.
 
 Every scale an op needs is an f32 attribute, so the IR alone (plus an input) determines
-every output bit; `dlac.frontend.reference` is the numpy oracle for these semantics.
+every output bit; `dlac.ir.semantics.qgraph` is the numpy oracle for these semantics.
 Tensors keep ONNX's logical layout (NCHW); conv weights are stored HWIO
 ([krow][kcol][in_ch][out_ch]) as Gemmini's `tiled_conv_auto` reads them. Requantisation
 everywhere is ACC_SCALE: int32 -> float32 (RNE), one float32 multiply by `multiplier`,

@@ -84,7 +84,7 @@ def depthwise_net(channels: int, stride: int = 1, dilation: int = 1, seed: int =
 
 def compile_model(path: Path, pipeline: str = ""):  # noqa: ANN201
     """(quantized module, lowered module) for an ONNX file, with `pipeline` applied."""
-    from dlac.frontend.pipeline import import_stage, lower_stage, prepare_stage, quantize_stage
+    from dlac.flow.stages import import_stage, lower_stage, prepare_stage, quantize_stage
     from dlac.passes.pass_manager import PassManager
     from dlac.passes.pipeline import parse_pipeline
 

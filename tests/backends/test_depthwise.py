@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import compile_model, depthwise_net
-from dlac.backends.emit import emit
-from dlac.backends.validate import validate
-from dlac.frontend.reference import run_reference
+from dlac.flow.emit import emit
+from dlac.flow.validate import validate
 from dlac.ir.dialects import gemmini
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.target import Target
 
 

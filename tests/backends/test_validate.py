@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import HOSTILE, compile_model, residual_net, tiny_cnn
-from dlac.backends.emit import emit
 from dlac.backends.errors import BackendError
-from dlac.backends.validate import validate
-from dlac.frontend.reference import run_reference
+from dlac.flow.emit import emit
+from dlac.flow.validate import validate
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.target import Target
 
 TARGETS = [Target(), Target(dim=8, sp_kib=64, acc_kib=16), Target(dim=32, sp_kib=512, acc_kib=128)]

@@ -28,8 +28,8 @@ DEFAULT_MODELS = ["tiny_cnn", "mlp", "resnet50", "mobilenetv2", "bert_layer", "u
 
 def accuracy(name: str) -> dict[str, object]:
     import onnxruntime as ort
-    from dlac.frontend import pipeline
-    from dlac.frontend.reference import run_reference
+    from dlac.flow import stages as pipeline
+    from dlac.ir.semantics.qgraph import run_reference
     from dlac.tools import zoo
 
     path = zoo.build(name)
@@ -47,7 +47,7 @@ def accuracy(name: str) -> dict[str, object]:
 
 def child_resnet() -> None:
     """Runs in a fresh process: time and peak RSS of import + lowering of ResNet-50."""
-    from dlac.frontend import pipeline
+    from dlac.flow import stages as pipeline
     from dlac.tools import zoo
 
     path = zoo.build("resnet50")

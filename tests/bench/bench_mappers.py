@@ -13,10 +13,10 @@ import json
 import tempfile
 from pathlib import Path
 
-from dlac.backends.emit import emit
-from dlac.backends.validate import validate
-from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
-from dlac.frontend.reference import run_reference
+from dlac.flow.emit import emit
+from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
+from dlac.flow.validate import validate
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.target import PRESETS, Target
 from dlac.tools.compile_flow import map_and_lower, seeded_inputs
 from dlac.tools.zoo import MODELS, build

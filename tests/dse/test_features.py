@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from dlac.dse.features import (
+from dlac.dse.models.features import (
     HW_FEATURES,
     SW_FEATURES,
     hw_features,
@@ -72,7 +72,7 @@ def test_every_feature_is_documented() -> None:
 
 
 def test_workload_profile_by_hand() -> None:
-    from dlac.dse.features import WORKLOAD_FEATURES, WorkloadProfile
+    from dlac.dse.models.features import WORKLOAD_FEATURES, WorkloadProfile
 
     layer = MatmulLayer("fc", i=64, j=20, k=20)
     prof = WorkloadProfile.from_layers([(layer, 2)])
@@ -88,7 +88,7 @@ def test_workload_profile_by_hand() -> None:
 
 
 def test_reuse_traffic_tile_calls_and_roofline_delay_by_hand() -> None:
-    from dlac.dse.features import CALL_OVERHEAD_CYCLES, WorkloadProfile
+    from dlac.dse.models.features import CALL_OVERHEAD_CYCLES, WorkloadProfile
 
     prof = WorkloadProfile.from_layers([(MatmulLayer("fc", i=64, j=20, k=20), 2)])
     traffic = 2 * (64 * 20 + 20 * 20 + 64 * 20)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from dlac.dse.errors import DseError
-from dlac.dse.searcher import SearchConfig, make_searcher, searcher_names
+from dlac.dse.search import make_searcher, searcher_names
+from dlac.dse.search.base import SearchConfig
 
 CONFIG = SearchConfig(n_candidates=40, batch_size=5, warmup=6, exploration=0.1)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from dlac.frontend.evaluate import evaluate_func
 from dlac.frontend.importer import import_onnx
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
+from dlac.ir.semantics.graph import evaluate_func
 from dlac.ir.verifier import verify
 from onnx_builders import rng_inputs, single_node_model
 

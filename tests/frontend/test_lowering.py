@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from dlac.frontend import pipeline
+from dlac.flow import stages as pipeline
 from dlac.frontend.importer import import_onnx
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op

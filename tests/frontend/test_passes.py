@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from dlac.frontend import pipeline
-from dlac.frontend.evaluate import evaluate_func
+from dlac.flow import stages as pipeline
 from dlac.frontend.importer import import_onnx
-from dlac.frontend.reference import run_reference
 from dlac.ir.core import Operation
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
+from dlac.ir.semantics.graph import evaluate_func
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.verifier import verify
 from dlac.passes.fold_batchnorm import FoldBatchNorm
 from dlac.passes.fold_constants import FoldConstants

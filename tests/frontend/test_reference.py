@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from dlac.frontend.reference import acc_scale, div_round, mvin_scale, run_reference, wrap_int32
 from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr
 from dlac.ir.core import Value
 from dlac.ir.dialects import qgraph
@@ -12,6 +11,8 @@ from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.graph import ConstantOp
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
+from dlac.ir.semantics.arith import acc_scale, div_round, mvin_scale, wrap_int32
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.types import FunctionType, TensorType, f32, i8, i32
 from dlac.ir.verifier import verify
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from dlac.frontend import pipeline
+from dlac.flow import stages as pipeline
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
 from dlac.ir.verifier import verify

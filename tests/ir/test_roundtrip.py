@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import dlac.ir.dialects  # noqa: F401  (registers the bundled ops)
 import pytest
 from dlac.ir.core import Block, Region
 from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.dialects.func import FuncOp, ReturnOp
-from dlac.ir.opdef import load_dialects
+from dlac.ir.opdef import REGISTRY
 from dlac.ir.parser import parse_module
 from dlac.ir.printer import print_op
 from sample_ops import module_with_every_op, sample_op
-
-REGISTRY = load_dialects()
 
 
 def _fixed_point(module: ModuleOp) -> str:

@@ -32,7 +32,7 @@ def _flat_mappings(target: Target, seed: int) -> dict[str, dict]:
                                                      acc_kib=80, dataflow="WS")],
                          ids=lambda t: t.name)
 def test_flat_depthwise_mobilenetv2_bit_exact(target: Target) -> None:
-    from dlac.backends.validate import total_macs
+    from dlac.flow.validate import total_macs
 
     q = quantized("mobilenetv2")
     mappings = _flat_mappings(target, seed=1)

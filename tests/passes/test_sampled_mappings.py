@@ -20,7 +20,7 @@ SLOW = ("mobilenetv2", "resnet50", "bert_layer")
 
 @cache
 def quantized(model: str):  # noqa: ANN201
-    from dlac.frontend.pipeline import import_stage, prepare_stage, quantize_stage
+    from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
     from dlac.tools.zoo import build
 
     return quantize_stage(prepare_stage(import_stage(build(model))))
@@ -29,9 +29,9 @@ def quantized(model: str):  # noqa: ANN201
 def emitted_bit_exact(lowered, target: Target, model: str, q) -> str:  # noqa: ANN001
     """Emit `lowered`, run it on the simulator against the quantized model's reference on
     seeded inputs, assert bit-exact outputs; returns the emitted C for further checks."""
-    from dlac.backends.emit import emit
-    from dlac.backends.validate import validate
-    from dlac.frontend.reference import run_reference
+    from dlac.flow.emit import emit
+    from dlac.flow.validate import validate
+    from dlac.ir.semantics.qgraph import run_reference
 
     inputs = seeded_inputs(q, 0)
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dlac.backends.params_header import render_params_header
+from dlac.ir.gemmini_params import render_params_header
 from dlac.ir.target import Target
 from dlac.sim.build import INCLUDE_DIR
 from dlac.sim.native import render_config_header

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .searcher import BatchSearcher
+from ..registry import SEARCHERS
+from .base import BatchSearcher
 
 
+@SEARCHERS.register("random")
 class RandomSearch(BatchSearcher):
     """Never ranks candidates: every batch is a random draw of unseen feasible points."""
 

@@ -1,4 +1,5 @@
-"""Render Gemmini's `gemmini_params.h` for any `Target`.
+"""Render Gemmini's `gemmini_params.h` for any `Target`: the one place the Gemmini config
+becomes C, imported by the backends (the emitted header) and the simulator (its builds).
 
 The text follows Gemmini's header generator (GemminiConfigs.scala): the same macros and
 typedefs, with DIM, BANK_NUM, BANK_ROWS and ACC_ROWS computed from the Target. Simulator
@@ -76,7 +77,7 @@ def view_model(target: Target) -> ParamsView:
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("dlac.backends", "templates"),
+        loader=jinja2.PackageLoader("dlac.ir", "templates"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,

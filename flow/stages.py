@@ -1,4 +1,4 @@
-"""The frontend's stages as functions: import, float graph clean-up, quantize, lower.
+"""The compile flow's front half as functions: import, float graph clean-up, quantize, lower.
 
 Each stage takes and returns a module and verifies it, so the CLI can stop after any of
 them (`--emit graph|qgraph|loops`) and tests can drive them one at a time.
@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dlac.frontend.importer import import_onnx
 from dlac.ir.core import Operation
 from dlac.ir.verifier import verify
+from dlac.passes.fold_batchnorm import FoldBatchNorm
+from dlac.passes.fold_constants import FoldConstants
+from dlac.passes.fold_qdq import FoldQdq
+from dlac.passes.fuse_epilogue import FuseEpilogue
+from dlac.passes.fuse_gelu import FuseGelu
+from dlac.passes.lower_to_loops import LowerToLoops
+from dlac.passes.quantize import Quantize
 
 STAGES = ("graph", "qgraph", "loops")
 
@@ -17,8 +25,6 @@ STAGES = ("graph", "qgraph", "loops")
 def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
                  load_weights: bool = True) -> Operation:
     """ONNX file -> `graph` dialect, exactly as the model says (no folding)."""
-    from dlac.frontend.importer import import_onnx
-
     module = import_onnx(path, input_shapes, load_weights)
     verify(module)
     return module
@@ -26,12 +32,6 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 def prepare_stage(module: Operation) -> Operation:
     """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, epilogues."""
-    from dlac.passes.fold_batchnorm import FoldBatchNorm
-    from dlac.passes.fold_constants import FoldConstants
-    from dlac.passes.fold_qdq import FoldQdq
-    from dlac.passes.fuse_epilogue import FuseEpilogue
-    from dlac.passes.fuse_gelu import FuseGelu
-
     for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
               FuseEpilogue()):
         p.apply(module)
@@ -41,16 +41,12 @@ def prepare_stage(module: Operation) -> Operation:
 
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
                    seed: int = 0, method: str = "minmax") -> Operation:
-    from dlac.passes.quantize import Quantize
-
     Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method).apply(module)
     verify(module)
     return module
 
 
 def lower_stage(module: Operation) -> Operation:
-    from dlac.passes.lower_to_loops import LowerToLoops
-
     LowerToLoops().apply(module)
     verify(module)
     return module

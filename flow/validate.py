@@ -1,6 +1,6 @@
 """Build emitted C against the bundled simulator, run it, compare with the reference.
 
-The reference is the frontend's numpy execution of the quantized graph; the program's
+The reference is `dlac.ir.semantics.qgraph`'s numpy execution of the quantized graph; the program's
 outputs must equal it bit for bit. Cycles and energy come from the simulator.
 """
 
@@ -15,7 +15,9 @@ import numpy as np
 from dlac.backends.emit import Emitted
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
+from dlac.ir.dialects import gemmini
 from dlac.ir.target import Target
+from dlac.sim.build import compile_program, run_program
 
 NP_TYPES = {"elem_t": np.int8, "acc_t": np.int32, "float": np.float32, "double": np.float64,
             "int64_t": np.int64, "int16_t": np.int16, "uint8_t": np.uint8}
@@ -41,8 +43,6 @@ class Report:
 def total_macs(lowered: Operation) -> int:
     """MACs of every accelerated conv and matmul (the roofline's numerator); a depthwise
     conv run as channel groups (block-diagonal or flat) counts only their diagonal."""
-    from dlac.ir.dialects import gemmini
-
     macs = 0
     for op in lowered.walk():
         if isinstance(op, gemmini.TiledMatmulOp):
@@ -61,8 +61,6 @@ def total_macs(lowered: Operation) -> int:
 
 def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.ndarray],
              inputs: list[np.ndarray], target: Target, build_dir: Path) -> Report:
-    from dlac.sim.build import compile_program, run_program
-
     view = emitted.view
     if len(inputs) != len(view.inputs) or len(reference_outputs) != len(view.outputs):
         raise BackendError("inputs/outputs do not match the emitted program's signature")

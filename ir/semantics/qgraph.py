@@ -10,20 +10,21 @@ same sequence is trivial to reproduce in C:
   sign(a) * ((|a| + b // 2) // b) for b > 0.
 
 Data-movement `graph` ops (reshape, transpose, concat, slice, ...) run on int8 arrays with
-their ONNX semantics from `dlac.frontend.evaluate`, which is exact for them.
+their ONNX semantics from `dlac.ir.semantics.graph`, which is exact for them. The
+integer arithmetic they share with the simulator and the emitted C is in `arith`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from dlac.frontend import evaluate
-from dlac.frontend.errors import FrontendError
 from dlac.ir.core import Operation
 from dlac.ir.dialects.func import FuncOp, ReturnOp
+from dlac.ir.semantics import graph as evaluate
+from dlac.ir.semantics.arith import acc_scale, div_round, int_matmul, isqrt, mvin_scale, wrap_int32
+from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
 QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
@@ -41,46 +42,6 @@ def qimpl(name: str) -> Callable:
     return deco
 
 
-# -- Gemmini arithmetic ----------------------------------------------------------------
-def wrap_int32(acc: Arr) -> Arr:
-    """Two's-complement wrap of an int64 accumulator to int32 (Gemmini does not saturate)."""
-    return ((acc.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
-
-
-def acc_scale(acc: Arr, multiplier: float, act: str = "none") -> Arr:
-    """ACC_SCALE then saturate then activation: the requantisation of every accelerator op."""
-    y = np.asarray(acc).astype(np.float32) * np.float32(multiplier)
-    y = np.clip(np.rint(y), -128, 127).astype(np.int8)
-    if act == "relu":
-        y = np.maximum(y, 0).astype(np.int8)
-    return y
-
-
-def mvin_scale(x: Arr, multiplier: float) -> Arr:
-    """MVIN_SCALE: float32 multiply, round half to even, saturate to int8."""
-    y = np.asarray(x).astype(np.float32) * np.float32(multiplier)
-    return np.clip(np.rint(y), -128, 127).astype(np.int8)
-
-
-def div_round(a: Arr, b: Arr) -> Arr:
-    """Integer a / b (b > 0) rounded half away from zero, in int64."""
-    a = np.asarray(a, np.int64)
-    b = np.asarray(b, np.int64)
-    mag = (np.abs(a) + b // 2) // b
-    return np.where(a < 0, -mag, mag)
-
-
-def isqrt(x: Arr) -> Arr:
-    """Floor square root of non-negative int64 values (exact, elementwise)."""
-    flat = np.asarray(x, np.int64).reshape(-1)
-    return np.array([math.isqrt(int(v)) for v in flat], np.int64).reshape(np.shape(x))
-
-
-def int_matmul(a: Arr, b: Arr) -> Arr:
-    """Exact int8 x int8 matmul sums (float64 is exact below 2**53), as int64."""
-    return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
-
-
 # -- execution -------------------------------------------------------------------------
 def run_reference(func: FuncOp | Operation, inputs: list[Arr],
                   keep: Callable[[Any, Arr], None] | None = None) -> list[Arr]:
@@ -88,7 +49,7 @@ def run_reference(func: FuncOp | Operation, inputs: list[Arr],
     if not isinstance(func, FuncOp):
         found = [op for op in func.regions[0].ops if isinstance(op, FuncOp)]
         if not found:
-            raise FrontendError("module has no function to run")
+            raise SemanticsError("module has no function to run")
         func = found[0]
     env: dict[int, Any] = {id(a): x for a, x in zip(func.args, inputs, strict=False)}
     for op in func.body.block.ops:
@@ -101,13 +62,13 @@ def run_reference(func: FuncOp | Operation, inputs: list[Arr],
         elif op.name in ("graph.constant", "graph.none") or op.name in DATA_MOVEMENT:
             outs = evaluate.run_op(op, args)
         else:
-            raise FrontendError(f"{op.loc.prefix()}: '{op.name}' is not quantized; the "
+            raise SemanticsError(f"{op.loc.prefix()}: '{op.name}' is not quantized; the "
                                 f"reference runs only quantized IR")
         for res, out in zip(op.results, outs, strict=False):
             env[id(res)] = out
             if keep is not None:
                 keep(res, out)
-    raise FrontendError("function has no return")
+    raise SemanticsError("function has no return")
 
 
 def _ints(op: Operation, key: str) -> list[int]:

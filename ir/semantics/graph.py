@@ -1,7 +1,7 @@
 """Float numpy semantics of the `graph` dialect (ONNX semantics, fp32).
 
 Used for constant folding, calibration and for checking the importer against
-onnxruntime. It is not the bit-exact oracle: that is `dlac.frontend.reference`, which runs
+onnxruntime. It is not the bit-exact oracle: that is `dlac.ir.semantics.qgraph`, which runs
 the quantized `qgraph` ops.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from dlac.frontend.errors import FrontendError
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.func import FuncOp, ReturnOp
+from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
 Impl = Callable[[Operation, list[Any], int], list[Arr]]
@@ -42,7 +42,7 @@ def evaluate_func(func: FuncOp, inputs: list[Arr], opset: int = 17,
             env[id(res)] = out
             if keep is not None:
                 keep(res, out)
-    raise FrontendError("function has no return")
+    raise SemanticsError("function has no return")
 
 
 def run_op(op: Operation, args: list[Any], opset: int = 17) -> list[Arr]:
@@ -52,7 +52,7 @@ def run_op(op: Operation, args: list[Any], opset: int = 17) -> list[Arr]:
         return [None]
     fn = IMPLS.get(op.name)
     if fn is None:
-        raise FrontendError(f"{op.loc.prefix()}: no float semantics for '{op.name}'")
+        raise SemanticsError(f"{op.loc.prefix()}: no float semantics for '{op.name}'")
     outs = [np.asarray(o) for o in fn(op, args, opset)]
     act = op.attr("fused_act")
     if act is not None:
@@ -538,7 +538,7 @@ def resize_plan(op: Operation, x: Arr, args: list[Any]) -> tuple[list[float], li
 def _resize(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     x = a[0]
     if op.attr("mode", "nearest") != "nearest":
-        raise FrontendError(f"{op.loc.prefix()}: only nearest Resize is supported")
+        raise SemanticsError(f"{op.loc.prefix()}: only nearest Resize is supported")
     scales, sizes = resize_plan(op, x, a)
     mode = op.attr("coordinate_transformation_mode", "half_pixel")
     if op.name == "graph.upsample":

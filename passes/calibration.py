@@ -15,10 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from dlac.frontend.errors import FrontendError
 from dlac.ir.attributes import numpy_dtype
 from dlac.ir.core import Value
 from dlac.ir.dialects.func import FuncOp
+from dlac.ir.semantics.graph import evaluate_func
+from dlac.passes.pass_base import PassError
 
 METHODS = ("minmax", "percentile")
 
@@ -57,19 +58,19 @@ def load_calibration(path: str | Path, func: FuncOp) -> list[list[np.ndarray]]:
     try:
         data = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as err:
-        raise FrontendError(f"--calib {path}: cannot read ({err})") from None
+        raise PassError(f"--calib {path}: cannot read ({err})") from None
     per_arg = []
     for arg in func.args:
         name = arg.name_hint or ""
         if name not in data:
-            raise FrontendError(f"--calib {path}: no array named '{name}' "
+            raise PassError(f"--calib {path}: no array named '{name}' "
                                 f"(found {sorted(data.files)})")
         arr = data[name]
         shape = tuple(arg.type.shape)
         if arr.shape == shape:
             arr = arr[None]
         if arr.shape[1:] != shape:
-            raise FrontendError(f"--calib {path}: '{name}' has shape {list(arr.shape)}, "
+            raise PassError(f"--calib {path}: '{name}' has shape {list(arr.shape)}, "
                                 f"expected {list(shape)} or [samples, ...]")
         per_arg.append(arr.astype(numpy_dtype(arg.type.element)))
     n = min(a.shape[0] for a in per_arg) if per_arg else 1
@@ -79,10 +80,8 @@ def load_calibration(path: str | Path, func: FuncOp) -> list[list[np.ndarray]]:
 def collect_ranges(func: FuncOp, batches: list[list[np.ndarray]], opset: int,
                    method: str = "minmax", percentile: float = 99.99) -> dict[int, float]:
     """amax per float value (keyed by `id(value)`), function arguments included."""
-    from dlac.frontend.evaluate import evaluate_func
-
     if method not in METHODS:
-        raise FrontendError(f"unknown calibration method '{method}' (choose {METHODS})")
+        raise PassError(f"unknown calibration method '{method}' (choose {METHODS})")
     stats: dict[int, list[float]] = {}
 
     def stat(x: np.ndarray) -> float:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dabo import single_thread
-from .searcher import BatchSearcher
+from ..models.threads import single_thread
+from ..registry import SEARCHERS
+from .base import BatchSearcher
 
 
+@SEARCHERS.register("vanilla-bo")
 class VanillaBO(BatchSearcher):
     name = "vanilla-bo"
 

@@ -1,4 +1,4 @@
-"""The ask/tell protocol every search strategy implements, and their registry.
+"""The ask/tell protocol every search strategy implements.
 
 A searcher works on a `Domain`: a set of points, each a row of floats (its raw encoding),
 that the domain can sample (only feasible points), map to features, and key for
@@ -16,13 +16,10 @@ probability `exploration` afterwards), evaluate the first `batch_size` unseen on
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
-
-from .errors import DseError
 
 
 class Domain(Protocol):
@@ -152,42 +149,3 @@ class BatchSearcher(Searcher):
         ys = np.array(self.ys)
         ok = np.isfinite(ys)
         return np.stack(self.xs)[ok], ys[ok]
-
-
-_REGISTRY: dict[str, Callable[[], type[Searcher]]] = {}
-
-
-def register(name: str, loader: Callable[[], type[Searcher]]) -> None:
-    _REGISTRY[name] = loader
-
-
-def searcher_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def make_searcher(name: str, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG,
-                  **options: Any) -> Searcher:
-    """Build a registered searcher; the class is imported lazily (torch only for BO)."""
-    if name not in _REGISTRY:
-        raise DseError(f"unknown searcher {name!r}; choose one of {', '.join(searcher_names())}")
-    return _REGISTRY[name]()(domain, seed, config, **options)
-
-
-def _random() -> type[Searcher]:
-    from .random_search import RandomSearch
-    return RandomSearch
-
-
-def _dabo() -> type[Searcher]:
-    from .dabo import DaBO
-    return DaBO
-
-
-def _vanilla() -> type[Searcher]:
-    from .vanilla_bo import VanillaBO
-    return VanillaBO
-
-
-register("random", _random)
-register("dabo", _dabo)
-register("vanilla-bo", _vanilla)

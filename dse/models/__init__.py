@@ -1,0 +1,1 @@
+"""Models the searchers learn or score with: domain features, the GP surrogate."""

@@ -1,0 +1,49 @@
+"""Gemmini's integer arithmetic in numpy: the rounding, scaling and wrapping rules every
+bit-exact path (the quantized reference, the host kernels' constants) must reproduce."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+Arr = np.ndarray
+
+
+def wrap_int32(acc: Arr) -> Arr:
+    """Two's-complement wrap of an int64 accumulator to int32 (Gemmini does not saturate)."""
+    return ((acc.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def acc_scale(acc: Arr, multiplier: float, act: str = "none") -> Arr:
+    """ACC_SCALE then saturate then activation: the requantisation of every accelerator op."""
+    y = np.asarray(acc).astype(np.float32) * np.float32(multiplier)
+    y = np.clip(np.rint(y), -128, 127).astype(np.int8)
+    if act == "relu":
+        y = np.maximum(y, 0).astype(np.int8)
+    return y
+
+
+def mvin_scale(x: Arr, multiplier: float) -> Arr:
+    """MVIN_SCALE: float32 multiply, round half to even, saturate to int8."""
+    y = np.asarray(x).astype(np.float32) * np.float32(multiplier)
+    return np.clip(np.rint(y), -128, 127).astype(np.int8)
+
+
+def div_round(a: Arr, b: Arr) -> Arr:
+    """Integer a / b (b > 0) rounded half away from zero, in int64."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    mag = (np.abs(a) + b // 2) // b
+    return np.where(a < 0, -mag, mag)
+
+
+def isqrt(x: Arr) -> Arr:
+    """Floor square root of non-negative int64 values (exact, elementwise)."""
+    flat = np.asarray(x, np.int64).reshape(-1)
+    return np.array([math.isqrt(int(v)) for v in flat], np.int64).reshape(np.shape(x))
+
+
+def int_matmul(a: Arr, b: Arr) -> Arr:
+    """Exact int8 x int8 matmul sums (float64 is exact below 2**53), as int64."""
+    return np.matmul(a.astype(np.float64), b.astype(np.float64)).astype(np.int64)
