@@ -22,7 +22,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape")
 LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gelu",
-           "leaky_relu", "erf", "exp", "sqrt", "neg")
+           "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign")
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries

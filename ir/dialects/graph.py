@@ -19,7 +19,7 @@ ONNX_OPS: dict[str, str] = {
     "Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Sum": "sum", "Pow": "pow",
     "Sqrt": "sqrt", "Exp": "exp", "Neg": "neg", "Erf": "erf", "Relu": "relu", "Clip": "clip",
     "Sigmoid": "sigmoid", "HardSigmoid": "hard_sigmoid", "HardSwish": "hard_swish",
-    "Tanh": "tanh", "Gelu": "gelu", "LeakyRelu": "leaky_relu",
+    "Tanh": "tanh", "Gelu": "gelu", "LeakyRelu": "leaky_relu", "Softsign": "softsign",
     "BatchNormalization": "batch_norm", "MaxPool": "max_pool", "AveragePool": "average_pool",
     "GlobalAveragePool": "global_average_pool", "GlobalMaxPool": "global_max_pool",
     "ReduceMean": "reduce_mean", "Flatten": "flatten", "Reshape": "reshape",

@@ -232,6 +232,7 @@ _UNARY: dict[str, Callable[[Operation, Arr], Arr]] = {
     "leaky_relu": lambda op, x: np.where(x >= 0, x, op.attr("alpha", 0.01) * x),
     "gelu": lambda op, x: _gelu(x, op.attr("approximate", "none")),
     "identity": lambda op, x: x, "dropout": lambda op, x: x,
+    "softsign": lambda op, x: x / (1 + np.abs(x)),
 }
 for _n, _u in _UNARY.items():
     impl(_n)(lambda op, a, opset, u=_u: [np.asarray(u(op, a[0])).astype(a[0].dtype)])
