@@ -34,6 +34,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     result = run_calibration(Path(args.csv), fit_first=args.fit, loss=args.loss, jobs=args.jobs,
                              report=Path(args.report) if args.report else None,
                              command=" ".join(["dlac-sim", *sys.argv[1:]]), limit=args.limit)
+    for note in result["notes"]:
+        print(f"dlac-sim: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
