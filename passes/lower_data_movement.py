@@ -17,7 +17,8 @@ from dlac.ir.types import TensorType, i32
 from dlac.passes.pass_base import ModulePass
 
 #: Host op kinds that only move data; each is a gather on static shapes.
-MOVEMENT = frozenset({"layout", "copy", "qgraph.resize"} | {f"graph.{n}" for n in (
+MOVEMENT = frozenset({"layout", "copy", "qgraph.resize", "qgraph.zero_insert"} | {
+    f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
     "identity", "dropout", "expand", "pad")})
 

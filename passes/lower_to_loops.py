@@ -16,7 +16,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
-                  "qgraph.quantize")
+                  "qgraph.quantize", "qgraph.zero_insert")
 ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul")
 
 Term = tuple[int, tuple[tuple[int, int], ...]]

@@ -218,9 +218,6 @@ class _Quantizer:
         er, es = dil[0] * (r - 1), dil[1] * (s - 1)
         conv_pads = [er - pads[0], es - pads[1], er - pads[2] + out_pad[0],
                      es - pads[3] + out_pad[1]]
-        if min(conv_pads) < 0:
-            raise PassError(f"{op.loc.prefix()}: ConvTranspose padding larger than the "
-                            f"kernel is not supported")
         self._emit_conv(op, x, s_x, w_eq, _forced_scale(op.operands[1]) or weight_scale(w),
                         {"strides": [1, 1], "pads": conv_pads, "dilations": dil,
                          "group": groups}, {"input_dilation": strides})

@@ -322,3 +322,23 @@ class LrnOp(_QOp):
         table = self.attributes["factor_table"].type
         if table.element is not i32 or table.rank != 1:
             raise self.error("factor_table must be a 1-D i32 tensor")
+
+
+@register_op
+class ZeroInsertOp(_QOp):
+    """Zeros between pixels: out[n, c, i * fh, j * fw] = x[n, c, i, j], zero elsewhere.
+
+    The input of a transposed convolution run as a stride-1 conv (any element type).
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.zero_insert"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("factors", ArrayAttr, doc="[rows, cols]"),)
+
+    def verify_(self) -> None:
+        (n, c, h, w), (fh, fw) = self.operands[0].type.shape, self.attr("factors")
+        want = (n, c, (h - 1) * fh + 1, (w - 1) * fw + 1)
+        if self.results[0].type.shape != want:
+            raise self.error(f"result shape must be {list(want)}")

@@ -95,12 +95,27 @@ def _conv(op: Operation, a: list[Any]) -> Arr:
         xd = np.zeros((n, c, (h - 1) * idil[0] + 1, (wd - 1) * idil[1] + 1), x.dtype)
         xd[:, :, ::idil[0], ::idil[1]] = x
         x = xd
-    acc = evaluate.conv2d(x, w, None, _ints(op, "strides"), _ints(op, "pads"),
+    pads = _ints(op, "pads")
+    if min(pads) < 0:  # a ConvTranspose padded wider than its kernel crops its input
+        c = [max(0, -p) for p in pads]
+        x = x[:, :, c[0]:x.shape[2] - c[2], c[1]:x.shape[3] - c[3]]
+        pads = [max(0, p) for p in pads]
+    acc = evaluate.conv2d(x, w, None, _ints(op, "strides"), pads,
                           _ints(op, "dilations"), int(op.attr("group")), np.float64)
     acc = acc.astype(np.int64)
     if len(a) > 2:
         acc = acc + a[2].astype(np.int64).reshape(1, -1, 1, 1)
     return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
+
+
+@qimpl("zero_insert")
+def _zero_insert(op: Operation, a: list[Any]) -> Arr:
+    x = a[0]
+    fh, fw = _ints(op, "factors")
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, (h - 1) * fh + 1, (w - 1) * fw + 1), x.dtype)
+    out[:, :, ::fh, ::fw] = x
+    return out
 
 
 @qimpl("matmul")
