@@ -15,6 +15,11 @@ from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
 
 
+#: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
+HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
+                        "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn"})
+
+
 def _relu(op: Operation) -> str:
     return "1" if op.attr("act", "none") == "relu" else "0"
 
@@ -121,6 +126,12 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
         return [f"  dlac_layer_norm({names[0]}, {names[1]}, {names[2]}, {names[-1]}, {rows}, "
                 f"{shape[-1]}, {int(op.attr('eps_term'))}LL, {int(op.attr('sqrt_frac_bits'))}, "
                 f"{int(op.attr('k'))}LL, {_f(op.attr('multiplier'))});"]
+    if kind == "qgraph.lrn":
+        table = emitter.constant_table(op.attributes["factor_table"], "lrn")
+        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",
+                f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
+                f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
+                f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
     raise BackendError(f"{op.loc.prefix()}: no C implementation for host op '{kind}'")
 
 

@@ -40,7 +40,7 @@ def fold_shape_computations(model: onnx.ModelProto,
         if _small(t.dims) and t.data_location != onnx.TensorProto.EXTERNAL:
             known[t.name] = onnx.numpy_helper.to_array(t)
     for _ in range(len(graph.node) + 1):
-        shapes = _static_shapes(model_copy, input_shapes)
+        shapes = static_shapes(model_copy, input_shapes)
         folded = _sweep(graph, known, shapes, opsets)
         if not folded:
             break
@@ -52,7 +52,7 @@ def _small(dims: object) -> bool:
     return int(np.prod(list(dims))) <= FOLD_LIMIT
 
 
-def _static_shapes(model: onnx.ModelProto, input_shapes: dict[str, tuple[int, ...]]
+def static_shapes(model: onnx.ModelProto, input_shapes: dict[str, tuple[int, ...]]
                    ) -> dict[str, tuple[int, ...]]:
     """Static shapes from (non-strict) ONNX inference on a weight-free copy."""
     import onnx

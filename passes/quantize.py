@@ -17,7 +17,7 @@ from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
 from dlac.passes.graph_utils import const_value, erase_dead, functions
-from dlac.passes.pass_base import ModulePass, PassError
+from dlac.passes.pass_base import ModulePass, PassError, failure_message
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape")
@@ -73,8 +73,28 @@ class Quantize(ModulePass):
             _Quantizer(func, ranges, opset).run()
 
 
+def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0
+                      ) -> list[str]:
+    """Quantize `module` in place, collecting one line per op that cannot be quantized
+    instead of stopping at the first (`dlac --check`); such an op stays float."""
+    opset = int(module.attr("onnx_opset", 17))
+    problems: list[str] = []
+    for func in functions(module):
+        try:
+            batches = (calibration.load_calibration(calib, func) if calib
+                       else calibration.random_inputs(func, samples, seed))
+            ranges = calibration.collect_ranges(func, batches, opset, "minmax", 99.99)
+        except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
+            problems.append(failure_message("quantize", err))
+            continue
+        _Quantizer(func, ranges, opset, problems).run()
+    return problems
+
+
 class _Quantizer:
-    def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int) -> None:
+    def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
+                 problems: list[str] | None = None) -> None:
+        self.problems = problems
         self.func = func
         self.block = func.body.block
         self.ret = self.block.ops[-1]
@@ -143,21 +163,22 @@ class _Quantizer:
         bad = sorted({op.name for op in ops if isinstance(op, GraphOp)
                       and not hasattr(self, "op_" + op.name.split(".", 1)[1])
                       and op.name.split(".", 1)[1] not in MOVEMENT + LUT_OPS})
-        if bad:
+        if bad and self.problems is None:
             first = next(op for op in ops if op.name in bad)
             raise PassError(f"cannot quantize op(s) {', '.join(bad)} "
                             f"(first at '{first.loc.prefix()}')")
         for op in ops:
             if not isinstance(op, GraphOp):
                 continue
-            kind = op.name.split(".", 1)[1]
-            handler = getattr(self, "op_" + kind, None)
-            if handler is not None:
-                handler(op)
-            elif kind in MOVEMENT:
-                self._movement(op)
-            else:
-                self._lut(op)
+            if op.name in bad:
+                self.problems.append(f"node '{op.loc.prefix()}' ({op.name}): no int8 form")
+                continue
+            try:
+                self._quantize_op(op)
+            except Exception as err:
+                if self.problems is None:
+                    raise
+                self.problems.append(failure_message("quantize", err))
         outs = []
         for v in self.ret.operands:
             new, s = self.get(v)
@@ -167,6 +188,16 @@ class _Quantizer:
             outs.append(new)
         self.ret.set_operands(outs)
         erase_dead(self.block)
+
+    def _quantize_op(self, op: Operation) -> None:
+        kind = op.name.split(".", 1)[1]
+        handler = getattr(self, "op_" + kind, None)
+        if handler is not None:
+            handler(op)
+        elif kind in MOVEMENT:
+            self._movement(op)
+        else:
+            self._lut(op)
 
     # -- accelerator ops -------------------------------------------------------------------
     def _requant_attrs(self, s_in: float, s_w: float, s_out: float, act: str | None

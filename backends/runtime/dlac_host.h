@@ -190,4 +190,26 @@ static inline void dlac_layer_norm(const elem_t *x, const int16_t *gamma, const 
   }
 }
 
+/* LRN across channels: sum of x^2 over the `size` window (int32) indexes a fixed-point
+ * factor table; y = ACC_SCALE(x * table[sum >> shift], multiplier). */
+static inline void dlac_lrn(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                            const dlac_view4 *yv, int64_t size, int64_t shift,
+                            const int32_t *table, float multiplier) {
+  int64_t before = (size - 1) / 2, after = size / 2;
+  for (int64_t n = 0; n < xv->dim[0]; n++)
+    for (int64_t c = 0; c < xv->dim[1]; c++)
+      for (int64_t h = 0; h < xv->dim[2]; h++)
+        for (int64_t w = 0; w < xv->dim[3]; w++) {
+          int32_t sq = 0;
+          for (int64_t k = c - before; k <= c + after; k++) {
+            if (k < 0 || k >= xv->dim[1]) continue;
+            int32_t v = x[dlac_at(xv, n, k, h, w)];
+            sq += v * v;
+          }
+          int64_t v = x[dlac_at(xv, n, c, h, w)];
+          y[dlac_at(yv, n, c, h, w)] = (elem_t)ACC_SCALE(v * (int64_t)table[sq >> shift],
+                                                         multiplier);
+        }
+}
+
 #endif /* DLAC_HOST_H */
