@@ -14,7 +14,6 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
 
-
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn"})

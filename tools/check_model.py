@@ -26,7 +26,7 @@ def onnx_problems(path: str, input_shapes: dict[str, tuple[int, ...]],
                   load_weights: bool) -> list[str]:
     """Dynamic inputs, unsupported ops and shapes that stay dynamic, per node."""
     from dlac.frontend.loader import load_onnx
-    from dlac.frontend.static_shapes import static_shapes, fold_shape_computations
+    from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
     from dlac.ir.dialects.graph import OP_CLASSES
 
     model = load_onnx(path, load_weights)
