@@ -20,7 +20,8 @@ from dlac.passes.pass_base import ModulePass
 MOVEMENT = frozenset({"layout", "copy", "qgraph.resize", "qgraph.zero_insert"} | {
     f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
-    "identity", "dropout", "expand", "pad")})
+    "identity", "dropout", "expand", "pad", "tile", "depth_to_space", "space_to_depth",
+    "gather_elements")})
 
 
 class _OpView:

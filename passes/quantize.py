@@ -20,9 +20,12 @@ from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
-            "expand", "identity", "dropout", "shape")
+            "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
+            "space_to_depth", "gather_elements")
 LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gelu",
-           "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign")
+           "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign", "reciprocal", "log", "abs",
+           "softplus", "mish", "elu", "selu", "celu", "thresholded_relu", "sin", "cos",
+           "floor", "ceil", "round", "sign", "shrink")
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
@@ -352,6 +355,13 @@ class _Quantizer:
         new = qgraph.MulOp([a, b], [self.out_type(op.results[0])],
                            {"multiplier": f32a(s_a * s_b / s_o)}, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_pow(self, op: Operation) -> None:
+        """x ** c for a constant scalar c is a table; a tensor exponent has no int8 form."""
+        c = const_value(op.operands[1])
+        if c is None or c.size != 1:
+            raise PassError(f"{op.loc.prefix()}: Pow needs a constant scalar exponent")
+        self._lut(op)
 
     def op_div(self, op: Operation) -> None:
         c = const_value(op.operands[1])

@@ -30,6 +30,12 @@ ONNX_OPS: dict[str, str] = {
     "Shape": "shape", "Cast": "cast", "ConstantOfShape": "constant_of_shape",
     "Expand": "expand", "LRN": "lrn", "QuantizeLinear": "quantize_linear",
     "DequantizeLinear": "dequantize_linear",
+    "Reciprocal": "reciprocal", "Log": "log", "Abs": "abs", "Softplus": "softplus",
+    "Mish": "mish", "Elu": "elu", "Selu": "selu", "Celu": "celu",
+    "ThresholdedRelu": "thresholded_relu", "Sin": "sin", "Cos": "cos", "Floor": "floor",
+    "Ceil": "ceil", "Round": "round", "Sign": "sign", "Shrink": "shrink",
+    "Tile": "tile", "DepthToSpace": "depth_to_space", "SpaceToDepth": "space_to_depth",
+    "GatherElements": "gather_elements", "Range": "range",
 }
 
 

@@ -233,6 +233,21 @@ _UNARY: dict[str, Callable[[Operation, Arr], Arr]] = {
     "gelu": lambda op, x: _gelu(x, op.attr("approximate", "none")),
     "identity": lambda op, x: x, "dropout": lambda op, x: x,
     "softsign": lambda op, x: x / (1 + np.abs(x)),
+    "reciprocal": lambda op, x: 1 / x, "log": lambda op, x: np.log(x),
+    "abs": lambda op, x: np.abs(x), "softplus": lambda op, x: np.logaddexp(0, x),
+    "mish": lambda op, x: x * np.tanh(np.logaddexp(0, x)),
+    "elu": lambda op, x: np.where(x >= 0, x, op.attr("alpha", 1.0) * np.expm1(x)),
+    "selu": lambda op, x: op.attr("gamma", 1.0507009873554805) * np.where(
+        x > 0, x, op.attr("alpha", 1.6732632423543772) * np.expm1(x)),
+    "celu": lambda op, x: np.maximum(x, 0) + np.minimum(
+        0, op.attr("alpha", 1.0) * np.expm1(x / op.attr("alpha", 1.0))),
+    "thresholded_relu": lambda op, x: np.where(x > op.attr("alpha", 1.0), x, 0),
+    "sin": lambda op, x: np.sin(x), "cos": lambda op, x: np.cos(x),
+    "floor": lambda op, x: np.floor(x), "ceil": lambda op, x: np.ceil(x),
+    "round": lambda op, x: np.rint(x), "sign": lambda op, x: np.sign(x),
+    "shrink": lambda op, x: np.where(x < -op.attr("lambd", 0.5), x + op.attr("bias", 0.0),
+                                     np.where(x > op.attr("lambd", 0.5),
+                                              x - op.attr("bias", 0.0), 0)),
 }
 for _n, _u in _UNARY.items():
     impl(_n)(lambda op, a, opset, u=_u: [np.asarray(u(op, a[0])).astype(a[0].dtype)])
@@ -475,6 +490,43 @@ def _const_of_shape(op: Operation, a: list[Any], opset: int) -> list[Arr]:
 def _expand(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     shape = np.broadcast_shapes(a[0].shape, tuple(int(d) for d in a[1]))
     return [np.broadcast_to(a[0], shape)]
+
+
+@impl("tile")
+def _tile(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    return [np.tile(a[0], [int(r) for r in a[1]])]
+
+
+@impl("gather_elements")
+def _gather_elements(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    axis = int(op.attr("axis", 0)) % a[0].ndim
+    idx = a[1].astype(np.int64)
+    return [np.take_along_axis(a[0], np.where(idx < 0, idx + a[0].shape[axis], idx), axis)]
+
+
+@impl("depth_to_space")
+def _depth_to_space(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x, b = a[0], int(op.attr("blocksize"))
+    n, c, h, w = x.shape
+    if op.attr("mode", "DCR") == "DCR":
+        y = x.reshape(n, b, b, c // b ** 2, h, w).transpose(0, 3, 4, 1, 5, 2)
+    else:
+        y = x.reshape(n, c // b ** 2, b, b, h, w).transpose(0, 1, 4, 2, 5, 3)
+    return [y.reshape(n, c // b ** 2, h * b, w * b)]
+
+
+@impl("space_to_depth")
+def _space_to_depth(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x, b = a[0], int(op.attr("blocksize"))
+    n, c, h, w = x.shape
+    y = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    return [y.reshape(n, c * b * b, h // b, w // b)]
+
+
+@impl("range")
+def _range(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    start, limit, delta = (np.asarray(v).reshape(()) for v in a[:3])
+    return [np.arange(start, limit, delta).astype(np.result_type(start, limit, delta))]
 
 
 @impl("gather")

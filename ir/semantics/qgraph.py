@@ -32,7 +32,8 @@ QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
 # graph ops that only move data: exact on int8 with their float implementation
 DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
-    "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast"))
+    "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast",
+    "tile", "depth_to_space", "space_to_depth", "gather_elements"))
 
 
 def qimpl(name: str) -> Callable:
