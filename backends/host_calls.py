@@ -113,12 +113,18 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
     if kind == "qgraph.softmax":
         shape = list(bufs[0].type.shape)
         axis = int(op.attr("axis")) % len(shape)
-        if layouts[0] != "nchw" or axis != len(shape) - 1:
-            raise BackendError(f"{op.loc.prefix()}: softmax only over the innermost axis")
+        if layouts[0] != "nchw" or layouts[-1] != "nchw":
+            raise BackendError(f"{op.loc.prefix()}: softmax needs row-major buffers")
         table = emitter.constant_table(op.attributes["exp_table"], "exp")
-        rows = bufs[0].type.num_elements // shape[-1]
-        return [f"  dlac_softmax({names[0]}, {names[-1]}, {rows}, {shape[-1]}, {shape[-1]}, 1, "
-                f"{table});"]
+        outer = 1
+        for d in shape[:axis]:
+            outer *= d
+        inner = bufs[0].type.num_elements // (outer * shape[axis])
+        block = shape[axis] * inner
+        # one call per outer index: `inner` rows of `shape[axis]` elements, stride `inner`
+        return [f"  for (int64_t o = 0; o < {outer}; o++)",
+                f"    dlac_softmax({names[0]} + o * {block}, {names[-1]} + o * {block}, "
+                f"{inner}, {shape[axis]}, 1, {inner}, {table});"]
     if kind == "qgraph.layer_norm":
         shape = list(bufs[0].type.shape)
         rows = bufs[0].type.num_elements // shape[-1]

@@ -18,6 +18,8 @@ SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
                   "qgraph.quantize", "qgraph.zero_insert")
 ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul")
+# host kernels that address their tensors row-major (an NHWC operand is relaid first)
+ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm")
 
 Term = tuple[int, tuple[tuple[int, int], ...]]
 
@@ -333,6 +335,8 @@ class _Lowerer:
             if isinstance(v.type, NoneType):
                 continue
             buf, layout = self.bufs[id(v)]
+            if op.name in ROW_MAJOR_HOST and layout != "nchw":
+                buf, layout = self.get(v, "nchw"), "nchw"
             ins.append(buf)
             layouts.append(layout)
         outs = []

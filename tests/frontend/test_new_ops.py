@@ -77,3 +77,26 @@ def test_compiles_bit_exact(tmp_path: Path, case: str) -> None:
     onnx.save(_model(case), path)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
     assert json.loads((tmp_path / "out" / "report.json").read_text())["bit_exact"] is True
+
+
+@pytest.mark.parametrize("axis,opset", [(0, 13), (1, 13), (2, 13), (1, 11)])
+def test_softmax_on_any_axis_is_bit_exact(tmp_path: Path, axis: int, opset: int) -> None:
+    path = tmp_path / "m.onnx"
+    onnx.save(single_node_model("Softmax", {"x": (2, 3, 5)}, None, {"axis": axis}, None,
+                                opset), path)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def test_softmax_over_conv_channels_is_bit_exact(tmp_path: Path) -> None:
+    """The conv writes NHWC; softmax over channels reads it row-major after a relayout."""
+    from onnx import helper, numpy_helper
+
+    w = numpy_helper.from_array(R.normal(0, 0.3, (4, 3, 3, 3)).astype(np.float32), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+             helper.make_node("Softmax", ["c"], ["y"], name="sm", axis=1)]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info(
+        "x", onnx.TensorProto.FLOAT, [1, 3, 6, 6])], [helper.make_tensor_value_info(
+            "y", onnx.TensorProto.FLOAT, [1, 4, 4, 4])], [w])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
