@@ -36,6 +36,8 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
                 f"{_f(op.attr('b_scale'))}, {_f(op.attr('c_scale'))}, {_relu(op)})")
     if isinstance(op, lh.QmulScalarOp):
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.QdivScalarOp):
+        return f"dlac_qdiv({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
     if isinstance(op, lh.LutScalarOp):
         table = emitter.constant_table(op.attributes["table"], "lut")
         return f"{table}[(int)({args[0]}) + 128]"

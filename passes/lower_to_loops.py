@@ -17,7 +17,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
                   "qgraph.quantize", "qgraph.zero_insert")
-ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul")
+ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div")
 # host kernels that address their tensors row-major (an NHWC operand is relaid first)
 ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm")
 
@@ -320,6 +320,7 @@ class _Lowerer:
                 "qgraph.lut": (lh.LutScalarOp, ("table",)),
                 "qgraph.add": (lh.ResaddScalarOp, ("a_scale", "b_scale", "c_scale", "act")),
                 "qgraph.mul": (lh.QmulScalarOp, ("multiplier",)),
+                "qgraph.div": (lh.QdivScalarOp, ("multiplier",)),
                 "qgraph.quantize": (lh.QuantizeScalarOp, ("multiplier",)),
                 "qgraph.dequantize": (lh.DequantizeScalarOp, ("scale",))}
         cls, attr_keys = keys[op.name]

@@ -365,10 +365,17 @@ class _Quantizer:
 
     def op_div(self, op: Operation) -> None:
         c = const_value(op.operands[1])
-        if c is None or c.size != 1 or float(c.reshape(())) == 0.0:
-            raise PassError(f"{op.loc.prefix()}: only division by a non-zero constant scalar "
-                            f"can be quantized")
-        self._scalar_rescale(op, 1.0 / float(c.reshape(())))
+        if c is not None and c.size == 1 and float(c.reshape(())) != 0.0 and \
+                op.operands[0].type == op.results[0].type:
+            self._scalar_rescale(op, 1.0 / float(c.reshape(())))
+            return
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        if s_a is None or s_b is None:
+            raise PassError(f"{op.loc.prefix()}: cannot quantize a division of integer tensors")
+        s_o = self.scale(op.results[0])
+        new = qgraph.DivOp([a, b], [self.out_type(op.results[0])],
+                           {"multiplier": f32a(s_a / (s_b * s_o))}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
 
     def _lut(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])

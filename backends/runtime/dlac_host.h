@@ -40,6 +40,12 @@ static inline elem_t dlac_qmul(elem_t a, elem_t b, float multiplier) {
   return dlac_requant((acc_t)a * (acc_t)b, multiplier, 0);
 }
 
+static inline elem_t dlac_qdiv(elem_t a, elem_t b, float multiplier) {
+  if (b == 0) return (elem_t)(a > 0 ? 127 : (a < 0 ? -128 : 0));
+  volatile float num = (float)a * multiplier; /* two roundings, as the reference */
+  return MVIN_SCALE(num / (float)b, 1.0f);
+}
+
 static inline int64_t dlac_at(const dlac_view4 *v, int64_t n, int64_t c, int64_t h, int64_t w) {
   return n * v->stride[0] + c * v->stride[1] + h * v->stride[2] + w * v->stride[3];
 }

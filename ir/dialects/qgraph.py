@@ -161,6 +161,21 @@ class MulOp(_QOp):
 
 
 @register_op
+class DivOp(_QOp):
+    """Host element-wise quotient of two int8 tensors, broadcasting (see arith.qdiv)."""
+
+    __slots__ = ()
+    NAME = "qgraph.div"
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("multiplier"),)
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(*self.operands, self.results[0])
+
+
+@register_op
 class RequantOp(_QOp):
     """MVIN_SCALE: sat(rne(float32(x) * multiplier)); rescales between int8 scales."""
 

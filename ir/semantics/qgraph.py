@@ -23,7 +23,15 @@ import numpy as np
 from dlac.ir.core import Operation
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.semantics import graph as evaluate
-from dlac.ir.semantics.arith import acc_scale, div_round, int_matmul, isqrt, mvin_scale, wrap_int32
+from dlac.ir.semantics.arith import (
+    acc_scale,
+    div_round,
+    int_matmul,
+    isqrt,
+    mvin_scale,
+    qdiv,
+    wrap_int32,
+)
 from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
@@ -137,6 +145,11 @@ def _add(op: Operation, a: list[Any]) -> Arr:
 @qimpl("mul")
 def _mul(op: Operation, a: list[Any]) -> Arr:
     return acc_scale(a[0].astype(np.int32) * a[1].astype(np.int32), op.attr("multiplier"))
+
+
+@qimpl("div")
+def _div(op: Operation, a: list[Any]) -> Arr:
+    return qdiv(a[0], a[1], op.attr("multiplier"))
 
 
 @qimpl("requant")

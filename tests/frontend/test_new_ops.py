@@ -100,3 +100,21 @@ def test_softmax_over_conv_channels_is_bit_exact(tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+@pytest.mark.parametrize("b_shape,const", [((2, 3, 4), False), ((3, 1), False),
+                                           ((4,), True)])
+def test_division_by_a_tensor_is_bit_exact(tmp_path: Path, b_shape: tuple, const: bool) -> None:
+    inits = {"b": R.standard_normal(b_shape).astype(np.float32)} if const else None
+    ins = {"x": (2, 3, 4)} if const else {"x": (2, 3, 4), "b": b_shape}
+    path = tmp_path / "m.onnx"
+    onnx.save(single_node_model("Div", ins, None, None, inits, 17), path)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def test_qdiv_rounds_once_per_float_op_and_saturates_division_by_zero() -> None:
+    from dlac.ir.semantics.arith import qdiv
+
+    a = np.array([10, -10, 0, 7, -128], np.int8)
+    b = np.array([0, 0, 0, 2, 1], np.int8)
+    np.testing.assert_array_equal(qdiv(a, b, 1.0), [127, -128, 0, 4, -128])
