@@ -16,6 +16,7 @@ from dlac.passes.fold_constants import FoldConstants
 from dlac.passes.fold_qdq import FoldQdq
 from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
+from dlac.passes.fuse_layernorm import FuseLayerNorm
 from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
 from dlac.passes.pass_base import run_pass
@@ -33,9 +34,10 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 
 def prepare_stage(module: Operation) -> Operation:
-    """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, epilogues."""
+    """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, layer norms,
+    epilogues."""
     for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
-              FuseEpilogue()):
+              FuseLayerNorm(), FuseEpilogue()):
         run_pass(p, module)
     verify(module)
     return module

@@ -473,19 +473,20 @@ class _Quantizer:
         return self.emit(new).result
 
     def op_layer_norm(self, op: Operation) -> None:
+        """Integer layer norm over the trailing axes from `axis` (flattened to one)."""
         x, s_x = self.get(op.operands[0])
-        shape = op.operands[0].type.shape
+        shape = list(op.operands[0].type.shape)
         rank = len(shape)
-        if int(op.attr("axis", -1)) % rank != rank - 1:
-            raise PassError(f"{op.loc.prefix()}: LayerNormalization must normalise the "
-                            f"last axis only")
-        h = shape[-1]
+        axis = int(op.attr("axis", -1)) % rank
+        h = int(np.prod(shape[axis:]))
         gamma = const_value(op.operands[1])
         beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(h)
         if gamma is None or beta is None:
             raise PassError(f"{op.loc.prefix()}: LayerNormalization needs constant scale/bias")
-        gamma = np.broadcast_to(gamma.astype(np.float64), (h,))
-        beta = np.broadcast_to(beta.astype(np.float64), (h,))
+        gamma = np.broadcast_to(gamma.astype(np.float64), shape[axis:]).reshape(-1)
+        beta = np.broadcast_to(beta.astype(np.float64), shape[axis:]).reshape(-1)
+        if axis != rank - 1:
+            x = self._reshape(x, [int(np.prod(shape[:axis])), h], op)
         s_o = self.scale(op.results[0])
         s_g = max(float(np.abs(gamma).max()), 1e-30) / 32767.0
         z_unit = s_g * 2.0 ** -LN_FRAC_BITS
@@ -497,9 +498,12 @@ class _Quantizer:
         bq = self.const(np.rint(beta / z_unit).astype(np.int64), i64, None, op.loc)
         attrs = {"eps_term": eps_term, "sqrt_frac_bits": frac, "k": k,
                  "multiplier": f32a(z_unit / s_o)}
-        new = qgraph.LayerNormOp([x, gq, bq], [self.out_type(op.results[0])], attrs,
+        new = qgraph.LayerNormOp([x, gq, bq], [TensorType(x.type.shape, i8)], attrs,
                                  loc=op.loc)
-        self.set(op.results[0], self.emit(new).result, s_o)
+        y = self.emit(new).result
+        if axis != rank - 1:
+            y = self._reshape(y, shape, op)
+        self.set(op.results[0], y, s_o)
 
     def op_lrn(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])

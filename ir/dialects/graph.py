@@ -36,6 +36,7 @@ ONNX_OPS: dict[str, str] = {
     "Ceil": "ceil", "Round": "round", "Sign": "sign", "Shrink": "shrink",
     "Tile": "tile", "DepthToSpace": "depth_to_space", "SpaceToDepth": "space_to_depth",
     "GatherElements": "gather_elements", "Range": "range",
+    "InstanceNormalization": "instance_norm",
 }
 
 

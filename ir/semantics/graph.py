@@ -295,6 +295,17 @@ def _ln(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [y.astype(np.float32)]
 
 
+@impl("instance_norm")
+def _instance_norm(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x = a[0]
+    axes = tuple(range(2, x.ndim))
+    per_c = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + np.float32(op.attr("epsilon", 1e-5)))
+    return [(y * a[1].reshape(per_c) + a[2].reshape(per_c)).astype(np.float32)]
+
+
 @impl("softmax")
 def _softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     x = a[0]
