@@ -16,7 +16,9 @@ from dlac.ir.dialects.loop import GatherOp
 
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
-                        "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn"})
+                        "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
+                        "qgraph.reduce"})
+_REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
 
 def _relu(op: Operation) -> str:
@@ -101,16 +103,18 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
             lines.append(f"    dlac_avg_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, "
                          f"{include}, {_f(op.attr('multiplier'))}); }}")
         return lines
-    if kind == "qgraph.reduce_mean":
+    if kind in ("qgraph.reduce_mean", "qgraph.reduce"):
         rank = len(bufs[0].type.shape)
         axes = {int(a) % rank + (4 - rank) for a in op.attr("axes")}
-        logical_out = bufs[0].type.shape
+        logical_out = list(bufs[0].type.shape)
+        if layouts[0] == "nhwc" and rank == 4:  # the buffer is NHWC, the axes are logical
+            logical_out = [logical_out[0], logical_out[3], logical_out[1], logical_out[2]]
         flags = [1 if d in axes else 0 for d in range(4)]
         yv = _keepdims_view(bufs[-1], [s if (i + 4 - rank) not in axes else 1
                                        for i, s in enumerate(logical_out)])
         return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
                 f"    const int r[4] = {_arr(flags)};",
-                f"    dlac_reduce_mean({names[0]}, &xv, {names[-1]}, &yv, r, "
+                f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
                 f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "qgraph.softmax":
         shape = list(bufs[0].type.shape)
@@ -140,6 +144,14 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
                 f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
                 f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
     raise BackendError(f"{op.loc.prefix()}: no C implementation for host op '{kind}'")
+
+
+def _reduce_call(op: lh.HostOp) -> str:
+    """The C call of a reduction host op up to its reduce flags (mean, or one of dlac_reduce's
+    kinds, passed through a one-line wrapper so both take the same arguments)."""
+    if op.attr("kind") == "qgraph.reduce_mean":
+        return "dlac_reduce_mean"
+    return f"dlac_reduce{_REDUCE_KIND[str(op.attr('reduction'))]}"
 
 
 def _keepdims_view(value: Value, logical: list[int]) -> str:

@@ -446,6 +446,41 @@ class _Quantizer:
         new = qgraph.ReduceMeanOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
+    def _reduce(self, op: Operation, kind: str) -> None:
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        axes = list(evaluate.reduce_axes(op, np.empty(op.operands[0].type.shape),
+                                         [None, *(const_value(v) for v in op.operands[1:])]))
+        if not axes:
+            self.set(op.results[0], x, s_x)
+            return
+        exact = kind in ("max", "min")
+        s_o = s_x if exact else self.scale(op.results[0])
+        per = s_x * s_x if kind == "sum_square" else s_x
+        attrs = {"reduction": kind, "axes": axes, "keepdims": int(op.attr("keepdims", 1)),
+                 "multiplier": f32a(1.0 if exact else per / s_o)}
+        new = qgraph.ReduceOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_reduce_sum(self, op: Operation) -> None:
+        self._reduce(op, "sum")
+
+    def op_reduce_max(self, op: Operation) -> None:
+        self._reduce(op, "max")
+
+    def op_reduce_min(self, op: Operation) -> None:
+        self._reduce(op, "min")
+
+    def op_reduce_l1(self, op: Operation) -> None:
+        self._reduce(op, "l1")
+
+    def op_reduce_l2(self, op: Operation) -> None:
+        self._reduce(op, "l2")
+
+    def op_reduce_sum_square(self, op: Operation) -> None:
+        self._reduce(op, "sum_square")
+
     def op_softmax(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
         rank = op.operands[0].type.rank

@@ -36,7 +36,10 @@ ONNX_OPS: dict[str, str] = {
     "Ceil": "ceil", "Round": "round", "Sign": "sign", "Shrink": "shrink",
     "Tile": "tile", "DepthToSpace": "depth_to_space", "SpaceToDepth": "space_to_depth",
     "GatherElements": "gather_elements", "Range": "range",
-    "InstanceNormalization": "instance_norm",
+    "InstanceNormalization": "instance_norm", "ReduceSum": "reduce_sum",
+    "ReduceMax": "reduce_max", "ReduceMin": "reduce_min", "ReduceL1": "reduce_l1",
+    "ReduceL2": "reduce_l2", "ReduceSumSquare": "reduce_sum_square",
+    "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp",
 }
 
 

@@ -257,6 +257,29 @@ class ReduceMeanOp(_QOp):
         self._int8(self.operands[0], self.results[0])
 
 
+REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2")
+
+
+@register_op
+class ReduceOp(_QOp):
+    """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|), sum_square (sum x^2),
+    l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by `multiplier` (max and min
+    keep the input scale and are exact)."""
+
+    __slots__ = ()
+    NAME = "qgraph.reduce"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("reduction", StringAttr), Attr("axes", ArrayAttr), Attr("keepdims", IntAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        if self.attr("reduction") not in REDUCE_KINDS:
+            raise self.error(f"reduction must be one of {REDUCE_KINDS}")
+        self._int8(self.operands[0], self.results[0])
+
+
 @register_op
 class SoftmaxOp(_QOp):
     """Integer softmax along `axis` (output scale 1/127).

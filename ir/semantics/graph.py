@@ -389,12 +389,34 @@ def _gmp(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [a[0].max(axis=tuple(range(2, a[0].ndim)), keepdims=True)]
 
 
-@impl("reduce_mean")
-def _reduce_mean(op: Operation, a: list[Any], opset: int) -> list[Arr]:
-    axes = _operand_or_attr(op, a, 1, "axes")
-    keep = bool(op.attr("keepdims", 1))
-    axes = tuple(range(a[0].ndim)) if not axes else tuple(int(i) % a[0].ndim for i in axes)
-    return [a[0].mean(axis=axes, keepdims=keep).astype(a[0].dtype)]
+def reduce_axes(op: Operation, x: Arr, args: list[Any]) -> tuple[int, ...]:
+    """The axes a Reduce* op reduces (attribute or operand; none = all, or none at all
+    with noop_with_empty_axes)."""
+    axes = _operand_or_attr(op, args, 1, "axes")
+    if not axes:
+        return () if op.attr("noop_with_empty_axes", 0) else tuple(range(x.ndim))
+    return tuple(sorted(int(i) % x.ndim for i in axes))
+
+
+REDUCERS: dict[str, Callable[..., Arr]] = {
+    "reduce_mean": np.mean, "reduce_sum": np.sum, "reduce_max": np.max,
+    "reduce_min": np.min, "reduce_prod": np.prod,
+    "reduce_l1": lambda x, axis, keepdims: np.abs(x).sum(axis=axis, keepdims=keepdims),
+    "reduce_l2": lambda x, axis, keepdims: np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)),
+    "reduce_sum_square": lambda x, axis, keepdims: (x * x).sum(axis=axis, keepdims=keepdims),
+    "reduce_log_sum_exp": lambda x, axis, keepdims: np.log(np.exp(x).sum(
+        axis=axis, keepdims=keepdims)),
+}
+
+
+@impl(*REDUCERS)
+def _reduce(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    fn = REDUCERS[op.name.split(".", 1)[1]]
+    axes = reduce_axes(op, a[0], a)
+    if not axes:
+        return [a[0]]
+    return [np.asarray(fn(a[0], axis=axes, keepdims=bool(op.attr("keepdims", 1))))
+            .astype(a[0].dtype)]
 
 
 @impl("lrn")

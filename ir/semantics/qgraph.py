@@ -197,6 +197,21 @@ def _reduce_mean(op: Operation, a: list[Any]) -> Arr:
     return _count_scaled(acc.astype(np.int32), count, op.attr("multiplier"))
 
 
+@qimpl("reduce")
+def _reduce(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    axes = tuple(int(i) % x.ndim for i in op.attr("axes"))
+    keep = bool(op.attr("keepdims"))
+    kind = op.attr("reduction")
+    if kind in ("max", "min"):
+        return (x.max if kind == "max" else x.min)(axis=axes, keepdims=keep).astype(np.int8)
+    term = {"sum": x, "l1": np.abs(x)}.get(kind, x * x)
+    acc = term.sum(axis=axes, keepdims=keep)
+    if kind == "l2":
+        acc = np.sqrt(acc.astype(np.float32))
+    return acc_scale(acc, op.attr("multiplier"))
+
+
 @qimpl("softmax")
 def _softmax(op: Operation, a: list[Any]) -> Arr:
     x = a[0].astype(np.int64)

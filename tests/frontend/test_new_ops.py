@@ -118,3 +118,27 @@ def test_qdiv_rounds_once_per_float_op_and_saturates_division_by_zero() -> None:
     a = np.array([10, -10, 0, 7, -128], np.int8)
     b = np.array([0, 0, 0, 2, 1], np.int8)
     np.testing.assert_array_equal(qdiv(a, b, 1.0), [127, -128, 0, 4, -128])
+
+
+REDUCES = {"sum": ("ReduceSum", 13, True), "max": ("ReduceMax", 13, False),
+           "min": ("ReduceMin", 18, True), "l1": ("ReduceL1", 13, False),
+           "l2": ("ReduceL2", 18, True), "sum_square": ("ReduceSumSquare", 13, False),
+           "mean": ("ReduceMean", 18, True)}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCES))
+def test_reduce_means_what_onnx_says_and_is_bit_exact(tmp_path: Path, name: str) -> None:
+    op, opset, axes_input = REDUCES[name]
+    if axes_input or op == "ReduceSum":
+        model = single_node_model(op, {"x": (2, 3, 4, 5)}, None, {"keepdims": 0},
+                                  {"axes": i64(1, -1)}, max(opset, 13))
+    else:
+        model = single_node_model(op, {"x": (2, 3, 4, 5)}, None, {"axes": [2]}, None, opset)
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    x = R.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0]
+    got = evaluate_func(import_stage(path).regions[0].ops[0], [x], opset)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
