@@ -262,9 +262,9 @@ REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2")
 
 @register_op
 class ReduceOp(_QOp):
-    """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|), sum_square (sum x^2),
-    l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by `multiplier` (max and min
-    keep the input scale and are exact)."""
+    """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|),
+    sum_square (sum x^2), l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by
+    `multiplier` (max and min keep the input scale and are exact)."""
 
     __slots__ = ()
     NAME = "qgraph.reduce"
