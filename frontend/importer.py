@@ -263,7 +263,8 @@ class _Importer:
         result_types = []
         for out in outputs:
             ty = self._type_of(out, f"output of node '{name}' ({node.op_type})")
-            check_shape(ty.shape, f"tensor '{out}'", _itemsize(ty.element))
+            check_shape(ty.shape, f"node '{name}' ({node.op_type}) output '{out}'",
+                        _itemsize(ty.element))
             result_types.append(ty)
         attrs = {a.name: _attr(a, name) for a in node.attribute}
         op = OP_CLASSES[node.op_type](operands, result_types, attrs, loc=NameLoc(name))

@@ -515,7 +515,7 @@ class _Quantizer:
         axis = int(op.attr("axis", -1)) % rank
         h = int(np.prod(shape[axis:]))
         gamma = const_value(op.operands[1])
-        beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(h)
+        beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(shape[axis:])
         if gamma is None or beta is None:
             raise PassError(f"{op.loc.prefix()}: LayerNormalization needs constant scale/bias")
         gamma = np.broadcast_to(gamma.astype(np.float64), shape[axis:]).reshape(-1)

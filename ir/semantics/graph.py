@@ -91,6 +91,9 @@ def conv2d(x: Arr, w: Arr, b: Arr | None, strides: list[int], pads: list[int],
     er, es = dil[0] * (r - 1) + 1, dil[1] * (s - 1) + 1
     p = (xp.shape[2] - er) // strides[0] + 1
     q = (xp.shape[3] - es) // strides[1] + 1
+    if p <= 0 or q <= 0:
+        raise SemanticsError(f"conv kernel ({er}x{es} dilated) larger than its padded input "
+                             f"({xp.shape[2]}x{xp.shape[3]})")
     # im2col as [N, C, R, S, P, Q]: each (r, s) plane is one strided copy
     cols = np.empty((n, c, r, s, p, q), dtype=acc_dtype)
     for i in range(r):
@@ -355,6 +358,9 @@ def pool_params(op: Operation, x: Arr) -> tuple[list[int], list[int], list[int],
             out = -(-x.shape[2 + i] // strides[i])
             total = max(0, (out - 1) * strides[i] + kernel[i] - x.shape[2 + i])
             pads[i], pads[i + 2] = total // 2, total - total // 2
+    if any(p >= kernel[i % 2] for i, p in enumerate(pads)):
+        raise SemanticsError(f"{op.loc.prefix()}: pool pads {pads} must be smaller than the "
+                             f"kernel {kernel} (ONNX)")
     return kernel, strides, pads, dil
 
 
