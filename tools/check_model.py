@@ -62,12 +62,13 @@ def onnx_problems(path: str, input_shapes: dict[str, tuple[int, ...]],
         return problems
     static = static_shapes(model, shapes)
     known = set(static) | init | set(shapes)
+    used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
     for index, node in enumerate(graph.node):
         if index in unsupported:
             continue
         inputs_static = all(not i or i in known for i in node.input)
         for out in node.output:
-            if out and out not in static and inputs_static:
+            if out and out in used and out not in static and inputs_static:
                 problems.append(f"node '{_node_name(node, index)}' ({node.op_type}): output "
                                 f"'{out}' has no static shape")
     return problems
