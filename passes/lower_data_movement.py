@@ -21,7 +21,7 @@ MOVEMENT = frozenset({"layout", "copy", "qgraph.resize", "qgraph.zero_insert"} |
     f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
     "identity", "dropout", "expand", "pad", "tile", "depth_to_space", "space_to_depth",
-    "gather_elements")})
+    "gather_elements", "where")})
 
 
 class _OpView:

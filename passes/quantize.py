@@ -601,6 +601,26 @@ class _Quantizer:
         new = type(op)(parts, [self.out_type(op.results[0])], dict(op.attributes), loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
+    def op_where(self, op: Operation) -> None:
+        """Where with a constant condition selects elements: both branches are requantised
+        to the output scale (as Concat's inputs), then it is a gather."""
+        if const_value(op.operands[0]) is None:
+            raise PassError(f"{op.loc.prefix()}: Where needs a constant condition")
+        cond = self.get(op.operands[0])[0]
+        s_o = self.scale(op.results[0])
+        parts = []
+        for v in op.operands[1:]:
+            x, s_x = self.get(v)
+            if s_x is None:
+                raise PassError(f"{op.loc.prefix()}: Where of integer tensors")
+            if np.float32(s_x / s_o) != np.float32(1.0):
+                x = self.emit(qgraph.RequantOp([x], [x.type], {"multiplier": f32a(s_x / s_o)},
+                                               loc=op.loc)).result
+            parts.append(x)
+        new = type(op)([cond, *parts], [self.out_type(op.results[0])], dict(op.attributes),
+                       loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
     def op_pad(self, op: Operation) -> None:
         value = const_value(op.operands[2]) if len(op.operands) > 2 and not isinstance(
             getattr(op.operands[2], "op", None), NoneOp) else None

@@ -39,7 +39,7 @@ ONNX_OPS: dict[str, str] = {
     "InstanceNormalization": "instance_norm", "ReduceSum": "reduce_sum",
     "ReduceMax": "reduce_max", "ReduceMin": "reduce_min", "ReduceL1": "reduce_l1",
     "ReduceL2": "reduce_l2", "ReduceSumSquare": "reduce_sum_square",
-    "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp",
+    "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp", "Where": "where",
 }
 
 

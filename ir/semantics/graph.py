@@ -531,6 +531,11 @@ def _expand(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [np.broadcast_to(a[0], shape)]
 
 
+@impl("where")
+def _where(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    return [np.where(a[0].astype(bool), a[1], a[2])]
+
+
 @impl("tile")
 def _tile(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [np.tile(a[0], [int(r) for r in a[1]])]

@@ -41,7 +41,7 @@ QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
 DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
     "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast",
-    "tile", "depth_to_space", "space_to_depth", "gather_elements"))
+    "tile", "depth_to_space", "space_to_depth", "gather_elements", "where"))
 
 
 def qimpl(name: str) -> Callable:

@@ -142,3 +142,23 @@ def test_reduce_means_what_onnx_says_and_is_bit_exact(tmp_path: Path, name: str)
     got = evaluate_func(import_stage(path).regions[0].ops[0], [x], opset)[0]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def test_where_with_a_constant_condition_is_bit_exact(tmp_path: Path) -> None:
+    from onnx import helper, numpy_helper
+
+    cond = numpy_helper.from_array(R.random((3, 4)) < 0.5, "c")
+    node = helper.make_node("Where", ["c", "x", "z"], ["y"], name="where")
+    graph = helper.make_graph([node], "g", [
+        helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [2, 3, 4]),
+        helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [2, 3, 4])], [cond])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    feeds = {"x": R.standard_normal((2, 3, 4)).astype(np.float32),
+             "z": R.standard_normal(4).astype(np.float32)}
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, feeds)[0]
+    got = evaluate_func(import_stage(path).regions[0].ops[0], [feeds["x"], feeds["z"]])[0]
+    np.testing.assert_array_equal(got, want)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
