@@ -30,6 +30,16 @@ ONNX_OPS: dict[str, str] = {
     "Shape": "shape", "Cast": "cast", "ConstantOfShape": "constant_of_shape",
     "Expand": "expand", "LRN": "lrn", "QuantizeLinear": "quantize_linear",
     "DequantizeLinear": "dequantize_linear",
+    "Reciprocal": "reciprocal", "Log": "log", "Abs": "abs", "Softplus": "softplus",
+    "Mish": "mish", "Elu": "elu", "Selu": "selu", "Celu": "celu",
+    "ThresholdedRelu": "thresholded_relu", "Sin": "sin", "Cos": "cos", "Floor": "floor",
+    "Ceil": "ceil", "Round": "round", "Sign": "sign", "Shrink": "shrink",
+    "Tile": "tile", "DepthToSpace": "depth_to_space", "SpaceToDepth": "space_to_depth",
+    "GatherElements": "gather_elements", "Range": "range",
+    "InstanceNormalization": "instance_norm", "ReduceSum": "reduce_sum",
+    "ReduceMax": "reduce_max", "ReduceMin": "reduce_min", "ReduceL1": "reduce_l1",
+    "ReduceL2": "reduce_l2", "ReduceSumSquare": "reduce_sum_square",
+    "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp", "Where": "where",
 }
 
 
