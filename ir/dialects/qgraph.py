@@ -145,34 +145,33 @@ class AddOp(_QOp):
         self._int8(*self.operands, self.results[0])
 
 
+class _QBinaryOp(_QOp):
+    """Two broadcasting int8 operands, one int8 result, one fp32 output multiplier."""
+
+    __slots__ = ()
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (_f32("multiplier"),)
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(*self.operands, self.results[0])
+
+
 @register_op
-class MulOp(_QOp):
+class MulOp(_QBinaryOp):
     """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting."""
 
     __slots__ = ()
     NAME = "qgraph.mul"
-    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
-    RESULTS = (Result("output", TensorType),)
-    ATTRS = (_f32("multiplier"),)
-
-    def verify_(self) -> None:
-        self._check_f32("multiplier")
-        self._int8(*self.operands, self.results[0])
 
 
 @register_op
-class DivOp(_QOp):
+class DivOp(_QBinaryOp):
     """Host element-wise quotient of two int8 tensors, broadcasting (see arith.qdiv)."""
 
     __slots__ = ()
     NAME = "qgraph.div"
-    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
-    RESULTS = (Result("output", TensorType),)
-    ATTRS = (_f32("multiplier"),)
-
-    def verify_(self) -> None:
-        self._check_f32("multiplier")
-        self._int8(*self.operands, self.results[0])
 
 
 @register_op
