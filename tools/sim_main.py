@@ -30,10 +30,9 @@ def _target(path: str | None) -> Target:
 
 
 def _cmd_cv(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from dlac.sim.calibration_data import load_cases
     from dlac.sim.cv import CvSettings, cross_validate
+    from rich.console import Console
 
     notes: list[str] = []
     cases = load_cases(args.csv, notes)
