@@ -37,8 +37,9 @@ def _checkout(git_dir: str | None, url: str, commit: str, dest: Path,
             _run(["git", "clone", "--quiet", url, git_dir])
         stage = Path(tmp) / "tree"
         stage.mkdir()
-        archive = subprocess.run(["git", f"--git-dir={_git_dir(git_dir)}", "archive", commit, *paths],
-                                 check=True, capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", f"--git-dir={_git_dir(git_dir)}", "archive", commit, *paths],
+            check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(stage)], input=archive, check=True)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(stage), dest)
