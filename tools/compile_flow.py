@@ -135,8 +135,9 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
             with tempfile.TemporaryDirectory(prefix="dlac-spike-") as build:
                 on_spike = validate_on_spike(emitted, reference, inputs, Path(build))
             report.update(asdict(on_spike))
-            print(f"Spike + libgemmini: {'bit-exact' if on_spike.spike_bit_exact else 'NOT bit-exact'}"
-                  f"; {on_spike.spike_instructions:,} instructions, {on_spike.spike_wall_s} s")
+            verdict = "bit-exact" if on_spike.spike_bit_exact else "NOT bit-exact"
+            print(f"Spike + libgemmini: {verdict}; {on_spike.spike_instructions:,} "
+                  f"instructions, {on_spike.spike_wall_s} s")
             code |= 0 if on_spike.spike_bit_exact else 1
     write_atomic(out_dir / "report.json", json.dumps(report, indent=2))
     return code
