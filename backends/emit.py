@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -65,7 +66,7 @@ def render_files(module: Operation, target: Target, model: str, sim: SimRuntime
         "dlac_sim_config.h": sim.config_header,
         "Makefile": _env().get_template("Makefile.j2").render(
             **common, model=view.model, sim_include=str(sim.include_dir),
-            sim_core=str(sim.core_dir)),
+            sim_core=str(sim.core_dir), python=sys.executable),
         "model.json": json.dumps({
             "model": model, "target": target.to_dict(),
             "inputs": [asdict(io) for io in view.inputs],
