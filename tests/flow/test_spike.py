@@ -5,6 +5,8 @@ Needs the cache that `python -m dlac.tools.setup_spike` fills; skips with the re
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from dlac.flow import spike
 from dlac.flow import spike_cache as sc
 from dlac.ir.gemmini_params import render_params_header
 from dlac.ir.target import Target
+from dlac.tools.dlac_main import main
 
 MATMUL = r"""
 #include <stdio.h>
@@ -66,3 +69,14 @@ def test_trap_is_one_line(tmp_path: Path) -> None:
 
 def test_cache_layout_is_pinned() -> None:
     assert sc.libgemmini_src().parent == sc.cache_root() / "src"
+
+
+def test_validate_spike_cli(tmp_path: Path) -> None:
+    """`dlac zoo:tiny_cnn -o DIR --validate spike`, then `make spike` in DIR."""
+    _need_cache()
+    out = tmp_path / "out"
+    assert main(["zoo:tiny_cnn", "-o", str(out), "--validate", "spike"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["spike_bit_exact"] and report["spike_instructions"] > 0
+    done = subprocess.run(["make", "-s", "spike"], cwd=out, capture_output=True, text=True)
+    assert done.returncode == 0 and "bit-exact" in done.stdout
