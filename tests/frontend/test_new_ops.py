@@ -48,6 +48,9 @@ CASES = {
                            {"blocksize": 2, "mode": "CRD"}, None, 17, False),
     "space_to_depth": ("SpaceToDepth", {"x": (1, 2, 4, 6)}, {"blocksize": 2}, None, 17,
                        False),
+    "log_softmax": ("LogSoftmax", {"x": (2, 6)}, None, None, 17, False),
+    "log_softmax_axis1": ("LogSoftmax", {"x": (2, 5, 3)}, {"axis": 1}, None, 17, False),
+    "log_softmax_opset11": ("LogSoftmax", {"x": (2, 5, 3)}, {"axis": 1}, None, 11, False),
     "gather_elements": ("GatherElements", {"x": (3, 4)}, {"axis": 1},
                         {"i": np.array([[0, 3], [1, -1], [2, 2]], np.int64)}, 17, False),
 }
