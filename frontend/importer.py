@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from dlac.frontend.einsum import rewrite_einsums
 from dlac.frontend.errors import FrontendError
 from dlac.frontend.loader import load_onnx
 from dlac.frontend.shapes import check_shape
-from dlac.frontend.static_shapes import fold_shape_computations
+from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
 from dlac.ir.attributes import (
     ArrayAttr,
     Attribute,
@@ -98,6 +99,8 @@ class _Importer:
         arg_types = [self._input_type(i) for i in inputs]
         self.model = fold_shape_computations(
             self.model, {i.name: ty.shape for i, ty in zip(inputs, arg_types, strict=True)})
+        rewrite_einsums(self.model, static_shapes(
+            self.model, {i.name: ty.shape for i, ty in zip(inputs, arg_types, strict=True)}))
         self.graph = self.model.graph
         self.used = {i for n in self.graph.node for i in n.input} | \
             {o.name for o in self.graph.output}

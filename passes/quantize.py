@@ -482,6 +482,23 @@ class _Quantizer:
         self._reduce(op, "sum_square")
 
     def op_softmax(self, op: Operation) -> None:
+        self.set(op.results[0], self._softmax(op), 1.0 / 127.0)
+
+    def op_log_softmax(self, op: Operation) -> None:
+        """LogSoftmax = the integer softmax (scale 1/127), then a 256-entry log table to the
+        calibrated output scale (probabilities below 1/254 saturate to the table minimum)."""
+        p = self._softmax(op)
+        s_o = self.scale(op.results[0])
+        with np.errstate(all="ignore"):
+            ys = np.log(np.arange(-128, 128, dtype=np.float64) / 127.0)
+        table = np.clip(np.rint(np.nan_to_num(ys / s_o, nan=-128.0)), -128, 127).astype(np.int8)
+        new = qgraph.LutOp([p], [self.out_type(op.results[0])],
+                           {"table": DenseAttr(table, TensorType((256,), i8)),
+                            "function": "log_softmax"}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _softmax(self, op: Operation) -> Value:
+        """The integer softmax of Softmax/LogSoftmax's input along its axis (scale 1/127)."""
         x, s_x = self.get(op.operands[0])
         rank = op.operands[0].type.rank
         shape = list(op.operands[0].type.shape)
@@ -499,7 +516,7 @@ class _Quantizer:
         y = self.emit(new).result
         if coerce:
             y = self._reshape(y, shape, op)
-        self.set(op.results[0], y, 1.0 / 127.0)
+        return y
 
     def _reshape(self, x: Value, shape: list[int], op: Operation) -> Value:
         target = self.const(np.array(shape, np.int64), i64, None, op.loc)

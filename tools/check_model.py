@@ -25,6 +25,7 @@ def _node_name(node: object, index: int) -> str:
 def onnx_problems(path: str, input_shapes: dict[str, tuple[int, ...]],
                   load_weights: bool) -> list[str]:
     """Dynamic inputs, unsupported ops and shapes that stay dynamic, per node."""
+    from dlac.frontend.einsum import rewrite_einsums
     from dlac.frontend.loader import load_onnx
     from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
     from dlac.ir.dialects.graph import OP_CLASSES
@@ -49,6 +50,7 @@ def onnx_problems(path: str, input_shapes: dict[str, tuple[int, ...]],
     dynamic = bool(problems)
     if not dynamic:
         model = fold_shape_computations(model, shapes)
+        rewrite_einsums(model, static_shapes(model, shapes))
         graph = model.graph
     unsupported = set()
     for index, node in enumerate(graph.node):

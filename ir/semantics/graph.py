@@ -321,6 +321,18 @@ def _softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [e / e.sum(axis=axis, keepdims=True)]
 
 
+@impl("log_softmax")
+def _log_softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x = a[0]
+    axis = int(op.attr("axis", -1 if opset >= 13 else 1)) % x.ndim
+    if opset < 13:
+        flat = x.reshape(int(np.prod(x.shape[:axis])), -1)
+        z = flat - flat.max(axis=1, keepdims=True)
+        return [(z - np.log(np.exp(z).sum(axis=1, keepdims=True))).reshape(x.shape)]
+    z = x - x.max(axis=axis, keepdims=True)
+    return [z - np.log(np.exp(z).sum(axis=axis, keepdims=True))]
+
+
 # -- pooling and reductions ------------------------------------------------------------
 def pool_windows(x: Arr, kernel: list[int], strides: list[int], pads: list[int],
                  dil: list[int], ceil_mode: bool, fill: float) -> tuple[Arr, Arr]:

@@ -48,6 +48,9 @@ CASES = {
                            {"blocksize": 2, "mode": "CRD"}, None, 17, False),
     "space_to_depth": ("SpaceToDepth", {"x": (1, 2, 4, 6)}, {"blocksize": 2}, None, 17,
                        False),
+    "log_softmax": ("LogSoftmax", {"x": (2, 6)}, None, None, 17, False),
+    "log_softmax_axis1": ("LogSoftmax", {"x": (2, 5, 3)}, {"axis": 1}, None, 17, False),
+    "log_softmax_opset11": ("LogSoftmax", {"x": (2, 5, 3)}, {"axis": 1}, None, 11, False),
     "gather_elements": ("GatherElements", {"x": (3, 4)}, {"axis": 1},
                         {"i": np.array([[0, 3], [1, -1], [2, 2]], np.int64)}, 17, False),
 }
@@ -162,3 +165,39 @@ def test_where_with_a_constant_condition_is_bit_exact(tmp_path: Path) -> None:
     got = evaluate_func(import_stage(path).regions[0].ops[0], [feeds["x"], feeds["z"]])[0]
     np.testing.assert_array_equal(got, want)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+@pytest.mark.parametrize("eq,sa,sb", [("bij,bjk->bik", (2, 3, 4), (2, 4, 5)),
+                                      ("ij,kj->ik", (3, 4), (5, 4)),
+                                      ("bhqd,bhkd->bhqk", (1, 2, 3, 4), (1, 2, 5, 4))])
+def test_matmul_like_einsum_is_bit_exact(tmp_path: Path, eq: str, sa: tuple, sb: tuple
+                                         ) -> None:
+    from onnx import helper, numpy_helper
+
+    w = numpy_helper.from_array(R.standard_normal(sb).astype(np.float32), "w")
+    node = helper.make_node("Einsum", ["x", "w"], ["y"], name="einsum", equation=eq)
+    graph = helper.make_graph([node], "g", [
+        helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, list(sa))],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, list(
+            np.einsum(eq, np.zeros(sa), np.zeros(sb)).shape))], [w])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = R.standard_normal(sa).astype(np.float32)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x})[0]
+    got = evaluate_func(import_stage(path).regions[0].ops[0], [x])[0]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def test_check_accepts_a_matmul_like_einsum(tmp_path: Path) -> None:
+    from onnx import helper
+
+    node = helper.make_node("Einsum", ["x", "z"], ["y"], name="einsum", equation="ij,jk->ik")
+    graph = helper.make_graph([node], "g", [
+        helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [3, 4]),
+        helper.make_tensor_value_info("z", onnx.TensorProto.FLOAT, [4, 5])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [3, 5])])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    assert main([str(path), "--check"]) == 0
