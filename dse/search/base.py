@@ -12,8 +12,9 @@ is a pure function of its seed and the sequence of tells, replaying the stored t
 reproduces its asks exactly (resume).
 
 `BatchSearcher` is Spotlight's loop (anchors.md section 2): draw `n_candidates` feasible
-points, order them by the surrogate's score (random order during warm-up, and with
-probability `exploration` afterwards), evaluate the first `batch_size` unseen ones, refit.
+points, select `batch_size` of them (by default the best by the surrogate's score; random
+order during warm-up, and with probability `exploration` afterwards), evaluate the batch,
+refit.
 """
 
 from __future__ import annotations
@@ -165,9 +166,10 @@ class BatchSearcher(Searcher):
             seen.add(k)
         return np.array((first + later)[:n], dtype=np.int64)
 
-    @abstractmethod
     def score(self, cands: np.ndarray) -> np.ndarray:
-        """Acquisition score of candidates given the tells so far (lower is better)."""
+        """Acquisition score of candidates given the tells so far (lower is better); the
+        default `select` ranks by it, a searcher that overrides `select` need not."""
+        raise NotImplementedError(f"{self.name} chooses its batches jointly")
 
     def training_data(self) -> tuple[np.ndarray, np.ndarray]:
         ys = np.array(self.ys)
