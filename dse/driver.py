@@ -140,16 +140,21 @@ def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str
 @dataclass
 class Execution:
     """What the executor did: its name and workers, the layer tasks it ran and their summed
-    run time (for the per-task overhead: workers x wall - task seconds, per task)."""
+    run time, and per batch where the driver's time went (asking the searcher, waiting for
+    the tasks, writing the database). `durations` keeps every task's run time per batch
+    (for projections to more workers; not in report.json)."""
 
     executor: str
     workers: int
     tasks: int = 0
     task_seconds: float = 0.0
+    batches: list[dict[str, float]] = field(default_factory=list)
+    durations: list[list[float]] = field(default_factory=list)
 
     def to_dict(self, wall_seconds: float) -> dict[str, Any]:
         return {"executor": self.executor, "workers": self.workers, "tasks": self.tasks,
-                "task_seconds": self.task_seconds, "wall_seconds": wall_seconds}
+                "task_seconds": self.task_seconds, "wall_seconds": wall_seconds,
+                "batches": self.batches}
 
 
 def _progress(enabled: bool) -> Any:
@@ -277,10 +282,14 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
             if (budget.seconds is not None and idx > last_stored
                     and time.monotonic() - start >= budget.seconds):
                 break
+            t_ask = time.perf_counter()
             xs = searcher.ask_batch(total - idx if total is not None else 1 << 30)
             if not xs:
                 break
             targets = [domain.target(x) for x in xs]
+            t_eval = time.perf_counter()
+            record_seconds = 0.0
+            durations: list[float] = []
             results: dict[int, Trial] = {}
             fresh = []
             for j, target in enumerate(targets):
@@ -296,8 +305,11 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
             for done in evaluate_batch(nested, [targets[j] for j in fresh], executor, progress):
                 j = fresh[done.index]
                 result = done.result
+                t_rec = time.perf_counter()
                 db.put_trial(key, TrialRecord(idx + j, targets[j].to_json(), result.objective,
                                               result.to_dict()), done.rows)
+                record_seconds += time.perf_counter() - t_rec
+                durations.extend(done.durations)
                 execution.tasks += done.tasks
                 execution.task_seconds += done.task_seconds
                 results[j] = Trial(idx + j, result, done.task_seconds)
@@ -307,6 +319,11 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
                            info=f"best EDP {best:.4g}" if np.isfinite(best) else "best EDP -")
                 if on_trial is not None:
                     on_trial(results[j])
+            execution.batches.append({
+                "evaluations": len(fresh), "tasks": len(durations),
+                "ask_seconds": t_eval - t_ask, "record_seconds": record_seconds,
+                "evaluate_seconds": time.perf_counter() - t_eval})
+            execution.durations.append(durations)
             for j, x in enumerate(xs):
                 searcher.tell(x, results[j].result.objective)
                 trials.append(results[j])

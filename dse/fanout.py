@@ -24,14 +24,21 @@ from .tasks import LayerOutcome, LayerTask
 
 @dataclass(frozen=True)
 class Evaluated:
-    """One target of a batch, finished: its position in the batch, result and new DB rows
-    (in layer order)."""
+    """One target of a batch, finished: its position in the batch, result, new DB rows (in
+    layer order) and the run time of each of its tasks."""
 
     index: int
     result: HwResult
     rows: list[LayerRow]
-    tasks: int = 0
-    task_seconds: float = 0.0
+    durations: tuple[float, ...] = ()
+
+    @property
+    def tasks(self) -> int:
+        return len(self.durations)
+
+    @property
+    def task_seconds(self) -> float:
+        return sum(self.durations)
 
 
 def evaluate_batch(nested: NestedEvaluator, targets: Sequence[Target], executor: Executor,
@@ -72,16 +79,16 @@ def _assemble(nested: NestedEvaluator, index: int, target: Target, hashes: list[
               known: dict[str, LayerBest], outcomes: dict[str, LayerOutcome]) -> Evaluated:
     bests: dict[str, LayerBest] = {}
     rows: list[LayerRow] = []
-    spent = (len(outcomes), sum(o.seconds for o in outcomes.values()))
+    spent = tuple(o.seconds for o in outcomes.values())
     for h in hashes:
         if h in known:
             bests[h] = known[h]
             continue
         outcome = outcomes[h]
         if outcome.best is None:
-            return Evaluated(index, HwResult(target, {}, {}, outcome.reason), rows, *spent)
+            return Evaluated(index, HwResult(target, {}, {}, outcome.reason), rows, spent)
         bests[h] = outcome.best
         if outcome.row is not None:
             rows.append(outcome.row)
     return Evaluated(index, HwResult(target, bests, nested.totals(bests)), rows,
-                     *spent)
+                     spent)
