@@ -17,6 +17,8 @@ from dlac.errors import DlacError
 from dlac.passes.mapping.workloads import Workload
 
 from .driver import Options, autotune, parse_budget
+from .executors import DEFAULT as DEFAULT_EXECUTOR
+from .executors import executor_names
 from .hwspace import load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
@@ -65,6 +67,15 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
     g.add_argument("--sim-check", default="sim", choices=("sim", "none"),
                    help="re-time the chosen design and the default on the simulator "
                         "(default: sim)")
+    g.add_argument("--executor", default=DEFAULT_EXECUTOR, choices=executor_names(),
+                   help="where layer evaluations run: serial, a local process pool, or Ray "
+                        f"(default: {DEFAULT_EXECUTOR})")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes of the process executor and of a local Ray "
+                        "instance (default: the usable cores)")
+    g.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                   help="head of a running Ray cluster (`ray start --head`); default: start "
+                        "a local Ray instance")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     if output:
         g.add_argument("-o", "--output-dir", default="dlac-autotune", metavar="DIR",
@@ -94,7 +105,8 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
                                   im2col=args.im2col),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),
-                      kernel=args.kernel, validate=args.sim_check)
+                      kernel=args.kernel, validate=args.sim_check, executor=args.executor,
+                      jobs=args.jobs, ray_address=args.ray_address)
     result = autotune(layers_by_model, options)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

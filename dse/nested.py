@@ -170,6 +170,7 @@ class NestedEvaluator:
         self.evaluator = evaluator
         self.sw = sw
         self.db = db
+        self.search = LayerSearch(evaluator, sw)
         self.unique: dict[str, Layer] = {}
         for name, workload in self.models.items():
             if not workload:
@@ -218,18 +219,43 @@ class NestedEvaluator:
 
     # ----------------------------------------------------------------- SW level
     def search_layer(self, layer: Layer, target: Target) -> tuple[LayerBest, LayerRow | None]:
+        """The layer's best mapping on `target`: from the database when a run stored it,
+        else searched (then also returned as a new DB row)."""
+        rec = self.stored(layer, target)
+        if rec is not None:
+            return cached_best(layer, rec), None
+        return self.search.search(layer, target)
+
+    def stored(self, layer: Layer, target: Target) -> LayerRecord | None:
+        """The database's result of this layer's search on `target`, if any run stored it."""
+        if self.db is None:
+            return None
+        return self.db.layer_result(layer.workload_hash(), target.to_json(),
+                                    self.evaluator.cache_key, self.sw.key())
+
+
+def cached_best(layer: Layer, rec: LayerRecord) -> LayerBest:
+    """A stored layer result as the LayerBest it was."""
+    return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles, rec.energy_pj,
+                     rec.utilization, rec.candidates, str(rec.mapping.get("lowering", "direct")))
+
+
+class LayerSearch:
+    """The per-layer mapping search on one target, without the database: what an
+    executor's worker runs for one task (dse/tasks.py)."""
+
+    def __init__(self, evaluator: Evaluator, sw: SwConfig) -> None:
+        self.evaluator = evaluator
+        self.sw = sw
+
+    def search(self, layer: Layer, target: Target) -> tuple[LayerBest, LayerRow]:
+        """The best mapping over every lowering the layer allows, and its DB row."""
         h = layer.workload_hash()
         key = self.sw.key()
         tjson = target.to_json()
         # seeded by what the search is, not by the run: a cached result from any run is
         # exactly what this run would compute, so results never depend on the cache
         seed = derived_seed(h, tjson, replace(self.sw, im2col=False).key())
-        if self.db is not None:
-            rec = self.db.layer_result(h, tjson, self.evaluator.cache_key, key)
-            if rec is not None:
-                return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles,
-                                 rec.energy_pj, rec.utilization, rec.candidates,
-                                 str(rec.mapping.get("lowering", "direct"))), None
         lowerings = ["direct"] + (["im2col"] if can_im2col(layer, self.sw.im2col) else []) \
             + ([FLAT] if can_flat(layer) else [])
         found: list[LayerBest] = []
@@ -333,6 +359,8 @@ class NestedEvaluator:
                                  "the SW search found no mapping that runs")
         return LayerBest(best.layer, best.mapping, best.cycles, best.energy_pj,
                          best.utilization, self.sw.trials)
+
+
 
 
 def result_from_dict(data: dict[str, Any], models: MappingABC[str, Workload]) -> HwResult:

@@ -6,7 +6,8 @@ report.json's top-level keys: `target` (the chosen Target's fields), `target_nam
 the product of the per-model EDPs, the quantity minimised), `models` (per-model cycles,
 energy, EDP), `layers` (per unique layer: best mapping, cycles, energy, utilisation),
 `baselines` (default Gemmini with its heuristic mapping and with dlac's best mapping),
-`history` (every evaluation in order), `feature_importance`, `options`, `run_key`.
+`history` (every evaluation in order), `feature_importance`, `options`, `run_key`,
+`execution` (executor, workers, layer tasks, their summed seconds, wall seconds).
 Plots use matplotlib's Agg backend, so no display is needed.
 """
 
@@ -93,6 +94,7 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
         "resumed_evaluations": result.resumed_trials,
         "simulator": result.validation,
         "finalists": result.finalists,
+        "execution": result.execution,
         "options": {"searcher": opts.searcher, "evaluator": opts.evaluator,
                     "budget": str(opts.budget), "seed": opts.seed, "sw": opts.sw.key(),
                     "space": opts.space.to_dict()},
