@@ -11,6 +11,14 @@ must match the stored targets, else the database is rejected as inconsistent) an
 continues, so it ends exactly where an uninterrupted run ends. A budget in minutes makes
 the number of evaluations depend on speed, so such runs are deterministic only per
 evaluation count (best effort).
+
+Searchers that are more than ask/tell use optional hooks (all duck-typed, none required):
+`prepare(nested, budget)` sees the problem and the budget before the database opens
+(and rejects a budget it cannot use with a DseError); `evaluate_target(target, layers)`
+replaces the nested layer search with the searcher's own, returning per-layer picks and
+a state stored with the trial that `restore(x, state)` replays on resume; `spent()` is
+how much of an evaluation budget the searcher has used when one trial costs more than
+one evaluation (a GA generation, say).
 """
 
 from __future__ import annotations
@@ -38,9 +46,13 @@ from .evaluators import make_evaluator
 from .hwspace import HwSpace
 from .models.features import WorkloadProfile
 from .nested import HwResult, NestedEvaluator, SwConfig, result_from_dict
+from .objective import metric
 from .search import make_searcher
 from .search.base import HW_CONFIG, Searcher
 from .validate import measure
+
+NOT_KEYED = frozenset({"retrain", "progress"})
+"""Searcher options that do not change results (left out of the run key)."""
 
 FINALISTS = 3
 """Best designs by the search's model that the simulator re-times to pick the chosen one."""
@@ -90,6 +102,7 @@ class Options:
     progress: bool = True
     kernel: str = "linear"
     validate: str = "sim"
+    searcher_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -122,6 +135,9 @@ def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str
               "space": options.space.to_dict(), "searcher": options.searcher,
               "evaluator": evaluator_key, "budget": str(options.budget),
               "seed": options.seed, "sw": options.sw.key(), "kernel": options.kernel}
+    tuned = {k: v for k, v in options.searcher_options.items() if k not in NOT_KEYED}
+    if tuned:
+        config["searcher_options"] = tuned
     text = json.dumps(config, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -130,7 +146,7 @@ def _progress(enabled: bool) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TextColumn("best EDP {task.fields[best]}"),
+                    TimeElapsedColumn(), TextColumn("best {task.fields[best]}"),
                     disable=not enabled, transient=False)
 
 
@@ -148,7 +164,11 @@ def autotune(models: Mapping[str, Workload], options: Options,
     profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
     domain = HwDomain(grid, feasible, profile)
     searcher = make_searcher(options.searcher, domain, options.seed,
-                             dataclasses.replace(HW_CONFIG, kernel=options.kernel))
+                             dataclasses.replace(HW_CONFIG, kernel=options.kernel),
+                             **options.searcher_options)
+    prepare = getattr(searcher, "prepare", None)
+    if prepare is not None:
+        prepare(nested, options.budget)
     key = run_key(models, options, evaluator.cache_key)
     with TuningDB(options.db_path or default_path()) as db:
         nested.db = db
@@ -210,11 +230,13 @@ def _validate(nested: NestedEvaluator, result: AutotuneResult,
 
 
 def _sim_objective(measured: dict[str, Any], nested: NestedEvaluator) -> float:
-    """Sum of log simulated EDP over the models; inf if any model went unmeasured."""
+    """Sum over the models of log of the simulated objective metric; inf if any model went
+    unmeasured."""
     models = measured.get("models", {})
     if any(name not in models for name in nested.models):
         return math.inf
-    return float(sum(math.log(models[name]["edp"]) for name in nested.models))
+    return float(sum(math.log(metric(models[n]["cycles"], models[n]["energy_pj"], nested.goal))
+                     for n in nested.models))
 
 
 def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: TuningDB,
@@ -228,8 +250,9 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
     with _progress(options.progress) as bar:
         task = bar.add_task(f"co-design ({options.searcher})", total=total, best="-")
         idx = 0
+        spent = getattr(searcher, "spent", None)
         while True:
-            if total is not None and idx >= total:
+            if total is not None and (spent() if spent else idx) >= total:
                 break
             if (budget.seconds is not None and idx >= len(prior)
                     and time.monotonic() - start >= budget.seconds):
@@ -245,20 +268,36 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
                     raise DseError(f"{db.path}: stored run {key} does not replay (trial {idx} "
                                    "differs); rerun without --resume")
                 result = result_from_dict(rec.result, nested.models)
+                if hasattr(searcher, "restore"):
+                    searcher.restore(x, rec.result.get("searcher_state"))
             else:
-                result, rows = nested.evaluate(target)
+                result, rows, state = _evaluate(searcher, nested, target)
+                stored = result.to_dict() | ({"searcher_state": state} if state else {})
                 db.put_trial(key, TrialRecord(idx, target.to_json(), result.objective,
-                                              result.to_dict()), rows)
+                                              stored), rows)
             searcher.tell(x, result.objective)
             trial = Trial(idx, result, time.monotonic() - t0)
             trials.append(trial)
             if result.feasible:
                 best = min(best, float(np.exp(result.objective)))
-            bar.update(task, advance=1, best=f"{best:.4g}" if np.isfinite(best) else "-")
+            idx += 1
+            bar.update(task, completed=spent() if spent else idx,
+                       best=f"{best:.4g}" if np.isfinite(best) else "-")
             if on_trial is not None:
                 on_trial(trial)
-            idx += 1
     return trials
+
+
+def _evaluate(searcher: Searcher, nested: NestedEvaluator,
+              target: Target) -> tuple[HwResult, list[Any], dict[str, Any] | None]:
+    """The nested layer search, or the searcher's own (`evaluate_target(target, layers)`
+    returning per-layer picks and a state that `restore(x, state)` replays on resume)."""
+    hook = getattr(searcher, "evaluate_target", None)
+    if hook is None:
+        result, rows = nested.evaluate(target)
+        return result, rows, None
+    picks, state = hook(target, nested.unique)
+    return nested.result_of(target, picks), [], state
 
 
 def _importance(searcher: Searcher, domain: HwDomain, seed: int) -> dict[str, float]:
