@@ -22,8 +22,9 @@ from .executors import executor_names
 from .hwspace import load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
+from .objective import OBJECTIVES
 from .report import write_outputs
-from .search import searcher_names
+from .search import parse_options, searcher_names
 
 #: Default batch sizes of the per-layer search: the vectorised model scores thousands of
 #: mappings in milliseconds, the simulator runs one mapping at a time.
@@ -39,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="hardware space preset or JSON file (default: edge)")
     g.add_argument("--searcher", default="dabo", choices=searcher_names(),
                    help="HW search strategy (default: dabo)")
+    g.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting of the searcher, repeatable (e.g. population=50 for "
+                        "digamma, episodes=200 for confuciux)")
+    g.add_argument("--objective", default="edp", choices=OBJECTIVES,
+                   help="what to minimise under the area budget (default: edp)")
     g.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"),
                    help="cost of a (layer, mapping, target) (default: analytical)")
     g.add_argument("--budget", default="100",
@@ -102,11 +108,12 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
     options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
                       budget=budget, seed=args.seed,
                       sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
-                                  im2col=args.im2col),
+                                  im2col=args.im2col, objective=args.objective),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),
                       kernel=args.kernel, validate=args.sim_check, executor=args.executor,
-                      jobs=args.jobs, ray_address=args.ray_address)
+                      jobs=args.jobs, ray_address=args.ray_address,
+                      searcher_options=parse_options(args.searcher, args.searcher_option))
     result = autotune(layers_by_model, options)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

@@ -16,6 +16,14 @@ targets, else the database is rejected as inconsistent) and evaluates the missin
 so it ends exactly where an uninterrupted run ends. A budget in minutes makes the number
 of evaluations depend on speed, so such runs are deterministic only per evaluation count
 (best effort).
+
+Searchers that are more than ask/tell use optional hooks (all duck-typed, none required):
+`prepare(nested, budget)` sees the problem and the budget before the database opens
+(and rejects a budget it cannot use with a DseError); `evaluate_target(target, layers)`
+replaces the nested layer search with the searcher's own, returning per-layer picks and
+a state stored with the trial that `restore(x, state)` replays on resume; `spent()` is
+how much of an evaluation budget the searcher has used when one trial costs more than
+one evaluation (a GA generation, say).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +49,17 @@ from .domains import HwDomain
 from .errors import DseError
 from .evaluators import make_evaluator
 from .executors import Executor, make_executor
-from .fanout import evaluate_batch
+from .fanout import Evaluated, evaluate_batch
 from .hwspace import HwSpace
 from .models.features import WorkloadProfile
 from .nested import HwResult, NestedEvaluator, SwConfig, result_from_dict
+from .objective import metric
 from .search import make_searcher
 from .search.base import HW_CONFIG, Searcher
 from .validate import measure
+
+NOT_KEYED = frozenset({"retrain", "progress"})
+"""Searcher options that do not change results (left out of the run key)."""
 
 FINALISTS = 3
 """Best designs by the search's model that the simulator re-times to pick the chosen one."""
@@ -100,6 +112,7 @@ class Options:
     executor: str = "serial"
     jobs: int | None = None
     ray_address: str | None = None
+    searcher_options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,6 +146,9 @@ def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str
               "space": options.space.to_dict(), "searcher": options.searcher,
               "evaluator": evaluator_key, "budget": str(options.budget),
               "seed": options.seed, "sw": options.sw.key(), "kernel": options.kernel}
+    tuned = {k: v for k, v in options.searcher_options.items() if k not in NOT_KEYED}
+    if tuned:
+        config["searcher_options"] = tuned
     text = json.dumps(config, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
@@ -179,7 +195,11 @@ def autotune(models: Mapping[str, Workload], options: Options,
     profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
     domain = HwDomain(grid, feasible, profile)
     searcher = make_searcher(options.searcher, domain, options.seed,
-                             dataclasses.replace(HW_CONFIG, kernel=options.kernel))
+                             dataclasses.replace(HW_CONFIG, kernel=options.kernel),
+                             **options.searcher_options)
+    prepare = getattr(searcher, "prepare", None)
+    if prepare is not None:
+        prepare(nested, options.budget)
     key = run_key(models, options, evaluator.cache_key)
     start = time.monotonic()
     with make_executor(options.executor, options.jobs, options.ray_address) as executor, \
@@ -248,11 +268,13 @@ def _validate(nested: NestedEvaluator, result: AutotuneResult,
 
 
 def _sim_objective(measured: dict[str, Any], nested: NestedEvaluator) -> float:
-    """Sum of log simulated EDP over the models; inf if any model went unmeasured."""
+    """Sum over the models of log of the simulated objective metric; inf if any model went
+    unmeasured."""
     models = measured.get("models", {})
     if any(name not in models for name in nested.models):
         return math.inf
-    return float(sum(math.log(models[name]["edp"]) for name in nested.models))
+    return float(sum(math.log(metric(models[n]["cycles"], models[n]["energy_pj"], nested.goal))
+                     for n in nested.models))
 
 
 def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: TuningDB,
@@ -278,12 +300,16 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
                             f"{max(0, left - executor.workers)} queued")
 
         idx = 0
-        while total is None or idx < total:
+        spent = getattr(searcher, "spent", None)
+        while True:
+            used = spent() if spent else idx
+            if total is not None and used >= total:
+                break
             if (budget.seconds is not None and idx > last_stored
                     and time.monotonic() - start >= budget.seconds):
                 break
             t_ask = time.perf_counter()
-            xs = searcher.ask_batch(total - idx if total is not None else 1 << 30)
+            xs = searcher.ask_batch(total - used if total is not None else 1 << 30)
             if not xs:
                 break
             targets = [domain.target(x) for x in xs]
@@ -300,14 +326,18 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
                 if rec.target != target.to_json():
                     raise DseError(f"{db.path}: stored run {key} does not replay (trial "
                                    f"{idx + j} differs); rerun without --resume")
+                if hasattr(searcher, "restore"):
+                    searcher.restore(xs[j], rec.result.get("searcher_state"))
                 results[j] = Trial(idx + j, result_from_dict(rec.result, nested.models), 0.0)
                 bar.update(hw, advance=1)
-            for done in evaluate_batch(nested, [targets[j] for j in fresh], executor, progress):
+            for done in _evaluate(searcher, nested, [targets[j] for j in fresh], executor,
+                                  progress):
                 j = fresh[done.index]
                 result = done.result
                 t_rec = time.perf_counter()
+                record = result.to_dict() | ({"searcher_state": done.state} if done.state else {})
                 db.put_trial(key, TrialRecord(idx + j, targets[j].to_json(), result.objective,
-                                              result.to_dict()), done.rows)
+                                              record), done.rows)
                 record_seconds += time.perf_counter() - t_rec
                 durations.extend(done.durations)
                 execution.tasks += done.tasks
@@ -329,6 +359,22 @@ def _loop(nested: NestedEvaluator, domain: HwDomain, searcher: Searcher, db: Tun
                 trials.append(results[j])
             idx += len(xs)
     return trials
+
+
+def _evaluate(searcher: Searcher, nested: NestedEvaluator, targets: list[Target],
+              executor: Executor, progress: Callable[[int, int], None]) -> Iterator[Evaluated]:
+    """The nested layer search of a batch on the executor, or the searcher's own
+    (`evaluate_target(target, layers, executor)` returning per-layer picks and a state
+    that `restore(x, state)` replays on resume), one target at a time."""
+    hook = getattr(searcher, "evaluate_target", None)
+    if hook is None:
+        yield from evaluate_batch(nested, targets, executor, progress)
+        return
+    for i, target in enumerate(targets):
+        t0 = time.perf_counter()
+        picks, state = hook(target, nested.unique, executor)
+        yield Evaluated(i, nested.result_of(target, picks), [], (time.perf_counter() - t0,),
+                        state)
 
 
 def _importance(searcher: Searcher, domain: HwDomain, seed: int) -> dict[str, float]:

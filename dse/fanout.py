@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dlac.ir.target import Target
 
@@ -25,12 +26,14 @@ from .tasks import LayerOutcome, LayerTask
 @dataclass(frozen=True)
 class Evaluated:
     """One target of a batch, finished: its position in the batch, result, new DB rows (in
-    layer order) and the run time of each of its tasks."""
+    layer order), the run time of each of its tasks and, for a searcher that maps layers
+    itself, the state it replays on resume."""
 
     index: int
     result: HwResult
     rows: list[LayerRow]
     durations: tuple[float, ...] = ()
+    state: dict[str, Any] | None = None
 
     @property
     def tasks(self) -> int:
@@ -86,9 +89,10 @@ def _assemble(nested: NestedEvaluator, index: int, target: Target, hashes: list[
             continue
         outcome = outcomes[h]
         if outcome.best is None:
-            return Evaluated(index, HwResult(target, {}, {}, outcome.reason), rows, spent)
+            return Evaluated(index, HwResult(target, {}, {}, outcome.reason, nested.goal), rows,
+                             spent)
         bests[h] = outcome.best
         if outcome.row is not None:
             rows.append(outcome.row)
-    return Evaluated(index, HwResult(target, bests, nested.totals(bests)), rows,
-                     spent)
+    return Evaluated(index, HwResult(target, bests, nested.totals(bests), goal=nested.goal),
+                     rows, spent)
