@@ -117,11 +117,7 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
     result = autotune(layers_by_model, options)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]
-    imp = report["edp_improvement_vs_default"]
-    versus = ""
-    if imp:
-        versus = (f" ({imp:.3g}x lower than default Gemmini)" if imp >= 1
-                  else f" ({1 / imp:.3g}x higher than default Gemmini)")
+    versus = f"; {report['headline_text']}" if report["headline_text"] else ""
     print(f"best: {report['target_name']} area {report['area_mm2']:.4g} mm^2, "
           f"EDP {report['edp']:.4g}{versus}; report in {out}/report.md")
     return 0

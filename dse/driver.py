@@ -50,6 +50,7 @@ from .errors import DseError
 from .evaluators import make_evaluator
 from .executors import Executor, make_executor
 from .fanout import Evaluated, evaluate_batch
+from .headline import Headline, headline
 from .hwspace import HwSpace
 from .models.features import WorkloadProfile
 from .nested import HwResult, NestedEvaluator, SwConfig, result_from_dict
@@ -137,6 +138,7 @@ class AutotuneResult:
     validation: dict[str, Any] = field(default_factory=dict)
     finalists: list[dict[str, Any]] = field(default_factory=list)
     execution: dict[str, Any] = field(default_factory=dict)
+    headline: Headline | None = None
 
 
 def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str) -> str:
@@ -233,6 +235,8 @@ def autotune(models: Mapping[str, Workload], options: Options,
     result.importance = _importance(searcher, domain, options.seed)
     if options.validate == "sim" and options.evaluator != "sim":
         result.best, result.validation, result.finalists = _validate(nested, result, ranked)
+    result.headline = headline(nested, options.evaluator, result.best, default_heuristic,
+                               result.validation)
     return result
 
 

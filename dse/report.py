@@ -6,6 +6,8 @@ report.json's top-level keys: `target` (the chosen Target's fields), `target_nam
 the product of the per-model EDPs, the quantity minimised), `models` (per-model cycles,
 energy, EDP), `layers` (per unique layer: best mapping, cycles, energy, utilisation),
 `baselines` (default Gemmini with its heuristic mapping and with dlac's best mapping),
+`headline` (EDP ratio vs default Gemmini on the simulator and on the analytical model, the
+simulator's held-out error; `headline_text` says it in one line),
 `history` (every evaluation in order), `feature_importance`, `options`, `run_key`,
 `execution` (executor, workers, layer tasks, their summed seconds, wall seconds).
 Plots use matplotlib's Agg backend, so no display is needed.
@@ -78,9 +80,6 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
                         "reason": r.reason, "area_mm2": area_mm2(r.target),
                         "objective": r.objective if r.feasible else None,
                         **_totals(r), "seconds": t.seconds})
-    base = result.default_heuristic
-    base_edp, best_edp = _totals(base)["edp"], _totals(best)["edp"]
-    improvement = base_edp / best_edp if base_edp and best_edp else None
     return {
         "tool": "dlac", "tool_version": tool_version(), "run_key": result.run_key,
         "target": best.target.to_dict(), "target_name": best.target.name,
@@ -91,7 +90,9 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
             b.layer, best.target)} for b in best.layers.values()],
         "baselines": {"default_heuristic": _baseline(result.default_heuristic),
                       "default_best_mapping": _baseline(result.default_best)},
-        "edp_improvement_vs_default": improvement,
+        "edp_improvement_vs_default": result.headline.ratio if result.headline else None,
+        "headline": result.headline.to_dict() if result.headline else None,
+        "headline_text": result.headline.sentence() if result.headline else None,
         "objective": best.goal,
         "history": history,
         "feature_importance": result.importance,
@@ -242,10 +243,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     for name, m in report["models"].items():
         lines.append(f"| {name} | {m['cycles']:.4g} | {m['energy_pj']:.4g} | {m['edp']:.4g} | "
                      f"{_fmt(bh.get(name, {}).get('edp'))} | {_fmt(bb.get(name, {}).get('edp'))} |")
-    imp = report["edp_improvement_vs_default"]
-    if imp:
-        lines += ["", f"EDP improvement over default Gemmini with its heuristic mapping: "
-                      f"**{imp:.3g}x**."]
+    if report["headline_text"]:
+        lines += ["", f"**{report['headline_text']}** (default Gemmini with its heuristic "
+                      "mapping)."]
     lines += ["", "## Plots", "", "![best EDP vs evaluations](best_edp.png)", "",
               "![energy-delay scatter](energy_delay.png)", "",
               "![per-layer cycles and utilisation](layers.png)", "",

@@ -1,7 +1,7 @@
 """`dlac-sim`: the bundled Gemmini simulator's command line.
 
     dlac-sim calibrate FILE.csv [--json] [--report docs/calibration.md] [--fit]
-    dlac-sim calibrate FILE.csv --cv K [--cv-rows N] [--cv-rounds R] [--json]
+    dlac-sim calibrate FILE.csv --cv K [--cv-rows N] [--cv-rounds R] [--json] [--write-error]
     dlac-sim run PROGRAM.c [more.c ...] [--target target.json]
     dlac-sim headers [--out DIR] [--target target.json]
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from dlac.errors import DlacError
 from dlac.ir.target import Target, TargetError
+from dlac.sim.heldout import ERROR_FILE, HeldOutError
 
 
 def _target(path: str | None) -> Target:
@@ -44,6 +45,9 @@ def _cmd_cv(args: argparse.Namespace) -> int:
     with console.status("cross-validating") as status:
         result = cross_validate(cases, settings, progress=status.update)
     result["notes"] = notes
+    if args.write_error:
+        HeldOutError.from_cv(result, " ".join(["dlac-sim", *sys.argv[1:]])).save(
+            Path(args.write_error))
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
@@ -132,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, default=0, help="use only the first N rows (0 = all)")
     c.add_argument("--cv", type=int, default=0, metavar="K",
                    help="K-fold leave-layers-out cross-validation (constants refitted per fold)")
+    c.add_argument("--write-error", nargs="?", const=str(ERROR_FILE), metavar="FILE",
+                   help="with --cv: save the mean and worst fold as the error every co-design "
+                        "report quotes (default: the shipped sim/heldout_error.json)")
     c.add_argument("--cv-rows", type=int, default=4, metavar="N",
                    help="with --cv: rows per training layer the fit uses (default 4)")
     c.add_argument("--cv-rounds", type=int, default=3, metavar="R",

@@ -44,7 +44,12 @@ def test_outputs(tmp_path: Path, space_file: Path, capsys) -> None:
     assert len(rep["history"]) == 3
     assert rep["area_mm2"] <= rep["area_budget_mm2"]
     assert f"#define DIM {rep['target']['dim']}" in (out / "gemmini_params.h").read_text()
-    assert "best:" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "best:" in printed
+    if rep["headline"]["simulated_edp_ratio"] is not None:
+        assert rep["edp_improvement_vs_default"] == rep["headline"]["simulated_edp_ratio"]
+        assert "on the simulator" in printed and "held-out layers" in printed
+    assert rep["headline_text"] in (out / "report.md").read_text()
 
 
 def _bad(tmp_path: Path, argv: list[str], capsys, match: str) -> None:
