@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dlac.errors import DlacError
+from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
 from .driver import Options, autotune, parse_budget
@@ -89,17 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
 
 
 def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
-        emit_model: object = None) -> int:
-    """Run the co-design described by `args`; prints a summary, writes `-o DIR`."""
+        emit_model: object = None, host: Mapping[str, HostCost] | None = None) -> int:
+    """Run the co-design described by `args` (`host`: each model's CPU-step cost); prints
+    a summary, writes `-o DIR`."""
     try:
-        return _run(args, layers_by_model, emit_model)
+        return _run(args, layers_by_model, emit_model, host)
     except DlacError as err:
         print(f"dlac: error: {err}", file=sys.stderr)
         return err.exit_code
 
 
 def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
-         emit_model: object) -> int:
+         emit_model: object, host: Mapping[str, HostCost] | None) -> int:
     budget = parse_budget(args.budget)
     samples = args.sw_samples
     if samples is None:
@@ -114,7 +116,7 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
                       kernel=args.kernel, validate=args.sim_check, executor=args.executor,
                       jobs=args.jobs, ray_address=args.ray_address,
                       searcher_options=parse_options(args.searcher, args.searcher_option))
-    result = autotune(layers_by_model, options)
+    result = autotune(layers_by_model, options, host=host)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]
     versus = f"; {report['headline_text']}" if report["headline_text"] else ""

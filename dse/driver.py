@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from dlac.errors import DlacError
 from dlac.ir.target import Target
+from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
 from .database import TrialRecord, TuningDB, default_path
@@ -139,15 +140,19 @@ class AutotuneResult:
     finalists: list[dict[str, Any]] = field(default_factory=list)
     execution: dict[str, Any] = field(default_factory=dict)
     headline: Headline | None = None
+    host: dict[str, HostCost] = field(default_factory=dict)
 
 
-def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str) -> str:
+def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str,
+            host: Mapping[str, HostCost] | None = None) -> str:
     """Stable identity of a search (what --resume matches on)."""
     config = {"models": {k: [[layer.workload_hash(), n] for layer, n in w]
                          for k, w in sorted(models.items())},
               "space": options.space.to_dict(), "searcher": options.searcher,
               "evaluator": evaluator_key, "budget": str(options.budget),
               "seed": options.seed, "sw": options.sw.key(), "kernel": options.kernel}
+    if host:
+        config["host"] = {k: [round(v.cycles), round(v.energy_pj)] for k, v in sorted(host.items())}
     tuned = {k: v for k, v in options.searcher_options.items() if k not in NOT_KEYED}
     if tuned:
         config["searcher_options"] = tuned
@@ -184,15 +189,17 @@ def _progress(enabled: bool) -> Any:
 
 
 def autotune(models: Mapping[str, Workload], options: Options,
-             on_trial: Callable[[Trial], None] | None = None) -> AutotuneResult:
-    """Co-design one Gemmini (and the mappings) for `models` under `options`."""
+             on_trial: Callable[[Trial], None] | None = None,
+             host: Mapping[str, HostCost] | None = None) -> AutotuneResult:
+    """Co-design one Gemmini (and the mappings) for `models` under `options`; `host` is
+    each model's CPU-step cost, part of every design's totals."""
     if options.validate not in ("sim", "none"):
         raise DseError(f"unknown validation {options.validate!r}; choose sim or none")
     if options.budget.evaluations is None and options.budget.seconds is None:
         raise DseError("budget of zero evaluations: nothing would be searched")
     evaluator = make_evaluator(options.evaluator)
     grid = options.space.grid()
-    nested = NestedEvaluator(models, evaluator, options.sw)
+    nested = NestedEvaluator(models, evaluator, options.sw, host=host)
     feasible = grid.widest_bus(grid.feasible(nested.layers()))
     profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
     domain = HwDomain(grid, feasible, profile)
@@ -202,7 +209,7 @@ def autotune(models: Mapping[str, Workload], options: Options,
     prepare = getattr(searcher, "prepare", None)
     if prepare is not None:
         prepare(nested, options.budget)
-    key = run_key(models, options, evaluator.cache_key)
+    key = run_key(models, options, evaluator.cache_key, host)
     start = time.monotonic()
     with make_executor(options.executor, options.jobs, options.ray_address) as executor, \
             TuningDB(options.db_path or default_path()) as db:
@@ -233,6 +240,7 @@ def autotune(models: Mapping[str, Workload], options: Options,
                             resumed_trials=min(len(prior), len(trials)),
                             execution=execution.to_dict(wall))
     result.importance = _importance(searcher, domain, options.seed)
+    result.host = nested.host
     if options.validate == "sim" and options.evaluator != "sim":
         result.best, result.validation, result.finalists = _validate(nested, result, ranked)
     result.headline = headline(nested, options.evaluator, result.best, default_heuristic,

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 from dlac.ir.target import Target
+from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping import (
     Layer,
     Mapping,
@@ -174,10 +175,14 @@ class NestedEvaluator:
     """Evaluates hardware points for a set of models, caching layer searches."""
 
     def __init__(self, models: MappingABC[str, Workload], evaluator: Evaluator,
-                 sw: SwConfig, db: TuningDB | None = None) -> None:
+                 sw: SwConfig, db: TuningDB | None = None,
+                 host: MappingABC[str, HostCost] | None = None) -> None:
         if not models:
             raise DseError("no model to co-design for")
         self.models = dict(models)
+        self.host = {name: (host or {}).get(name, HostCost()) for name in self.models}
+        """Each model's CPU steps (the same on every design: they run on the host core),
+        added to every design's totals."""
         self.evaluator = evaluator
         self.sw = sw
         self.db = db
@@ -226,7 +231,8 @@ class NestedEvaluator:
         for name, workload in self.models.items():
             cycles = sum(n * bests[layer.workload_hash()].cycles for layer, n in workload)
             energy = sum(n * bests[layer.workload_hash()].energy_pj for layer, n in workload)
-            out[name] = ModelCost(float(cycles), float(energy))
+            host = self.host[name]
+            out[name] = ModelCost(float(cycles) + host.cycles, float(energy) + host.energy_pj)
         return out
 
     def heuristic(self, target: Target) -> HwResult:

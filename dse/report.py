@@ -4,7 +4,9 @@ tuned `gemmini_params.h`.
 report.json's top-level keys: `target` (the chosen Target's fields), `target_name`,
 `area_mm2`, `area_budget_mm2`, `cycles`, `energy_pj`, `edp` (summed over models; `edp` is
 the product of the per-model EDPs, the quantity minimised), `models` (per-model cycles,
-energy, EDP), `layers` (per unique layer: best mapping, cycles, energy, utilisation),
+energy, EDP, all including the CPU steps, and `host`: those steps' instructions, cycles and
+energy from dlac.passes.host_cost), `layers` (per unique layer: best mapping, cycles,
+energy, utilisation),
 `baselines` (default Gemmini with its heuristic mapping and with dlac's best mapping),
 `headline` (EDP ratio vs default Gemmini on the simulator and on the analytical model, the
 simulator's held-out error; `headline_text` says it in one line),
@@ -85,7 +87,8 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
         "target": best.target.to_dict(), "target_name": best.target.name,
         "area_mm2": area_mm2(best.target), "area_budget_mm2": opts.space.area_budget_mm2,
         **_totals(best),
-        "models": {k: v.to_dict() for k, v in best.models.items()},
+        "models": {k: v.to_dict() | {"host": result.host[k].to_dict() if k in result.host
+                                     else None} for k, v in best.models.items()},
         "layers": [b.to_dict() | {"roofline_utilization": roofline_utilization(
             b.layer, best.target)} for b in best.layers.values()],
         "baselines": {"default_heuristic": _baseline(result.default_heuristic),
@@ -236,13 +239,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {k} | {t[k]} | {d[k]} |")
     lines.append(f"| area (mm^2) | {report['area_mm2']:.4g} (budget "
                  f"{report['area_budget_mm2']:.4g}) | {area_mm2(Target()):.4g} |")
-    lines += ["", "## Models", "", "| model | cycles | energy (pJ) | EDP | default heuristic EDP "
-              "| default + best mapping EDP |", "|---|---|---|---|---|---|"]
+    lines += ["", "## Models", "", "| model | cycles | energy (pJ) | EDP | host share of cycles "
+              "| default heuristic EDP | default + best mapping EDP |",
+              "|---|---|---|---|---|---|---|"]
     bh = report["baselines"]["default_heuristic"]["models"]
     bb = report["baselines"]["default_best_mapping"]["models"]
     for name, m in report["models"].items():
+        host = m["host"]["cycles"] / m["cycles"] if m.get("host") and m["cycles"] else None
+        share = "-" if host is None else f"{100 * host:.1f}%"
         lines.append(f"| {name} | {m['cycles']:.4g} | {m['energy_pj']:.4g} | {m['edp']:.4g} | "
-                     f"{_fmt(bh.get(name, {}).get('edp'))} | {_fmt(bb.get(name, {}).get('edp'))} |")
+                     f"{share} | {_fmt(bh.get(name, {}).get('edp'))} | "
+                     f"{_fmt(bb.get(name, {}).get('edp'))} |")
     if report["headline_text"]:
         lines += ["", f"**{report['headline_text']}** (default Gemmini with its heuristic "
                       "mapping)."]

@@ -1,7 +1,8 @@
 """Build emitted C against the bundled simulator, run it, compare with the reference.
 
 The reference is `dlac.ir.semantics.qgraph`'s numpy execution of the quantized graph; the program's
-outputs must equal it bit for bit. Cycles and energy come from the simulator.
+outputs must equal it bit for bit. Cycles and energy come from the simulator for the Gemmini
+kernels and from the host model (dlac.passes.host_cost) for the CPU steps.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
 from dlac.ir.dialects import gemmini
 from dlac.ir.target import Target
+from dlac.passes.host_cost import HostCost, host_steps, load_host_model
 from dlac.sim.build import compile_program, run_program
 
 NP_TYPES = {"elem_t": np.int8, "acc_t": np.int32, "float": np.float32, "double": np.float64,
@@ -35,6 +37,9 @@ class Report:
     target: dict
     outputs: list[dict] = field(default_factory=list)
     steps: list[dict] = field(default_factory=list)
+    host: dict = field(default_factory=dict)
+    """The CPU steps' instructions, cycles and energy (dlac.passes.host_cost), included in
+    `cycles`, `energy_pj` and `edp`."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -99,6 +104,28 @@ def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.nd
     macs = total_macs(lowered)
     steps = [{"name": s.name, "kind": s.kind, "what": s.comment,
               "cycles": step_cycles.get(s.name, 0)} for s in view.steps]
+    accelerator = cycles
+    host = _time_host_steps(steps, lowered)
+    cycles += host.cycles - sum(s["simulated_cycles"] for s in steps if "simulated_cycles" in s)
+    energy += host.energy_pj
     return Report(exact, cycles, energy, cycles * energy, macs,
-                  macs / (cycles * target.dim * target.dim) if cycles else 0.0,
-                  target.to_dict(), outputs, steps)
+                  macs / (accelerator * target.dim * target.dim) if accelerator else 0.0,
+                  target.to_dict(), outputs, steps, host.to_dict())
+
+
+def _time_host_steps(steps: list[dict], lowered: Operation) -> HostCost:
+    """The simulator runs the CPU steps natively and only sees their fence; each host step
+    is timed by the host model instead (its simulated cycles kept beside)."""
+    model = load_host_model()
+    found = list(host_steps(lowered))
+    views = [s for s in steps if s["kind"] == "host"]
+    if len(found) != len(views):
+        raise BackendError(f"{len(views)} emitted host steps but {len(found)} in the IR")
+    total = HostCost()
+    for view, step in zip(views, found, strict=True):
+        cost = model.step_cost(step)
+        view["simulated_cycles"] = view["cycles"]
+        view["cycles"] = round(cost.cycles)
+        view["instructions"] = round(cost.instructions)
+        total = total + cost
+    return total

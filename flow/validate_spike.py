@@ -18,6 +18,7 @@ from dlac.flow import spike
 from dlac.flow.validate import NP_TYPES
 
 _MISMATCH = re.compile(r"^mismatched_bytes (\d+) of (\d+)$", re.MULTILINE)
+_STEP = re.compile(r"^cycles (\w+) (\d+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,9 @@ class SpikeReport:
     spike_mismatched_bytes: int
     spike_instructions: int
     spike_wall_s: float
+    spike_step_instructions: dict[str, int]
+    """Per step of model_run (Spike retires one instruction per cycle, so the program's
+    cycle counter counts instructions); `total` is the whole model."""
 
 
 def _blob(arrays: list[np.ndarray], ctypes: list[str]) -> bytes:
@@ -70,5 +74,6 @@ def run_output_dir(out_dir: Path, build_dir: Path, timeout: float = 1800.0) -> S
         raise spike.SpikeError(f"Spike run of {out / 'model.c'} printed no comparison "
                                f"(exit {result.returncode})")
     mismatched = int(found.group(1))
+    steps = {name: int(n) for name, n in _STEP.findall(result.output)}
     return SpikeReport(mismatched == 0 and result.returncode == 0, mismatched,
-                       result.instructions, round(wall, 2))
+                       result.instructions, round(wall, 2), steps)

@@ -26,7 +26,7 @@ from dlac.dse.driver import Options, autotune, parse_budget
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.errors import DlacError
-from dlac.tools.compile_flow import zoo_layers
+from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
 
 DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
@@ -52,7 +52,9 @@ def _stats(values: list[float | None]) -> dict[str, float | None]:
 
 
 def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
-    models = {name: zoo_layers(name)}
+    quantized = zoo_quantized(name)
+    models = {name: layers_of(quantized)}
+    host = {name: host_cost_of(quantized)}
     space = load_space(args.hw_space).with_area_budget(args.area_budget)
     per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
     baselines: dict[str, float | None] = {}
@@ -64,7 +66,7 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
                            sw=SwConfig("batch", args.sw_samples), db_path=db,
                            progress=False, validate="sim" if args.measure == "sim" else "none")
             t0 = time.monotonic()
-            result = autotune(models, opts)
+            result = autotune(models, opts, host=host)
             seconds[searcher] += time.monotonic() - t0
             per[searcher].append(_edp(result, "chosen", args.measure, name))
             if not baselines:

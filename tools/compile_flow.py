@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from dlac.ir.core import Operation
 from dlac.ir.target import Target
+from dlac.passes.host_cost import HostCost, load_host_model
 from dlac.tools.atomic_write import write_atomic
 
 MAPPERS = ("heuristic", "random", "exhaustive", "analytical-best")
@@ -83,13 +84,25 @@ def layers_of(quantized: Operation) -> list[tuple[object, int]]:
     return [(layer, count) for layer, count in found.values()]
 
 
-def zoo_layers(name: str) -> list[tuple[object, int]]:
-    """The accelerated layers of a zoo model as the frontend lowers it (built and cached
-    on first use): the co-design benchmark's workloads."""
+def host_cost_of(quantized: Operation) -> HostCost:
+    """The model's CPU steps as Gemmini's Rocket core runs them (dlac.passes.host_cost):
+    lowered with the heuristic mapper for default Gemmini, since the host steps do not
+    depend on the design."""
+    return load_host_model().cost(map_and_lower(quantized, Target(), "heuristic", 0))
+
+
+def zoo_quantized(name: str) -> Operation:
+    """A zoo model (built and cached on first use), imported and quantized."""
     from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
     from dlac.tools.zoo import build
 
-    return layers_of(quantize_stage(prepare_stage(import_stage(build(name)))))
+    return quantize_stage(prepare_stage(import_stage(build(name))))
+
+
+def zoo_layers(name: str) -> list[tuple[object, int]]:
+    """The accelerated layers of a zoo model as the frontend lowers it: the co-design
+    benchmark's workloads."""
+    return layers_of(zoo_quantized(name))
 
 
 def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
@@ -161,6 +174,11 @@ def print_summary(report: dict) -> None:
                   f"{report['energy_pj'] / 1e6:,.3f} uJ, EDP {report['edp']:.4g} pJ*cycles, "
                   f"utilisation {100 * report['utilization']:.1f}% of the "
                   f"{report['target']['dim']}x{report['target']['dim']} array")
+    host = report.get("host") or {}
+    if host.get("steps"):
+        console.print(f"host steps (Rocket model, dlac.passes.host_cost): "
+                      f"{host['cycles']:,.0f} cycles = {100 * host['cycles'] / total:.1f}% of "
+                      f"the model, {host['instructions']:,.0f} instructions")
 
 
 def autotune_emitter(quantized: dict[str, Operation], args: argparse.Namespace):  # noqa: ANN201
