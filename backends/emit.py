@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -60,11 +61,12 @@ def render_files(module: Operation, target: Target, model: str, sim: SimRuntime
     files: dict[str, str | bytes] = {
         "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
         "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
+        "dlac_gemmini_ext.h": (RUNTIME_DIR / "dlac_gemmini_ext.h").read_text(),
         "gemmini_params.h": render_params_header(target),
         "dlac_sim_config.h": sim.config_header,
         "Makefile": _env().get_template("Makefile.j2").render(
             **common, model=view.model, sim_include=str(sim.include_dir),
-            sim_core=str(sim.core_dir)),
+            sim_core=str(sim.core_dir), python=sys.executable),
         "model.json": json.dumps({
             "model": model, "target": target.to_dict(),
             "inputs": [asdict(io) for io in view.inputs],

@@ -14,6 +14,12 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
 
+#: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
+HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
+                        "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
+                        "qgraph.reduce"})
+_REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
+
 
 def _relu(op: Operation) -> str:
     return "1" if op.attr("act", "none") == "relu" else "0"
@@ -32,6 +38,8 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
                 f"{_f(op.attr('b_scale'))}, {_f(op.attr('c_scale'))}, {_relu(op)})")
     if isinstance(op, lh.QmulScalarOp):
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.QdivScalarOp):
+        return f"dlac_qdiv({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
     if isinstance(op, lh.LutScalarOp):
         table = emitter.constant_table(op.attributes["table"], "lut")
         return f"{table}[(int)({args[0]}) + 128]"
@@ -95,33 +103,55 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
             lines.append(f"    dlac_avg_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, "
                          f"{include}, {_f(op.attr('multiplier'))}); }}")
         return lines
-    if kind == "qgraph.reduce_mean":
+    if kind in ("qgraph.reduce_mean", "qgraph.reduce"):
         rank = len(bufs[0].type.shape)
         axes = {int(a) % rank + (4 - rank) for a in op.attr("axes")}
-        logical_out = bufs[0].type.shape
+        logical_out = list(bufs[0].type.shape)
+        if layouts[0] == "nhwc" and rank == 4:  # the buffer is NHWC, the axes are logical
+            logical_out = [logical_out[0], logical_out[3], logical_out[1], logical_out[2]]
         flags = [1 if d in axes else 0 for d in range(4)]
         yv = _keepdims_view(bufs[-1], [s if (i + 4 - rank) not in axes else 1
                                        for i, s in enumerate(logical_out)])
         return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
                 f"    const int r[4] = {_arr(flags)};",
-                f"    dlac_reduce_mean({names[0]}, &xv, {names[-1]}, &yv, r, "
+                f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
                 f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "qgraph.softmax":
         shape = list(bufs[0].type.shape)
         axis = int(op.attr("axis")) % len(shape)
-        if layouts[0] != "nchw" or axis != len(shape) - 1:
-            raise BackendError(f"{op.loc.prefix()}: softmax only over the innermost axis")
+        if layouts[0] != "nchw" or layouts[-1] != "nchw":
+            raise BackendError(f"{op.loc.prefix()}: softmax needs row-major buffers")
         table = emitter.constant_table(op.attributes["exp_table"], "exp")
-        rows = bufs[0].type.num_elements // shape[-1]
-        return [f"  dlac_softmax({names[0]}, {names[-1]}, {rows}, {shape[-1]}, {shape[-1]}, 1, "
-                f"{table});"]
+        outer = 1
+        for d in shape[:axis]:
+            outer *= d
+        inner = bufs[0].type.num_elements // (outer * shape[axis])
+        block = shape[axis] * inner
+        # one call per outer index: `inner` rows of `shape[axis]` elements, stride `inner`
+        return [f"  for (int64_t o = 0; o < {outer}; o++)",
+                f"    dlac_softmax({names[0]} + o * {block}, {names[-1]} + o * {block}, "
+                f"{inner}, {shape[axis]}, 1, {inner}, {table});"]
     if kind == "qgraph.layer_norm":
         shape = list(bufs[0].type.shape)
         rows = bufs[0].type.num_elements // shape[-1]
         return [f"  dlac_layer_norm({names[0]}, {names[1]}, {names[2]}, {names[-1]}, {rows}, "
                 f"{shape[-1]}, {int(op.attr('eps_term'))}LL, {int(op.attr('sqrt_frac_bits'))}, "
                 f"{int(op.attr('k'))}LL, {_f(op.attr('multiplier'))});"]
+    if kind == "qgraph.lrn":
+        table = emitter.constant_table(op.attributes["factor_table"], "lrn")
+        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",
+                f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
+                f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
+                f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
     raise BackendError(f"{op.loc.prefix()}: no C implementation for host op '{kind}'")
+
+
+def _reduce_call(op: lh.HostOp) -> str:
+    """The C call of a reduction host op up to its reduce flags (mean, or one of dlac_reduce's
+    kinds, passed through a one-line wrapper so both take the same arguments)."""
+    if op.attr("kind") == "qgraph.reduce_mean":
+        return "dlac_reduce_mean"
+    return f"dlac_reduce{_REDUCE_KIND[str(op.attr('reduction'))]}"
 
 
 def _keepdims_view(value: Value, logical: list[int]) -> str:

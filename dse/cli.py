@@ -17,11 +17,14 @@ from dlac.errors import DlacError
 from dlac.passes.mapping.workloads import Workload
 
 from .driver import Options, autotune, parse_budget
+from .executors import DEFAULT as DEFAULT_EXECUTOR
+from .executors import executor_names
 from .hwspace import load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
+from .objective import OBJECTIVES
 from .report import write_outputs
-from .search import searcher_names
+from .search import parse_options, searcher_names
 
 #: Default batch sizes of the per-layer search: the vectorised model scores thousands of
 #: mappings in milliseconds, the simulator runs one mapping at a time.
@@ -37,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="hardware space preset or JSON file (default: edge)")
     g.add_argument("--searcher", default="dabo", choices=searcher_names(),
                    help="HW search strategy (default: dabo)")
+    g.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting of the searcher, repeatable (e.g. population=50 for "
+                        "digamma, episodes=200 for confuciux)")
+    g.add_argument("--objective", default="edp", choices=OBJECTIVES,
+                   help="what to minimise under the area budget (default: edp)")
     g.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"),
                    help="cost of a (layer, mapping, target) (default: analytical)")
     g.add_argument("--budget", default="100",
@@ -65,6 +73,15 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
     g.add_argument("--sim-check", default="sim", choices=("sim", "none"),
                    help="re-time the chosen design and the default on the simulator "
                         "(default: sim)")
+    g.add_argument("--executor", default=DEFAULT_EXECUTOR, choices=executor_names(),
+                   help="where layer evaluations run: serial, a local process pool, or Ray "
+                        f"(default: {DEFAULT_EXECUTOR})")
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="worker processes of the process executor and of a local Ray "
+                        "instance (default: the usable cores)")
+    g.add_argument("--ray-address", default=None, metavar="HOST:PORT",
+                   help="head of a running Ray cluster (`ray start --head`); default: start "
+                        "a local Ray instance")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     if output:
         g.add_argument("-o", "--output-dir", default="dlac-autotune", metavar="DIR",
@@ -91,10 +108,12 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
     options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
                       budget=budget, seed=args.seed,
                       sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
-                                  im2col=args.im2col),
+                                  im2col=args.im2col, objective=args.objective),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),
-                      kernel=args.kernel, validate=args.sim_check)
+                      kernel=args.kernel, validate=args.sim_check, executor=args.executor,
+                      jobs=args.jobs, ray_address=args.ray_address,
+                      searcher_options=parse_options(args.searcher, args.searcher_option))
     result = autotune(layers_by_model, options)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

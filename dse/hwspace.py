@@ -3,9 +3,9 @@
 A design point is (array DIM, scratchpad KiB, accumulator KiB, dataflow, DMA bus bits).
 Bank counts are not searched: for each capacity the space picks the legal bank count
 closest to Gemmini's default (4 scratchpad banks, 2 accumulator banks), since the generator
-requires power-of-two scratchpad bank rows that are a multiple of DIM and accumulator bank
-rows that are a multiple of DIM (`legal_banks`). Every other Target field (timing knobs)
-comes from a base Target.
+requires power-of-two bank rows that are a multiple of DIM in both buffers
+(`dlac.ir.target.legal_banks`), and keeps only pairs whose accumulator fits the scratchpad's
+tiles (`Target.validate`). Every other Target field (timing knobs) comes from a base Target.
 
 Feasibility has two parts, both checked before anything is evaluated: the area budget
 (`dlac.ir.hwcost.area_mm2`, default = Gemmini's default config) and the workload (every
@@ -26,39 +26,18 @@ from typing import Any
 import numpy as np
 from dlac.ir import hwcost
 from dlac.ir.hwcost import area_mm2
-from dlac.ir.target import Target, TargetError
+from dlac.ir.target import Target, TargetError, pick_banks
 from dlac.passes.mapping import capacity
 from dlac.passes.mapping.layer import BLOCK_DIMS_CANON, CANON, ConvLayer, Layer
 
 from .errors import DseError
 
 DATAFLOWS = ("WS", "OS", "BOTH")
-_MAX_BANKS = 32
 
 
 def default_area_mm2() -> float:
     """The default area budget: Gemmini's default configuration."""
     return area_mm2(Target())
-
-
-def legal_banks(kib: int, row_bytes: int, dim: int, *, pow2_rows: bool) -> list[int]:
-    """Bank counts that split `kib` into whole rows with a legal rows-per-bank count."""
-    total = kib * 1024
-    out = []
-    for banks in range(1, _MAX_BANKS + 1):
-        if total % (banks * row_bytes):
-            continue
-        rows = total // (banks * row_bytes)
-        if rows < dim or rows % dim or (pow2_rows and rows & (rows - 1)):
-            continue
-        out.append(banks)
-    return out
-
-
-def _pick_banks(options: list[int], preferred: int) -> int | None:
-    if not options:
-        return None
-    return min(options, key=lambda b: (abs(b - preferred), b))
 
 
 @dataclass(frozen=True)
@@ -121,15 +100,16 @@ class HwSpace:
         for di, dim in enumerate(self.dims):
             row = dim * self.base.input_bits // 8
             acc_row = dim * self.base.acc_bits // 8
-            sp_ok = [(kib, _pick_banks(legal_banks(kib, row, dim, pow2_rows=True),
-                                       Target().sp_banks)) for kib in sp_values]
-            acc_ok = [(kib, _pick_banks(legal_banks(kib, acc_row, dim, pow2_rows=False),
-                                        Target().acc_banks)) for kib in acc_values]
+            sp_ok = [(kib, pick_banks(kib, row, dim, Target().sp_banks)) for kib in sp_values]
+            acc_ok = [(kib, pick_banks(kib, acc_row, dim, Target().acc_banks))
+                      for kib in acc_values]
             for sp, spb in sp_ok:
                 if spb is None:
                     continue
+                sp_tiles = sp * 1024 // (row * dim)
                 for acc, accb in acc_ok:
-                    if accb is None:
+                    # GemminiConfigs.scala: the accumulator's tiles fit the scratchpad's - 2.
+                    if accb is None or acc * 1024 // (acc_row * dim) > sp_tiles - 2:
                         continue
                     for fi in range(len(self.dataflows)):
                         for bi in range(len(self.bus_bits)):

@@ -41,6 +41,8 @@ from .domains import SwDomain
 from .errors import DseError
 from .evaluators import Evaluator
 from .lowering import FLAT, can_flat, can_im2col, emitted, lowered, overhead
+from .objective import check as check_objective
+from .objective import metric
 from .search import make_searcher
 from .search.base import SW_CONFIG
 
@@ -50,14 +52,16 @@ FLAT_SAMPLES = 12
 
 @dataclass(frozen=True)
 class SwConfig:
-    """Per-layer search: strategy, its effort, and which pipeline knobs it may turn
+    """Per-layer search: strategy, its effort, which pipeline knobs it may turn
     (pointwise convs are always also tried as matmuls; `im2col`: every dense conv, as a
-    search-only im2col matmul, see lowering.py)."""
+    search-only im2col matmul, see lowering.py) and the metric it minimises
+    (`objective.py`)."""
 
     strategy: str = "batch"
     samples: int = 2000
     trials: int = 100
     im2col: bool = False
+    objective: str = "edp"
 
     def __post_init__(self) -> None:
         if self.strategy not in SW_STRATEGIES:
@@ -65,9 +69,11 @@ class SwConfig:
                            f"{', '.join(SW_STRATEGIES)}")
         if self.samples < 0 or self.trials < 1:
             raise DseError("SW search needs samples >= 0 and trials >= 1")
+        check_objective(self.objective)
 
     def key(self) -> str:
-        knobs = "+im2col" if self.im2col else ""
+        knobs = ("+im2col" if self.im2col else "") + (
+            f"@{self.objective}" if self.objective != "edp" else "")
         if self.strategy == "batch":
             return f"batch/{self.samples}{knobs}"
         return f"{self.strategy}/{self.trials}{knobs}"
@@ -121,18 +127,23 @@ class ModelCost:
     def edp(self) -> float:
         return self.cycles * self.energy_pj
 
+    def value(self, goal: str) -> float:
+        return float(metric(self.cycles, self.energy_pj, goal))
+
     def to_dict(self) -> dict[str, float]:
         return {"cycles": self.cycles, "energy_pj": self.energy_pj, "edp": self.edp}
 
 
 @dataclass(frozen=True)
 class HwResult:
-    """One HW evaluation: per-layer bests and per-model totals, or infeasible."""
+    """One HW evaluation: per-layer bests and per-model totals, or infeasible; `goal` is
+    the metric its objective sums the log of over models."""
 
     target: Target
     layers: dict[str, LayerBest]
     models: dict[str, ModelCost]
     reason: str = ""
+    goal: str = "edp"
 
     @property
     def feasible(self) -> bool:
@@ -142,10 +153,10 @@ class HwResult:
     def objective(self) -> float:
         if not self.feasible:
             return math.inf
-        return float(sum(math.log(m.edp) for m in self.models.values()))
+        return float(sum(math.log(m.value(self.goal)) for m in self.models.values()))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"target": self.target.to_dict(), "reason": self.reason,
+        return {"target": self.target.to_dict(), "reason": self.reason, "goal": self.goal,
                 "models": {k: v.to_dict() for k, v in self.models.items()},
                 "layers": {h: b.to_dict() for h, b in self.layers.items()}}
 
@@ -170,6 +181,7 @@ class NestedEvaluator:
         self.evaluator = evaluator
         self.sw = sw
         self.db = db
+        self.search = LayerSearch(evaluator, sw)
         self.unique: dict[str, Layer] = {}
         for name, workload in self.models.items():
             if not workload:
@@ -191,11 +203,23 @@ class NestedEvaluator:
             try:
                 best, row = self.search_layer(layer, target)
             except NoLegalMapping as err:
-                return HwResult(target, {}, {}, str(err)), rows
+                return HwResult(target, {}, {}, str(err), self.goal), rows
             bests[h] = best
             if row is not None:
                 rows.append(row)
-        return HwResult(target, bests, self.totals(bests)), rows
+        return HwResult(target, bests, self.totals(bests), goal=self.goal), rows
+
+    @property
+    def goal(self) -> str:
+        return self.sw.objective
+
+    def result_of(self, target: Target, picks: MappingABC[str, tuple[Any, ...]] | str) -> HwResult:
+        """The HwResult of per-layer picks (mapping, cycles, energy, utilisation, candidates)
+        a searcher found itself (its `evaluate_target` hook), or of why none exists."""
+        if isinstance(picks, str):
+            return HwResult(target, {}, {}, picks, self.goal)
+        bests = {h: LayerBest(self.unique[h], *picks[h]) for h in self.unique}
+        return HwResult(target, bests, self.totals(bests), goal=self.goal)
 
     def totals(self, bests: MappingABC[str, LayerBest]) -> dict[str, ModelCost]:
         out = {}
@@ -214,22 +238,51 @@ class NestedEvaluator:
                                            MappingBatch.from_mappings(layer, [mapping]))
             bests[h] = LayerBest(layer, mapping, float(cost.cycles[0]),
                                  float(cost.energy_pj[0]), float(cost.utilization[0]), 1)
-        return HwResult(target, bests, self.totals(bests))
+        return HwResult(target, bests, self.totals(bests), goal=self.goal)
 
     # ----------------------------------------------------------------- SW level
     def search_layer(self, layer: Layer, target: Target) -> tuple[LayerBest, LayerRow | None]:
+        """The layer's best mapping on `target`: from the database when a run stored it,
+        else searched (then also returned as a new DB row)."""
+        rec = self.stored(layer, target)
+        if rec is not None:
+            return cached_best(layer, rec), None
+        return self.search.search(layer, target)
+
+    def stored(self, layer: Layer, target: Target) -> LayerRecord | None:
+        """The database's result of this layer's search on `target`, if any run stored it."""
+        if self.db is None:
+            return None
+        return self.db.layer_result(layer.workload_hash(), target.to_json(),
+                                    self.evaluator.cache_key, self.sw.key())
+
+
+def cached_best(layer: Layer, rec: LayerRecord) -> LayerBest:
+    """A stored layer result as the LayerBest it was."""
+    return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles, rec.energy_pj,
+                     rec.utilization, rec.candidates, str(rec.mapping.get("lowering", "direct")))
+
+
+class LayerSearch:
+    """The per-layer mapping search on one target, without the database: what an
+    executor's worker runs for one task (dse/tasks.py)."""
+
+    def __init__(self, evaluator: Evaluator, sw: SwConfig) -> None:
+        self.evaluator = evaluator
+        self.sw = sw
+
+    @property
+    def goal(self) -> str:
+        return self.sw.objective
+
+    def search(self, layer: Layer, target: Target) -> tuple[LayerBest, LayerRow]:
+        """The best mapping over every lowering the layer allows, and its DB row."""
         h = layer.workload_hash()
         key = self.sw.key()
         tjson = target.to_json()
         # seeded by what the search is, not by the run: a cached result from any run is
         # exactly what this run would compute, so results never depend on the cache
         seed = derived_seed(h, tjson, replace(self.sw, im2col=False).key())
-        if self.db is not None:
-            rec = self.db.layer_result(h, tjson, self.evaluator.cache_key, key)
-            if rec is not None:
-                return LayerBest(layer, Mapping.from_attrs(rec.mapping), rec.cycles,
-                                 rec.energy_pj, rec.utilization, rec.candidates,
-                                 str(rec.mapping.get("lowering", "direct"))), None
         lowerings = ["direct"] + (["im2col"] if can_im2col(layer, self.sw.im2col) else []) \
             + ([FLAT] if can_flat(layer) else [])
         found: list[LayerBest] = []
@@ -243,7 +296,7 @@ class NestedEvaluator:
         if not found:
             assert first_error is not None
             raise first_error
-        best = min(found, key=lambda b: b.cycles * b.energy_pj)
+        best = min(found, key=lambda b: metric(b.cycles, b.energy_pj, self.goal))
         rec = LayerRecord(best.attrs(), best.cycles, best.energy_pj, best.utilization,
                           sum(b.candidates for b in found))
         row = (h, dict(layer.shape_dict()), tjson, self.evaluator.cache_key, key, rec, seed)
@@ -275,9 +328,9 @@ class NestedEvaluator:
         if not self.evaluator.vectorised and len(tiles) > FLAT_SAMPLES:
             tiles = tiles[np.linspace(0, len(tiles) - 1, FLAT_SAMPLES).round().astype(int)]
         cost = self.evaluator.evaluate_flat(layer, target, tiles)  # type: ignore[arg-type]
-        edp = np.where(np.isfinite(cost.edp), cost.edp, np.inf)
-        i = int(np.argmin(edp))
-        if not np.isfinite(edp[i]):
+        score = self._score(cost.cycles, cost.energy_pj)
+        i = int(np.argmin(score))
+        if not np.isfinite(score[i]):
             raise NoLegalMapping(layer.name, layer.describe(), target.name,
                                  f"the {self.evaluator.name} evaluator ran no flat tile")
         mapping = flat_mapping(layer, target.dim, int(tiles[i, 0]), int(tiles[i, 1]))  # type: ignore[arg-type]
@@ -293,14 +346,19 @@ class NestedEvaluator:
     def _pick(self, layer: Layer, target: Target, batch: MappingBatch,
               candidates: int) -> LayerBest:
         cost = self.evaluator.evaluate(layer, target, batch)
-        edp = np.where(np.isfinite(cost.edp), cost.edp, np.inf)
-        i = int(np.argmin(edp))
-        if not np.isfinite(edp[i]):
+        score = self._score(cost.cycles, cost.energy_pj)
+        i = int(np.argmin(score))
+        if not np.isfinite(score[i]):
             raise NoLegalMapping(layer.name, layer.describe(), target.name,
                                  f"the {self.evaluator.name} evaluator ran none of "
                                  f"{len(batch)} mappings")
         return LayerBest(layer, batch.mapping(layer, i), float(cost.cycles[i]),
                          float(cost.energy_pj[i]), float(cost.utilization[i]), candidates)
+
+    def _score(self, cycles: np.ndarray, energy_pj: np.ndarray) -> np.ndarray:
+        """The goal's metric per mapping, inf where the evaluator ran none."""
+        score = metric(cycles, energy_pj, self.goal)
+        return np.where(np.isfinite(score), score, np.inf)
 
     def _batch(self, layer: Layer, target: Target, space: MappingSpace,
                seed: int) -> LayerBest:
@@ -322,10 +380,11 @@ class NestedEvaluator:
                 break
             batch = domain.decode(x)
             cost = self.evaluator.evaluate(layer, target, batch)
-            edp = float(cost.edp[0])
-            ok = math.isfinite(edp) and edp > 0
-            searcher.tell(x, math.log(edp) if ok else math.inf)
-            if ok and (best is None or edp < best.cycles * best.energy_pj):
+            score = float(metric(cost.cycles[0], cost.energy_pj[0], self.goal))
+            ok = math.isfinite(score) and score > 0
+            searcher.tell(x, math.log(score) if ok else math.inf)
+            if ok and (best is None
+                       or score < metric(best.cycles, best.energy_pj, self.goal)):
                 best = LayerBest(layer, batch.mapping(layer, 0), float(cost.cycles[0]),
                                  float(cost.energy_pj[0]), float(cost.utilization[0]), n)
         if best is None:
@@ -333,6 +392,8 @@ class NestedEvaluator:
                                  "the SW search found no mapping that runs")
         return LayerBest(best.layer, best.mapping, best.cycles, best.energy_pj,
                          best.utilization, self.sw.trials)
+
+
 
 
 def result_from_dict(data: dict[str, Any], models: MappingABC[str, Workload]) -> HwResult:
@@ -343,4 +404,5 @@ def result_from_dict(data: dict[str, Any], models: MappingABC[str, Workload]) ->
                            d.get("lowering", "direct"))
               for h, d in data["layers"].items()}
     models_cost = {k: ModelCost(v["cycles"], v["energy_pj"]) for k, v in data["models"].items()}
-    return HwResult(Target.from_dict(data["target"]), layers, models_cost, data["reason"])
+    return HwResult(Target.from_dict(data["target"]), layers, models_cost, data["reason"],
+                    data.get("goal", "edp"))

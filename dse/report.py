@@ -6,7 +6,8 @@ report.json's top-level keys: `target` (the chosen Target's fields), `target_nam
 the product of the per-model EDPs, the quantity minimised), `models` (per-model cycles,
 energy, EDP), `layers` (per unique layer: best mapping, cycles, energy, utilisation),
 `baselines` (default Gemmini with its heuristic mapping and with dlac's best mapping),
-`history` (every evaluation in order), `feature_importance`, `options`, `run_key`.
+`history` (every evaluation in order), `feature_importance`, `options`, `run_key`,
+`execution` (executor, workers, layer tasks, their summed seconds, wall seconds).
 Plots use matplotlib's Agg backend, so no display is needed.
 """
 
@@ -27,6 +28,10 @@ from dlac.passes.mapping import ConvLayer, Layer
 from .database import tool_version
 from .driver import AutotuneResult
 from .nested import HwResult
+from .objective import label
+
+_METRIC_KEY = {"edp": "edp", "latency": "cycles", "energy": "energy_pj"}
+"""The report's per-design field holding each objective's metric."""
 
 PLOTS = {"best_edp": "best_edp.png", "energy_delay": "energy_delay.png",
          "layers": "layers.png", "config": "config.png"}
@@ -87,15 +92,19 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
         "baselines": {"default_heuristic": _baseline(result.default_heuristic),
                       "default_best_mapping": _baseline(result.default_best)},
         "edp_improvement_vs_default": improvement,
+        "objective": best.goal,
         "history": history,
         "feature_importance": result.importance,
         "feasible_points": result.feasible_points,
         "resumed_evaluations": result.resumed_trials,
         "simulator": result.validation,
         "finalists": result.finalists,
+        "execution": result.execution,
         "options": {"searcher": opts.searcher, "evaluator": opts.evaluator,
                     "budget": str(opts.budget), "seed": opts.seed, "sw": opts.sw.key(),
-                    "space": opts.space.to_dict()},
+                    "space": opts.space.to_dict(),
+                    "searcher_options": {k: v for k, v in opts.searcher_options.items()
+                                         if isinstance(v, (bool, int, float, str))}},
     }
 
 
@@ -114,10 +123,11 @@ def _pareto(points: np.ndarray) -> np.ndarray:
 def _plot_best(report: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
+    metric_key = _METRIC_KEY[report["objective"]]
     xs, ys, cur = [], [], math.inf
     for h in report["history"]:
         if h["feasible"]:
-            cur = min(cur, h["edp"])
+            cur = min(cur, h[metric_key])
         xs.append(h["idx"] + 1)
         ys.append(cur)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -125,10 +135,11 @@ def _plot_best(report: dict[str, Any], path: Path) -> None:
     for key, style in (("default_heuristic", "--"), ("default_best_mapping", ":")):
         b = report["baselines"][key]
         if b["feasible"]:
-            ax.axhline(b["edp"], linestyle=style, color="gray", label=f"default Gemmini, {key[8:]}")
+            ax.axhline(b[metric_key], linestyle=style, color="gray",
+                       label=f"default Gemmini, {key[8:]}")
     ax.set_yscale("log")
-    ax.set_xlabel("hardware evaluations")
-    ax.set_ylabel("EDP (pJ x cycles)")
+    ax.set_xlabel("trials (hardware evaluations or generations)")
+    ax.set_ylabel(label(report["objective"]))
     ax.legend(fontsize=8)
     _save(fig, path)
 
@@ -214,7 +225,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = [f"# dlac co-design report: {report['target_name']}", "",
              f"Searcher `{report['options']['searcher']}`, evaluator "
              f"`{report['options']['evaluator']}`, budget {report['options']['budget']}, "
-             f"seed {report['options']['seed']}, SW search `{report['options']['sw']}`, "
+             f"seed {report['options']['seed']}, objective {report['objective']} under the "
+             "area budget, "
+             f"SW search `{report['options']['sw']}`, "
              f"{report['feasible_points']} feasible hardware points searched (widest DMA bus of "
              "each design).", "",
              "| | chosen | default Gemmini |", "|---|---|---|"]

@@ -16,7 +16,10 @@ from dlac.passes.fold_constants import FoldConstants
 from dlac.passes.fold_qdq import FoldQdq
 from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
+from dlac.passes.fuse_layernorm import FuseLayerNorm
+from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
+from dlac.passes.pass_base import run_pass
 from dlac.passes.quantize import Quantize
 
 STAGES = ("graph", "qgraph", "loops")
@@ -31,23 +34,26 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 
 def prepare_stage(module: Operation) -> Operation:
-    """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, epilogues."""
+    """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, layer norms,
+    epilogues."""
     for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
-              FuseEpilogue()):
-        p.apply(module)
+              FuseLayerNorm(), FuseEpilogue()):
+        run_pass(p, module)
     verify(module)
     return module
 
 
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
                    seed: int = 0, method: str = "minmax") -> Operation:
-    Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method).apply(module)
+    run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method),
+             module)
+    run_pass(LegalizeConv(), module)
     verify(module)
     return module
 
 
 def lower_stage(module: Operation) -> Operation:
-    LowerToLoops().apply(module)
+    run_pass(LowerToLoops(), module)
     verify(module)
     return module
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from dlac.frontend.einsum import rewrite_einsums
 from dlac.frontend.errors import FrontendError
 from dlac.frontend.loader import load_onnx
 from dlac.frontend.shapes import check_shape
+from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
 from dlac.ir.attributes import (
     ArrayAttr,
     Attribute,
@@ -88,7 +90,6 @@ class _Importer:
             {o.name for o in self.graph.output}
 
     def run(self) -> ModuleOp:
-        self._check_ops()
         init_names = {t.name for t in self.graph.initializer}
         inputs = [i for i in self.graph.input if i.name not in init_names]
         unknown = set(self.input_shapes) - {i.name for i in inputs}
@@ -96,6 +97,14 @@ class _Importer:
             raise FrontendError(f"--input-shape names unknown input(s) {sorted(unknown)}; "
                                 f"model inputs are {[i.name for i in inputs]}")
         arg_types = [self._input_type(i) for i in inputs]
+        self.model = fold_shape_computations(
+            self.model, {i.name: ty.shape for i, ty in zip(inputs, arg_types, strict=True)})
+        rewrite_einsums(self.model, static_shapes(
+            self.model, {i.name: ty.shape for i, ty in zip(inputs, arg_types, strict=True)}))
+        self.graph = self.model.graph
+        self.used = {i for n in self.graph.node for i in n.input} | \
+            {o.name for o in self.graph.output}
+        self._check_ops()  # after folding: shape-only ops (Range, Shape, ...) are gone
         self._infer_types(inputs, arg_types)
         out_types = [self._type_of(o.name, "graph output") for o in self.graph.output]
         module = ModuleOp.build()
@@ -140,7 +149,9 @@ class _Importer:
             raise FrontendError(f"input '{info.name}' is not a tensor")
         elem = elem_type(tt.elem_type, f"input '{info.name}'")
         given = self.input_shapes.get(info.name)
-        dims = [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
+        # A symbolic, absent or non-positive (-1) dim is dynamic.
+        dims = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in tt.shape.dim]
         if given is not None:
             if len(given) != len(dims):
                 raise FrontendError(f"--input-shape {info.name}: rank {len(given)} but the "
@@ -152,9 +163,12 @@ class _Importer:
             shape = tuple(given)
         else:
             if any(d is None for d in dims):
-                sym = [d.dim_param or "?" for d in tt.shape.dim]
-                raise FrontendError(f"input '{info.name}' has dynamic shape {sym}; give it "
-                                    f"with --input-shape {info.name}=D0x...")
+                shown = ", ".join(str(d) if d is not None else repr(dim.dim_param or "?")
+                                  for d, dim in zip(dims, tt.shape.dim, strict=True))
+                which = ", ".join(str(k) for k, d in enumerate(dims) if d is None)
+                raise FrontendError(f"input '{info.name}' has dynamic shape [{shown}] "
+                                    f"(dynamic dim(s) {which}); give it with --input-shape "
+                                    f"{info.name}=D0x...")
             shape = tuple(dims)
         check_shape(shape, f"input '{info.name}'", _itemsize(elem))
         return TensorType(shape, elem)
@@ -188,6 +202,9 @@ class _Importer:
         except Exception as err:  # noqa: BLE001 - onnx raises several unrelated types
             raise FrontendError(f"shape inference failed: {str(err).strip().splitlines()[0]}"
                                 ) from None
+        for t in self.graph.initializer:  # a graph output may be a folded constant
+            if t.data_type in _ELEM:
+                self.types[t.name] = TensorType(list(t.dims), _ELEM[t.data_type])
         g = inferred.graph
         for info in [*g.input, *g.value_info, *g.output]:
             if not info.type.HasField("tensor_type"):
@@ -249,7 +266,8 @@ class _Importer:
         result_types = []
         for out in outputs:
             ty = self._type_of(out, f"output of node '{name}' ({node.op_type})")
-            check_shape(ty.shape, f"tensor '{out}'", _itemsize(ty.element))
+            check_shape(ty.shape, f"node '{name}' ({node.op_type}) output '{out}'",
+                        _itemsize(ty.element))
             result_types.append(ty)
         attrs = {a.name: _attr(a, name) for a in node.attribute}
         op = OP_CLASSES[node.op_type](operands, result_types, attrs, loc=NameLoc(name))

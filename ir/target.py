@@ -2,8 +2,10 @@
 
 Sizes follow Gemmini's generator (GemminiConfigs.scala): a scratchpad row is DIM int8
 elements, an accumulator row is DIM int32 elements, and bank row counts derive from the
-capacities. Timing-only knobs (DRAM latency/bandwidth, queue depths) live here too so a
-design point is one hashable value.
+capacities. `Target.validate` applies every requirement the generator checks when it
+elaborates a design (docs/simulator.md lists them with their source), so no Target exists
+that Gemmini cannot build. Timing-only knobs (DRAM latency/bandwidth, queue depths) live
+here too so a design point is one hashable value.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from typing import Any, Literal
 Dataflow = Literal["WS", "OS", "BOTH"]
 
 _ELEM_BITS = (8, 16, 32, 64)
+# LocalAddr.scala: a local address is 32 bits, of which is_acc_addr, accumulate,
+# read_full_acc_row (1 bit each) and NormCmd (8 values, 3 bits) are metadata.
+_LOCAL_ADDR_BITS = 32
+_LOCAL_ADDR_METADATA_BITS = 6
+# The generator's header writer prints type limits as plain C integers (<= 32 bits).
+_HEADER_MAX_BITS = 32
+_MAX_BANKS = 32
 
 
 class TargetError(ValueError):
@@ -24,6 +33,35 @@ class TargetError(ValueError):
 
 def _is_pow2(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
+
+
+def legal_banks(kib: int, row_bytes: int, dim: int) -> list[int]:
+    """Bank counts that split `kib` into banks whose row count the generator accepts:
+    whole rows, a power of two (LocalAddr.scala) and a multiple of DIM
+    (GemminiConfigs.scala)."""
+    total = kib * 1024
+    out = []
+    for banks in range(1, _MAX_BANKS + 1):
+        if total % (banks * row_bytes):
+            continue
+        rows = total // (banks * row_bytes)
+        if rows >= dim and rows % dim == 0 and _is_pow2(rows):
+            out.append(banks)
+    return out
+
+
+def pick_banks(kib: int, row_bytes: int, dim: int, preferred: int) -> int | None:
+    """The legal bank count closest to `preferred` (Gemmini's default), or None."""
+    options = legal_banks(kib, row_bytes, dim)
+    return min(options, key=lambda b: (abs(b - preferred), b)) if options else None
+
+
+def buildable_kib(kib: int, row_bytes: int, dim: int) -> int:
+    """The smallest capacity >= `kib` (whole KiB) that some legal bank split realises."""
+    size = max(1, kib)
+    while not legal_banks(size, row_bytes, dim):
+        size += 1
+    return size
 
 
 @dataclass(frozen=True)
@@ -110,13 +148,16 @@ class Target:
         return self.dataflow in ("OS", "BOTH")
 
     def validate(self) -> None:
-        """Apply the requirements Gemmini's config checks enforce."""
+        """Apply the requirements Gemmini's generator checks (docs/simulator.md)."""
         if self.dim < 2 or not _is_pow2(self.dim):
             raise TargetError(f"array dim must be a power of two >= 2, got {self.dim}")
         if self.dataflow not in ("WS", "OS", "BOTH"):
             raise TargetError(f"dataflow must be WS, OS or BOTH, got {self.dataflow!r}")
         if self.input_bits not in _ELEM_BITS or self.acc_bits not in _ELEM_BITS:
             raise TargetError("input and accumulator widths must be 8, 16, 32 or 64 bits")
+        if max(self.input_bits, self.acc_bits) > _HEADER_MAX_BITS:
+            raise TargetError(f"Gemmini's header generator writes types of at most "
+                              f"{_HEADER_MAX_BITS} bits")
         for name in ("sp_kib", "sp_banks", "acc_kib", "acc_banks", "dma_bus_bits"):
             if getattr(self, name) <= 0:
                 raise TargetError(f"{name} must be positive, got {getattr(self, name)}")
@@ -131,9 +172,17 @@ class Target:
         if acc_bytes % (self.acc_banks * self.acc_row_bytes):
             raise TargetError(f"accumulator of {self.acc_kib} KiB does not split into "
                               f"{self.acc_banks} banks of {self.acc_row_bytes}-byte rows")
-        if self.acc_bank_rows < self.dim or self.acc_bank_rows % self.dim:
-            raise TargetError(f"accumulator bank rows ({self.acc_bank_rows}) must be a "
-                              f"multiple of DIM ({self.dim})")
+        if not _is_pow2(self.acc_bank_rows) or self.acc_bank_rows % self.dim:
+            raise TargetError(f"accumulator bank rows ({self.acc_bank_rows}) must be a power "
+                              f"of two and a multiple of DIM ({self.dim})")
+        if self.sp_rows // self.dim - 2 < self.acc_rows // self.dim:
+            raise TargetError(f"accumulator ({self.acc_rows // self.dim} DIM-row tiles) must "
+                              f"not exceed the scratchpad's tiles minus two "
+                              f"({self.sp_rows // self.dim - 2})")
+        addr_bits = max((self.sp_rows - 1).bit_length(), (self.acc_rows - 1).bit_length())
+        if addr_bits + _LOCAL_ADDR_METADATA_BITS >= _LOCAL_ADDR_BITS:
+            raise TargetError(f"buffers too large: {addr_bits}-bit row addresses do not fit "
+                              f"Gemmini's 32-bit local address")
 
     @property
     def name(self) -> str:

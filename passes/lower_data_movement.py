@@ -17,18 +17,21 @@ from dlac.ir.types import TensorType, i32
 from dlac.passes.pass_base import ModulePass
 
 #: Host op kinds that only move data; each is a gather on static shapes.
-MOVEMENT = frozenset({"layout", "copy", "qgraph.resize"} | {f"graph.{n}" for n in (
+MOVEMENT = frozenset({"layout", "copy", "qgraph.resize", "qgraph.zero_insert"} | {
+    f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
-    "identity", "dropout", "expand", "pad")})
+    "identity", "dropout", "expand", "pad", "tile", "depth_to_space", "space_to_depth",
+    "gather_elements", "where")})
 
 
 class _OpView:
     """Just enough of an op (name, attributes) for the frontend's semantics functions."""
 
-    def __init__(self, name: str, attributes: dict[str, Attribute]) -> None:
+    def __init__(self, name: str, attributes: dict[str, Attribute], n_results: int = 1) -> None:
         self.name = name
         self.attributes = attributes
         self.loc = UNKNOWN_LOC
+        self.results = [None] * n_results
 
     def attr(self, key: str, default: object = None) -> object:
         found = self.attributes.get(key)
@@ -50,8 +53,9 @@ def _constant_value(value: Value) -> np.ndarray | None:
     return None
 
 
-def _run_semantics(kind: str, attrs: dict[str, Attribute], args: list[Any]) -> list[np.ndarray]:
-    view = _OpView(kind, attrs)
+def _run_semantics(kind: str, attrs: dict[str, Attribute], args: list[Any], n_out: int
+                   ) -> list[np.ndarray]:
+    view = _OpView(kind, attrs, n_out)
     if kind.startswith("qgraph."):
         return [QIMPLS[kind](view, args)]  # type: ignore[arg-type]
     return run_op(view, args)  # type: ignore[arg-type]
@@ -83,7 +87,7 @@ def gather_tables(op: lh.HostOp) -> tuple[list[Value], list[Value], list[np.ndar
     if kind in ("layout", "copy"):
         results = [args[0]]
     else:
-        results = _run_semantics(kind, dict(op.attributes), args)
+        results = _run_semantics(kind, dict(op.attributes), args, n_out)
     tables = []
     for out, layout, res in zip(outs, layouts[len(ins):], results, strict=True):
         phys = np.ascontiguousarray(_to_physical(np.asarray(res, np.int64), layout))

@@ -54,9 +54,9 @@ def _conv(kernel: KernelOp, target: Target, depthwise: bool) -> list[Operation]:
         "padding": _same(kernel, "pads", list(kernel.attr("pads"))),
         "kernel_dim": _same(kernel, "kernel sizes", [k_rows, k_cols])}
     dilation = _same(kernel, "dilations", list(kernel.attr("dilations")))
-    if int(kernel.attr("input_dilation", 1) or 1) != 1:
-        raise kernel.error("transposed convolution (input dilation) is not supported by "
-                           "dlac's Gemmini library yet")
+    if list(kernel.attr("input_dilation") or [1, 1]) != [1, 1]:
+        raise kernel.error("input dilation is not supported by dlac's Gemmini library "
+                           "(legalize-conv inserts the zeros on the host)")
     attrs: dict[str, Any] = {"roles": "".join(bufs), **_common(kernel), "geometry": geometry,
                              "scale": FloatAttr(float(kernel.attr("multiplier")), f32)}
     if depthwise:

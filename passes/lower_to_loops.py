@@ -16,8 +16,10 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
-                  "qgraph.quantize")
-ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul")
+                  "qgraph.quantize", "qgraph.zero_insert")
+ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div")
+# host kernels that address their tensors row-major (an NHWC operand is relaid first)
+ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm")
 
 Term = tuple[int, tuple[tuple[int, int], ...]]
 
@@ -169,8 +171,8 @@ class _Lowerer:
                 self.conv(op)
             elif op.name == "qgraph.matmul":
                 self.matmul(op)
-            elif op.name == "qgraph.add" and all(v.type.shape == op.results[0].type.shape
-                                                 for v in op.operands):
+            elif op.name == "qgraph.add" and op.results[0].type.rank and \
+                    all(v.type.shape == op.results[0].type.shape for v in op.operands):
                 self.resadd(op)
             elif op.name in ELEMENTWISE or op.name in ("qgraph.quantize", "qgraph.dequantize"):
                 self.elementwise(op)
@@ -297,8 +299,10 @@ class _Lowerer:
         shape = out_val.type.shape
         rank = len(shape)
         phys = physical_shape(shape, out_layout)
+        # a rank-0 tensor still gets one (single-trip) loop to hold its scalar ops
         body, ivs = nest(self.block, [(f"D{d}", size, "parallel")
-                                      for d, size in enumerate(phys)])
+                                      for d, size in enumerate(phys)] or [("D0", 1, "parallel")])
+        n_ivs = len(ivs)
         logical_of_phys = to_physical(list(range(rank)), out_layout) if out_layout == "nhwc" \
             else list(range(rank))
         # logical axis l is iterated by the loop at position phys_pos[l]
@@ -311,19 +315,20 @@ class _Lowerer:
             logical = [(0, ()) if vshape[d] == 1 and shape[lead + d] != 1
                        else var(phys_pos[lead + d]) for d in range(len(vshape))]
             subs = to_physical(logical, layout) if len(vshape) == 4 else logical
-            load = LoadOp([buf, *ivs], [buf.type.element], {"map": amap(rank, subs)})
+            load = LoadOp([buf, *ivs], [buf.type.element], {"map": amap(n_ivs, subs)})
             loads.append(body.append(load).results[0])
         elem = out.type.element
         keys = {"qgraph.requant": (lh.RequantOp, ("multiplier",)),
                 "qgraph.lut": (lh.LutScalarOp, ("table",)),
                 "qgraph.add": (lh.ResaddScalarOp, ("a_scale", "b_scale", "c_scale", "act")),
                 "qgraph.mul": (lh.QmulScalarOp, ("multiplier",)),
+                "qgraph.div": (lh.QdivScalarOp, ("multiplier",)),
                 "qgraph.quantize": (lh.QuantizeScalarOp, ("multiplier",)),
                 "qgraph.dequantize": (lh.DequantizeScalarOp, ("scale",))}
         cls, attr_keys = keys[op.name]
         attrs: dict[str, Attribute] = {k: op.attributes[k] for k in attr_keys}
         scalar = body.append(cls(loads, [elem], attrs, loc=op.loc))
-        ident = amap(rank, [var(d) for d in range(rank)])
+        ident = amap(n_ivs, [var(d) for d in range(rank)])
         body.append(StoreOp([scalar.results[0], out, *ivs], attributes={"map": ident}))
 
     def host(self, op: Operation) -> None:
@@ -333,6 +338,8 @@ class _Lowerer:
             if isinstance(v.type, NoneType):
                 continue
             buf, layout = self.bufs[id(v)]
+            if op.name in ROW_MAJOR_HOST and layout != "nchw":
+                buf, layout = self.get(v, "nchw"), "nchw"
             ins.append(buf)
             layouts.append(layout)
         outs = []

@@ -13,7 +13,7 @@ from dlac.ir.core import Operation
 from dlac.ir.diagnostics import DiagnosticError
 from dlac.ir.printer import print_op
 from dlac.ir.verifier import verify
-from dlac.passes.pass_base import ModulePass
+from dlac.passes.pass_base import ModulePass, failure_message
 from dlac.passes.pipeline import format_pipeline
 
 REPRODUCER_HEADER = "// dlac-opt reproducer: -p '{pipeline}'"
@@ -42,11 +42,10 @@ class PassManager:
             before = print_op(module, debug_locs=True) if self.write_reproducer else ""
             try:
                 p.apply(module)
-            except (DiagnosticError, DlacError) as err:
-                raise self._failure(index, f"pass '{p.name}' failed: {err}", before) from None
+            except MemoryError:
+                raise
             except Exception as err:  # noqa: BLE001 (a crashing pass is reported, not raised)
-                raise self._failure(index, f"pass '{p.name}' crashed: "
-                                           f"{type(err).__name__}: {err}", before) from None
+                raise self._failure(index, failure_message(p.name, err), before) from None
             if self.verify_each:
                 try:
                     verify(module)

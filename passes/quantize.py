@@ -17,12 +17,15 @@ from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
 from dlac.passes.graph_utils import const_value, erase_dead, functions
-from dlac.passes.pass_base import ModulePass, PassError
+from dlac.passes.pass_base import ModulePass, PassError, failure_message
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
-            "expand", "identity", "dropout", "shape")
+            "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
+            "space_to_depth", "gather_elements")
 LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gelu",
-           "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign")
+           "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign", "reciprocal", "log", "abs",
+           "softplus", "mish", "elu", "selu", "celu", "thresholded_relu", "sin", "cos",
+           "floor", "ceil", "round", "sign", "shrink")
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
@@ -73,8 +76,28 @@ class Quantize(ModulePass):
             _Quantizer(func, ranges, opset).run()
 
 
+def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0
+                      ) -> list[str]:
+    """Quantize `module` in place, collecting one line per op that cannot be quantized
+    instead of stopping at the first (`dlac --check`); such an op stays float."""
+    opset = int(module.attr("onnx_opset", 17))
+    problems: list[str] = []
+    for func in functions(module):
+        try:
+            batches = (calibration.load_calibration(calib, func) if calib
+                       else calibration.random_inputs(func, samples, seed))
+            ranges = calibration.collect_ranges(func, batches, opset, "minmax", 99.99)
+        except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
+            problems.append(failure_message("quantize", err))
+            continue
+        _Quantizer(func, ranges, opset, problems).run()
+    return problems
+
+
 class _Quantizer:
-    def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int) -> None:
+    def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
+                 problems: list[str] | None = None) -> None:
+        self.problems = problems
         self.func = func
         self.block = func.body.block
         self.ret = self.block.ops[-1]
@@ -143,21 +166,22 @@ class _Quantizer:
         bad = sorted({op.name for op in ops if isinstance(op, GraphOp)
                       and not hasattr(self, "op_" + op.name.split(".", 1)[1])
                       and op.name.split(".", 1)[1] not in MOVEMENT + LUT_OPS})
-        if bad:
+        if bad and self.problems is None:
             first = next(op for op in ops if op.name in bad)
             raise PassError(f"cannot quantize op(s) {', '.join(bad)} "
                             f"(first at '{first.loc.prefix()}')")
         for op in ops:
             if not isinstance(op, GraphOp):
                 continue
-            kind = op.name.split(".", 1)[1]
-            handler = getattr(self, "op_" + kind, None)
-            if handler is not None:
-                handler(op)
-            elif kind in MOVEMENT:
-                self._movement(op)
-            else:
-                self._lut(op)
+            if op.name in bad:
+                self.problems.append(f"node '{op.loc.prefix()}' ({op.name}): no int8 form")
+                continue
+            try:
+                self._quantize_op(op)
+            except Exception as err:
+                if self.problems is None:
+                    raise
+                self.problems.append(failure_message("quantize", err))
         outs = []
         for v in self.ret.operands:
             new, s = self.get(v)
@@ -167,6 +191,16 @@ class _Quantizer:
             outs.append(new)
         self.ret.set_operands(outs)
         erase_dead(self.block)
+
+    def _quantize_op(self, op: Operation) -> None:
+        kind = op.name.split(".", 1)[1]
+        handler = getattr(self, "op_" + kind, None)
+        if handler is not None:
+            handler(op)
+        elif kind in MOVEMENT:
+            self._movement(op)
+        else:
+            self._lut(op)
 
     # -- accelerator ops -------------------------------------------------------------------
     def _requant_attrs(self, s_in: float, s_w: float, s_out: float, act: str | None
@@ -218,9 +252,6 @@ class _Quantizer:
         er, es = dil[0] * (r - 1), dil[1] * (s - 1)
         conv_pads = [er - pads[0], es - pads[1], er - pads[2] + out_pad[0],
                      es - pads[3] + out_pad[1]]
-        if min(conv_pads) < 0:
-            raise PassError(f"{op.loc.prefix()}: ConvTranspose padding larger than the "
-                            f"kernel is not supported")
         self._emit_conv(op, x, s_x, w_eq, _forced_scale(op.operands[1]) or weight_scale(w),
                         {"strides": [1, 1], "pads": conv_pads, "dilations": dil,
                          "group": groups}, {"input_dilation": strides})
@@ -325,12 +356,26 @@ class _Quantizer:
                            {"multiplier": f32a(s_a * s_b / s_o)}, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
+    def op_pow(self, op: Operation) -> None:
+        """x ** c for a constant scalar c is a table; a tensor exponent has no int8 form."""
+        c = const_value(op.operands[1])
+        if c is None or c.size != 1:
+            raise PassError(f"{op.loc.prefix()}: Pow needs a constant scalar exponent")
+        self._lut(op)
+
     def op_div(self, op: Operation) -> None:
         c = const_value(op.operands[1])
-        if c is None or c.size != 1 or float(c.reshape(())) == 0.0:
-            raise PassError(f"{op.loc.prefix()}: only division by a non-zero constant scalar "
-                            f"can be quantized")
-        self._scalar_rescale(op, 1.0 / float(c.reshape(())))
+        if c is not None and c.size == 1 and float(c.reshape(())) != 0.0 and \
+                op.operands[0].type == op.results[0].type:
+            self._scalar_rescale(op, 1.0 / float(c.reshape(())))
+            return
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        if s_a is None or s_b is None:
+            raise PassError(f"{op.loc.prefix()}: cannot quantize a division of integer tensors")
+        s_o = self.scale(op.results[0])
+        new = qgraph.DivOp([a, b], [self.out_type(op.results[0])],
+                           {"multiplier": f32a(s_a / (s_b * s_o))}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
 
     def _lut(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
@@ -401,7 +446,59 @@ class _Quantizer:
         new = qgraph.ReduceMeanOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
+    def _reduce(self, op: Operation, kind: str) -> None:
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        axes = list(evaluate.reduce_axes(op, np.empty(op.operands[0].type.shape),
+                                         [None, *(const_value(v) for v in op.operands[1:])]))
+        if not axes:
+            self.set(op.results[0], x, s_x)
+            return
+        exact = kind in ("max", "min")
+        s_o = s_x if exact else self.scale(op.results[0])
+        per = s_x * s_x if kind == "sum_square" else s_x
+        attrs = {"reduction": kind, "axes": axes, "keepdims": int(op.attr("keepdims", 1)),
+                 "multiplier": f32a(1.0 if exact else per / s_o)}
+        new = qgraph.ReduceOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_reduce_sum(self, op: Operation) -> None:
+        self._reduce(op, "sum")
+
+    def op_reduce_max(self, op: Operation) -> None:
+        self._reduce(op, "max")
+
+    def op_reduce_min(self, op: Operation) -> None:
+        self._reduce(op, "min")
+
+    def op_reduce_l1(self, op: Operation) -> None:
+        self._reduce(op, "l1")
+
+    def op_reduce_l2(self, op: Operation) -> None:
+        self._reduce(op, "l2")
+
+    def op_reduce_sum_square(self, op: Operation) -> None:
+        self._reduce(op, "sum_square")
+
     def op_softmax(self, op: Operation) -> None:
+        self.set(op.results[0], self._softmax(op), 1.0 / 127.0)
+
+    def op_log_softmax(self, op: Operation) -> None:
+        """LogSoftmax = the integer softmax (scale 1/127), then a 256-entry log table to the
+        calibrated output scale (probabilities below 1/254 saturate to the table minimum)."""
+        p = self._softmax(op)
+        s_o = self.scale(op.results[0])
+        with np.errstate(all="ignore"):
+            ys = np.log(np.arange(-128, 128, dtype=np.float64) / 127.0)
+        table = np.clip(np.rint(np.nan_to_num(ys / s_o, nan=-128.0)), -128, 127).astype(np.int8)
+        new = qgraph.LutOp([p], [self.out_type(op.results[0])],
+                           {"table": DenseAttr(table, TensorType((256,), i8)),
+                            "function": "log_softmax"}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _softmax(self, op: Operation) -> Value:
+        """The integer softmax of Softmax/LogSoftmax's input along its axis (scale 1/127)."""
         x, s_x = self.get(op.operands[0])
         rank = op.operands[0].type.rank
         shape = list(op.operands[0].type.shape)
@@ -419,7 +516,7 @@ class _Quantizer:
         y = self.emit(new).result
         if coerce:
             y = self._reshape(y, shape, op)
-        self.set(op.results[0], y, 1.0 / 127.0)
+        return y
 
     def _reshape(self, x: Value, shape: list[int], op: Operation) -> Value:
         target = self.const(np.array(shape, np.int64), i64, None, op.loc)
@@ -428,19 +525,20 @@ class _Quantizer:
         return self.emit(new).result
 
     def op_layer_norm(self, op: Operation) -> None:
+        """Integer layer norm over the trailing axes from `axis` (flattened to one)."""
         x, s_x = self.get(op.operands[0])
-        shape = op.operands[0].type.shape
+        shape = list(op.operands[0].type.shape)
         rank = len(shape)
-        if int(op.attr("axis", -1)) % rank != rank - 1:
-            raise PassError(f"{op.loc.prefix()}: LayerNormalization must normalise the "
-                            f"last axis only")
-        h = shape[-1]
+        axis = int(op.attr("axis", -1)) % rank
+        h = int(np.prod(shape[axis:]))
         gamma = const_value(op.operands[1])
-        beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(h)
+        beta = const_value(op.operands[2]) if len(op.operands) > 2 else np.zeros(shape[axis:])
         if gamma is None or beta is None:
             raise PassError(f"{op.loc.prefix()}: LayerNormalization needs constant scale/bias")
-        gamma = np.broadcast_to(gamma.astype(np.float64), (h,))
-        beta = np.broadcast_to(beta.astype(np.float64), (h,))
+        gamma = np.broadcast_to(gamma.astype(np.float64), shape[axis:]).reshape(-1)
+        beta = np.broadcast_to(beta.astype(np.float64), shape[axis:]).reshape(-1)
+        if axis != rank - 1:
+            x = self._reshape(x, [int(np.prod(shape[:axis])), h], op)
         s_o = self.scale(op.results[0])
         s_g = max(float(np.abs(gamma).max()), 1e-30) / 32767.0
         z_unit = s_g * 2.0 ** -LN_FRAC_BITS
@@ -452,9 +550,12 @@ class _Quantizer:
         bq = self.const(np.rint(beta / z_unit).astype(np.int64), i64, None, op.loc)
         attrs = {"eps_term": eps_term, "sqrt_frac_bits": frac, "k": k,
                  "multiplier": f32a(z_unit / s_o)}
-        new = qgraph.LayerNormOp([x, gq, bq], [self.out_type(op.results[0])], attrs,
+        new = qgraph.LayerNormOp([x, gq, bq], [TensorType(x.type.shape, i8)], attrs,
                                  loc=op.loc)
-        self.set(op.results[0], self.emit(new).result, s_o)
+        y = self.emit(new).result
+        if axis != rank - 1:
+            y = self._reshape(y, shape, op)
+        self.set(op.results[0], y, s_o)
 
     def op_lrn(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
@@ -515,6 +616,26 @@ class _Quantizer:
                 x = self.emit(rq).result
             parts.append(x)
         new = type(op)(parts, [self.out_type(op.results[0])], dict(op.attributes), loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
+    def op_where(self, op: Operation) -> None:
+        """Where with a constant condition selects elements: both branches are requantised
+        to the output scale (as Concat's inputs), then it is a gather."""
+        if const_value(op.operands[0]) is None:
+            raise PassError(f"{op.loc.prefix()}: Where needs a constant condition")
+        cond = self.get(op.operands[0])[0]
+        s_o = self.scale(op.results[0])
+        parts = []
+        for v in op.operands[1:]:
+            x, s_x = self.get(v)
+            if s_x is None:
+                raise PassError(f"{op.loc.prefix()}: Where of integer tensors")
+            if np.float32(s_x / s_o) != np.float32(1.0):
+                x = self.emit(qgraph.RequantOp([x], [x.type], {"multiplier": f32a(s_x / s_o)},
+                                               loc=op.loc)).result
+            parts.append(x)
+        new = type(op)([cond, *parts], [self.out_type(op.results[0])], dict(op.attributes),
+                       loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_pad(self, op: Operation) -> None:

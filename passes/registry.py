@@ -18,6 +18,8 @@ _PASSES: dict[str, str] = {
     "fold-qdq": "dlac.passes.fold_qdq:FoldQdq",
     "fuse-epilogue": "dlac.passes.fuse_epilogue:FuseEpilogue",
     "fuse-gelu": "dlac.passes.fuse_gelu:FuseGelu",
+    "fuse-layernorm": "dlac.passes.fuse_layernorm:FuseLayerNorm",
+    "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
     "quantize": "dlac.passes.quantize:Quantize",
     "lower-data-movement": "dlac.passes.lower_data_movement:LowerDataMovement",

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from dlac.ir.target import Target
+from dlac.ir.target import Target, TargetError, buildable_kib, pick_banks
 from dlac.sim.errors import SimError
 
 DIMS = "NCKPQRS"
@@ -42,12 +42,19 @@ class CalCase:
     dim: int                       # array side
     sp_kib: int
     acc_kib: int
+    sp_banks: int
+    acc_banks: int
     tiles: dict[str, int]          # element tile per dim
     perm: str                      # DRAM loop order, outermost first, over NQPKSRC
     measured: float
 
     def target(self, base: Target) -> Target:
-        return base.replace(dim=self.dim, sp_kib=self.sp_kib, acc_kib=self.acc_kib)
+        return base.replace(dim=self.dim, sp_kib=self.sp_kib, sp_banks=self.sp_banks,
+                            acc_kib=self.acc_kib, acc_banks=self.acc_banks)
+
+
+class UnbuildableRow(SimError):
+    """A measured row whose buffers no Gemmini generator run could have built."""
 
 
 def parse_mapping(text: str) -> dict[int, list[tuple[str, int, bool]]]:
@@ -72,7 +79,12 @@ def _pow2_ceil(n: int) -> int:
     return 1 << max(2, math.ceil(math.log2(max(n, 1))))
 
 
-def case_from_row(index: int, row: dict[str, str]) -> CalCase:
+def case_from_row(index: int, row: dict[str, str], notes: list[str] | None = None) -> CalCase:
+    """One row as a simulator case. DOSA ran every row on one prebuilt FireSim image (its
+    README's single hwdb entry); a row's buffer sizes only bound its mapping, so sizes the
+    generator cannot build are simulated at the smallest buildable size holding them, with a
+    line in `notes`."""
+    notes = [] if notes is None else notes
     dims = {d: int(float(row[f"prob.{d}"])) for d in DIMS}
     levels = parse_mapping(row["mapping.mapping"])
     spatial = {d: f for lv in levels.values() for d, f, sp in lv if sp}
@@ -94,14 +106,39 @@ def case_from_row(index: int, row: dict[str, str]) -> CalCase:
     layer = "_".join(str(v) for v in (dims["R"], dims["S"], dims["P"], dims["Q"], dims["C"],
                                       dims["K"], dims["N"], stride,
                                       int(float(row["prob.Hstride"]))))
+    defaults = Target()
+    sizes = {}
+    for what, size, row_bytes, banks in (
+            ("scratchpad", sp_bytes, dim * defaults.input_bits // 8, defaults.sp_banks),
+            ("accumulator", acc_bytes, dim * defaults.acc_bits // 8, defaults.acc_banks)):
+        if size <= 0:
+            raise SimError(f"{what} size {size} bytes is not positive")
+        asked = -(-size // 1024)
+        kib = buildable_kib(asked, row_bytes, dim)
+        if kib * 1024 != size:
+            notes.append(f"{what} of {size / 1024:g} KiB at DIM {dim} simulated as {kib} KiB, "
+                         f"the smallest the generator builds (power-of-two rows per bank, a "
+                         f"multiple of DIM: LocalAddr.scala, GemminiConfigs.scala)")
+        sizes[what] = (kib, pick_banks(kib, row_bytes, dim, banks))
+    (sp_kib, sp_banks), (acc_kib, acc_banks) = sizes["scratchpad"], sizes["accumulator"]
+    try:
+        Target(dim=dim, sp_kib=sp_kib, sp_banks=sp_banks, acc_kib=acc_kib,  # type: ignore[arg-type]
+               acc_banks=acc_banks)  # type: ignore[arg-type]
+    except TargetError as err:
+        raise UnbuildableRow(str(err)) from None
     return CalCase(index, layer, "matmul" if is_matmul else "conv", dims, stride, dim,
-                   sp_bytes // 1024, acc_bytes // 1024, tiles, perm,
+                   sp_kib, acc_kib, sp_banks, acc_banks, tiles, perm,  # type: ignore[arg-type]
                    float(row["target.gemmini_cycle"]))
 
 
-def load_cases(path: Path | str) -> list[CalCase]:
-    """Every row of a calibration CSV; raises SimError naming the first bad row."""
+def load_cases(path: Path | str, notes: list[str] | None = None) -> list[CalCase]:
+    """Every usable row of a calibration CSV; raises SimError naming the first malformed row.
+
+    `notes` (when given) gets one line per distinct adjustment or rejection, naming its rows
+    and the generator rule: a row whose design Gemmini cannot build is left out, not fatal.
+    """
     path = Path(path)
+    by_note: dict[str, list[int]] = {}
     try:
         with path.open(newline="") as fh:
             reader = csv.DictReader(fh)
@@ -110,12 +147,21 @@ def load_cases(path: Path | str) -> list[CalCase]:
                 raise SimError(f"{path}: missing column(s): {', '.join(missing)}")
             cases = []
             for i, row in enumerate(reader):
+                row_notes: list[str] = []
                 try:
-                    cases.append(case_from_row(i, row))
+                    cases.append(case_from_row(i, row, row_notes))
+                except UnbuildableRow as err:
+                    row_notes.append(f"{err}; skipped")
                 except (ValueError, KeyError, SimError) as err:
                     raise SimError(f"{path}: row {i + 2}: {err}") from None
+                for note in row_notes:
+                    by_note.setdefault(note, []).append(i + 2)
     except OSError as err:
         raise SimError(f"{path}: {err.strerror}") from None
+    if notes is not None:
+        for note, lines in by_note.items():
+            shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+            notes.append(f"{path}: {len(lines)} row(s) (line {shown}): {note}")
     if not cases:
-        raise SimError(f"{path}: no data rows")
+        raise SimError(f"{path}: no usable data rows")
     return cases

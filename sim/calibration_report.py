@@ -40,7 +40,8 @@ def run_calibration(csv: Path, *, fit_first: bool = False, loss: str = "mape", j
                     limit: int = 0, **kwargs: Any) -> dict[str, Any]:
     fit_first = fit_first or bool(kwargs.get("fit"))
     start = time.time()
-    cases = load_cases(csv)
+    notes: list[str] = []
+    cases = load_cases(csv, notes)
     if limit:
         cases = cases[:limit]
     knobs = Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
@@ -58,6 +59,7 @@ def run_calibration(csv: Path, *, fit_first: bool = False, loss: str = "mape", j
         "layers": {"train": len({c.layer for c in train}),
                    "held_out": len({c.layer for c in held})},
         "seconds": round(time.time() - start, 1),
+        "notes": notes,
     }
     result.update(result["all"])
     if report:

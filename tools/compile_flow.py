@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +26,10 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          "key=value pairs such as dim=8,sp_kib=64,acc_kib=16")
     ap.add_argument("--mapper", choices=MAPPERS, default="heuristic",
                     help="how each layer's mapping is chosen (default: Gemmini's heuristic)")
-    ap.add_argument("--validate", action="store_true",
-                    help="build and run on the bundled simulator and compare bit for bit with "
-                         "the quantized reference")
+    ap.add_argument("--validate", nargs="?", const="sim", choices=("sim", "spike"),
+                    help="build and run on the bundled simulator (sim, the default) or on "
+                         "Spike + libgemmini (spike) and compare bit for bit with the quantized "
+                         "reference")
     ap.add_argument("--seed", type=int, default=0, help="seed for mappers and the test input")
 
 
@@ -102,13 +103,14 @@ def compile_to_dir(quantized: Operation, out_dir: Path, model_name: str,
                    args: argparse.Namespace) -> int:
     """Emit C into `out_dir`; with --validate also run it and write the measured report."""
     return write_program(quantized, Target.parse(args.target), out_dir, model_name, args.mapper,
-                         args.seed, args.validate)
+                         args.seed, args.validate is not None, spike=args.validate == "spike")
 
 
 def write_program(quantized: Operation, target: Target, out_dir: Path, model_name: str,
                   mapper: str, seed: int, check: bool,
-                  mappings: dict[str, object] | None = None) -> int:
-    """Emit the model's C for `target` into `out_dir`; `check` validates it bit for bit."""
+                  mappings: dict[str, object] | None = None, spike: bool = False) -> int:
+    """Emit the model's C for `target` into `out_dir`; `check` validates it bit for bit on
+    the bundled simulator, `spike` also on Spike + libgemmini."""
     from dlac.flow.emit import emit
 
     lowered = map_and_lower(quantized, target, mapper, seed, mappings)
@@ -121,12 +123,22 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
         from dlac.ir.semantics.qgraph import run_reference
 
         inputs = seeded_inputs(quantized, seed)
+        reference = run_reference(quantized, inputs)
         with tempfile.TemporaryDirectory(prefix="dlac-build-") as build:
-            result = validate(emitted, lowered, run_reference(quantized, inputs), inputs, target,
-                              Path(build))
+            result = validate(emitted, lowered, reference, inputs, target, Path(build))
         report.update(json.loads(result.to_json()))
         print_summary(report)
         code = 0 if result.bit_exact else 1
+        if spike:
+            from dlac.flow.validate_spike import validate_on_spike
+
+            with tempfile.TemporaryDirectory(prefix="dlac-spike-") as build:
+                on_spike = validate_on_spike(emitted, reference, inputs, Path(build))
+            report.update(asdict(on_spike))
+            verdict = "bit-exact" if on_spike.spike_bit_exact else "NOT bit-exact"
+            print(f"Spike + libgemmini: {verdict}; {on_spike.spike_instructions:,} "
+                  f"instructions, {on_spike.spike_wall_s} s")
+            code |= 0 if on_spike.spike_bit_exact else 1
     write_atomic(out_dir / "report.json", json.dumps(report, indent=2))
     return code
 

@@ -88,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--input-shape", action="append", metavar="NAME=D0xD1x...",
                     help="static shape for a dynamic model input (repeatable)")
     ap.add_argument("--calib", help="calibration inputs (.npz, one array per model input)")
+    ap.add_argument("--check", action="store_true",
+                    help="list every unsupported op and shape problem (one line each) "
+                         "instead of compiling; exit 1 if there is any")
     ap.add_argument("--shape-only", action="store_true",
                     help="do not read external weight files (weight-stripped models)")
     add_compile_arguments(ap)
@@ -105,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
     if len(args.models) != 1:
         raise DlacError("several models are only accepted with --autotune")
     args.model = args.models[0]
+    if args.check:
+        from dlac.tools.check_model import check
+
+        return check(args)
     if args.emit == "c":
         from dlac.tools.compile_flow import compile_to_dir
 

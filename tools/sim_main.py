@@ -1,6 +1,7 @@
 """`dlac-sim`: the bundled Gemmini simulator's command line.
 
     dlac-sim calibrate FILE.csv [--json] [--report docs/calibration.md] [--fit]
+    dlac-sim calibrate FILE.csv --cv K [--cv-rows N] [--cv-rounds R] [--json]
     dlac-sim run PROGRAM.c [more.c ...] [--target target.json]
     dlac-sim headers [--out DIR] [--target target.json]
 """
@@ -28,12 +29,53 @@ def _target(path: str | None) -> Target:
         raise DlacError(f"{path}: bad target description: {err}") from None
 
 
+def _cmd_cv(args: argparse.Namespace) -> int:
+    from dlac.sim.calibration_data import load_cases
+    from dlac.sim.cv import CvSettings, cross_validate
+    from rich.console import Console
+
+    notes: list[str] = []
+    cases = load_cases(args.csv, notes)
+    for note in notes:
+        print(f"dlac-sim: note: {note}", file=sys.stderr)
+    settings = CvSettings(folds=args.cv, rows_per_layer=args.cv_rows, rounds=args.cv_rounds,
+                          loss=args.loss, jobs=args.jobs)
+    console = Console(stderr=True)
+    with console.status("cross-validating") as status:
+        result = cross_validate(cases, settings, progress=status.update)
+    result["notes"] = notes
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    print(f"{args.cv}-fold leave-layers-out CV over {result['rows']} rows "
+          f"(constants fitted per fold on the other folds, from the prior constants)")
+    print("fold  rows  layers  global_rho  within_layer_rho  mape    top1  top5")
+    for m in result["folds"]:
+        r = m["ranking"]
+        print(f"{m['fold']:>4}  {m['rows']:>4}  {m['layers']:>6}  {m['global_rho']:>10.3f}  "
+              f"{m['within_layer_rho']:>16.3f}  {100 * m['mape']:>5.1f}%  "
+              f"{r['top1']:>4.2f}  {r['top5']:>4.2f}")
+    w = result["worst"]
+    print(f"mean  global_rho {result['global_rho']:.3f}  within_layer_rho "
+          f"{result['within_layer_rho']:.3f}  mape {100 * result['mape']:.1f}%")
+    print(f"worst global_rho {w['global_rho']:.3f}  within_layer_rho "
+          f"{w['within_layer_rho']:.3f}  mape {100 * w['mape']:.1f}%")
+    print("per shape class (cross-validated):")
+    for name, m in result["per_class_mape"].items():
+        print(f"  {name:24s} rows {m['rows']:>4}  mape {100 * m['mape']:.1f}%")
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    if args.cv:
+        return _cmd_cv(args)
     from dlac.sim.calibration_report import run_calibration
 
     result = run_calibration(Path(args.csv), fit_first=args.fit, loss=args.loss, jobs=args.jobs,
                              report=Path(args.report) if args.report else None,
                              command=" ".join(["dlac-sim", *sys.argv[1:]]), limit=args.limit)
+    for note in result["notes"]:
+        print(f"dlac-sim: note: {note}", file=sys.stderr)
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
     else:
@@ -88,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what --fit minimises on the train layers (default: MAPE)")
     c.add_argument("--jobs", type=int, default=1, help="worker processes")
     c.add_argument("--limit", type=int, default=0, help="use only the first N rows (0 = all)")
+    c.add_argument("--cv", type=int, default=0, metavar="K",
+                   help="K-fold leave-layers-out cross-validation (constants refitted per fold)")
+    c.add_argument("--cv-rows", type=int, default=4, metavar="N",
+                   help="with --cv: rows per training layer the fit uses (default 4)")
+    c.add_argument("--cv-rounds", type=int, default=3, metavar="R",
+                   help="with --cv: coordinate-descent rounds of each fold's fit (default 3)")
     c.set_defaults(func=_cmd_calibrate)
     r = sub.add_parser("run", help="compile a Gemmini C program and run it on the simulator")
     r.add_argument("sources", nargs="+")

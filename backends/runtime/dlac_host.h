@@ -9,6 +9,7 @@
 #ifndef DLAC_HOST_H
 #define DLAC_HOST_H
 
+#include <math.h>
 #include <stdint.h>
 
 typedef struct {
@@ -38,6 +39,12 @@ static inline elem_t dlac_resadd(elem_t a, elem_t b, float a_scale, float b_scal
 
 static inline elem_t dlac_qmul(elem_t a, elem_t b, float multiplier) {
   return dlac_requant((acc_t)a * (acc_t)b, multiplier, 0);
+}
+
+static inline elem_t dlac_qdiv(elem_t a, elem_t b, float multiplier) {
+  if (b == 0) return (elem_t)(a > 0 ? 127 : (a < 0 ? -128 : 0));
+  volatile float num = (float)a * multiplier; /* two roundings, as the reference */
+  return MVIN_SCALE(num / (float)b, 1.0f);
 }
 
 static inline int64_t dlac_at(const dlac_view4 *v, int64_t n, int64_t c, int64_t h, int64_t w) {
@@ -130,6 +137,48 @@ static inline void dlac_reduce_mean(const elem_t *x, const dlac_view4 *xv, elem_
         }
 }
 
+/* Reduction over the flagged dimensions: kind 0 sum, 1 max, 2 min, 3 sum |x|, 4 sum x^2,
+ * 5 sqrtf(float(sum x^2)); max/min are stored as they are, the others through ACC_SCALE. */
+static inline void dlac_reduce(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                               const dlac_view4 *yv, const int reduce[4], int kind,
+                               float multiplier) {
+  for (int64_t a = 0; a < yv->dim[0]; a++)
+    for (int64_t b = 0; b < yv->dim[1]; b++)
+      for (int64_t c = 0; c < yv->dim[2]; c++)
+        for (int64_t d = 0; d < yv->dim[3]; d++) {
+          int64_t acc = kind == 1 ? -128 : (kind == 2 ? 127 : 0);
+          for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+            for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+              for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++) {
+                  int64_t v = x[dlac_at(xv, reduce[0] ? i : a, reduce[1] ? j : b,
+                                        reduce[2] ? k : c, reduce[3] ? l : d)];
+                  if (kind == 1) acc = v > acc ? v : acc;
+                  else if (kind == 2) acc = v < acc ? v : acc;
+                  else if (kind == 3) acc += v < 0 ? -v : v;
+                  else if (kind >= 4) acc += v * v;
+                  else acc += v;
+                }
+          elem_t out;
+          if (kind == 1 || kind == 2) out = (elem_t)acc;
+          else if (kind == 5) out = (elem_t)ACC_SCALE(sqrtf((float)acc), multiplier);
+          else out = (elem_t)ACC_SCALE(acc, multiplier);
+          y[dlac_at(yv, a, b, c, d)] = out;
+        }
+}
+
+#define DLAC_REDUCE_KIND(k)                                                              \
+  static inline void dlac_reduce##k(const elem_t *x, const dlac_view4 *xv, elem_t *y,       \
+                                    const dlac_view4 *yv, const int reduce[4], float m) { \
+    dlac_reduce(x, xv, y, yv, reduce, k, m);                                              \
+  }
+DLAC_REDUCE_KIND(0)
+DLAC_REDUCE_KIND(1)
+DLAC_REDUCE_KIND(2)
+DLAC_REDUCE_KIND(3)
+DLAC_REDUCE_KIND(4)
+DLAC_REDUCE_KIND(5)
+
 /* Integer softmax over rows of `len`: e = table[x - max + 255], out = (254 e + s) / 2s. */
 static inline void dlac_softmax(const elem_t *x, elem_t *y, int64_t rows, int64_t len,
                                 int64_t row_stride, int64_t elem_stride,
@@ -188,6 +237,28 @@ static inline void dlac_layer_norm(const elem_t *x, const int16_t *gamma, const 
       y[r * h + i] = (elem_t)ACC_SCALE(z * gamma[i] + beta[i], multiplier);
     }
   }
+}
+
+/* LRN across channels: sum of x^2 over the `size` window (int32) indexes a fixed-point
+ * factor table; y = ACC_SCALE(x * table[sum >> shift], multiplier). */
+static inline void dlac_lrn(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                            const dlac_view4 *yv, int64_t size, int64_t shift,
+                            const int32_t *table, float multiplier) {
+  int64_t before = (size - 1) / 2, after = size / 2;
+  for (int64_t n = 0; n < xv->dim[0]; n++)
+    for (int64_t c = 0; c < xv->dim[1]; c++)
+      for (int64_t h = 0; h < xv->dim[2]; h++)
+        for (int64_t w = 0; w < xv->dim[3]; w++) {
+          int32_t sq = 0;
+          for (int64_t k = c - before; k <= c + after; k++) {
+            if (k < 0 || k >= xv->dim[1]) continue;
+            int32_t v = x[dlac_at(xv, n, k, h, w)];
+            sq += v * v;
+          }
+          int64_t v = x[dlac_at(xv, n, c, h, w)];
+          y[dlac_at(yv, n, c, h, w)] = (elem_t)ACC_SCALE(v * (int64_t)table[sq >> shift],
+                                                         multiplier);
+        }
 }
 
 #endif /* DLAC_HOST_H */

@@ -3,14 +3,18 @@
 A searcher works on a `Domain`: a set of points, each a row of floats (its raw encoding),
 that the domain can sample (only feasible points), map to features, and key for
 deduplication. `ask()` returns the next point to evaluate, `tell(x, y)` reports its
-objective (to minimise; `inf` for an invalid point). The driver never looks inside a
+objective (to minimise; `inf` for an invalid point). `ask_batch(n)` returns up to n
+points to evaluate together (in parallel): every one of them must be told before the next
+ask. The default is one point; searchers that propose batches (Spotlight's loop below,
+populations, an iteration's layers) return the whole batch. The driver never looks inside a
 searcher, so random search, daBO and vanilla BO are interchangeable, and because a searcher
 is a pure function of its seed and the sequence of tells, replaying the stored tells
 reproduces its asks exactly (resume).
 
 `BatchSearcher` is Spotlight's loop (anchors.md section 2): draw `n_candidates` feasible
-points, order them by the surrogate's score (random order during warm-up, and with
-probability `exploration` afterwards), evaluate the first `batch_size` unseen ones, refit.
+points, select `batch_size` of them (by default the best by the surrogate's score; random
+order during warm-up, and with probability `exploration` afterwards), evaluate the batch,
+refit.
 """
 
 from __future__ import annotations
@@ -77,6 +81,12 @@ class Searcher(ABC):
     def ask(self) -> np.ndarray | None:
         """The next point to evaluate, or None when the domain has no unseen point."""
 
+    def ask_batch(self, n: int) -> list[np.ndarray]:
+        """Up to `n` points the searcher proposes without seeing each other's results
+        (empty when the domain is exhausted); by default just the next `ask()`."""
+        x = self.ask()
+        return [] if x is None else [x]
+
     def tell(self, x: np.ndarray, y: float) -> None:
         self.xs.append(np.asarray(x, dtype=np.float64))
         self.ys.append(float(y))
@@ -110,6 +120,17 @@ class BatchSearcher(Searcher):
             if not self._refill():
                 return None
 
+    def ask_batch(self, n: int) -> list[np.ndarray]:
+        """The rest of the current batch (at most `n` points); a new batch is drawn only
+        when the last one is used up, so the points are those sequential asks return."""
+        out: list[np.ndarray] = []
+        while len(out) < n and (self._queue or not out):
+            x = self.ask()
+            if x is None:
+                break
+            out.append(x)
+        return out
+
     def _refill(self) -> bool:
         cands = self._unseen(self.domain.candidates(self.config.n_candidates, self.rng))
         if len(cands) == 0:
@@ -119,10 +140,14 @@ class BatchSearcher(Searcher):
         if finite < max(self.config.warmup, 2) or explore:
             order = self.rng.permutation(len(cands))
         else:
-            order = self._diverse(cands, np.argsort(self.score(cands), kind="stable"),
-                                  self.config.batch_size)
+            order = self.select(cands, self.config.batch_size)
         self._queue = [cands[i] for i in order[: self.config.batch_size]]
         return True
+
+    def select(self, cands: np.ndarray, n: int) -> np.ndarray:
+        """Indices of the `n` candidates of the next batch: by default the best `score`s,
+        core designs spread out; a searcher with a joint batch acquisition overrides it."""
+        return self._diverse(cands, np.argsort(self.score(cands), kind="stable"), n)
 
     def _diverse(self, cands: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
         """The first `n` of `order` once candidates whose core design repeats an earlier
@@ -141,9 +166,10 @@ class BatchSearcher(Searcher):
             seen.add(k)
         return np.array((first + later)[:n], dtype=np.int64)
 
-    @abstractmethod
     def score(self, cands: np.ndarray) -> np.ndarray:
-        """Acquisition score of candidates given the tells so far (lower is better)."""
+        """Acquisition score of candidates given the tells so far (lower is better); the
+        default `select` ranks by it, a searcher that overrides `select` need not."""
+        raise NotImplementedError(f"{self.name} chooses its batches jointly")
 
     def training_data(self) -> tuple[np.ndarray, np.ndarray]:
         ys = np.array(self.ys)

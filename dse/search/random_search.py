@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..registry import SEARCHERS
 from .base import BatchSearcher
 
@@ -21,6 +19,3 @@ class RandomSearch(BatchSearcher):
         order = self.rng.permutation(len(cands))
         self._queue = [cands[i] for i in order[: self.config.batch_size]]
         return True
-
-    def score(self, cands: np.ndarray) -> np.ndarray:
-        return self.rng.random(len(cands))

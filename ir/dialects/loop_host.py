@@ -143,3 +143,18 @@ class QmulScalarOp(_ScalarOp):
 
     def verify_(self) -> None:
         self._act()
+
+
+@register_op
+class QdivScalarOp(_ScalarOp):
+    """a / b on int8 scalars: sat(rne(float32(float32(a) * multiplier) / float32(b)));
+    b = 0 gives the sign of a saturated (0 for 0 / 0)."""
+
+    __slots__ = ()
+    NAME = "loop.qdiv"
+    OPERANDS = (Operand("lhs", IntegerType), Operand("rhs", IntegerType))
+    RESULTS = (Result("output", IntegerType),)
+    ATTRS = (Attr("multiplier", FloatAttr),)
+
+    def verify_(self) -> None:
+        self._act()

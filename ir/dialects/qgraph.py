@@ -145,12 +145,10 @@ class AddOp(_QOp):
         self._int8(*self.operands, self.results[0])
 
 
-@register_op
-class MulOp(_QOp):
-    """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting."""
+class _QBinaryOp(_QOp):
+    """Two broadcasting int8 operands, one int8 result, one fp32 output multiplier."""
 
     __slots__ = ()
-    NAME = "qgraph.mul"
     OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
     RESULTS = (Result("output", TensorType),)
     ATTRS = (_f32("multiplier"),)
@@ -158,6 +156,22 @@ class MulOp(_QOp):
     def verify_(self) -> None:
         self._check_f32("multiplier")
         self._int8(*self.operands, self.results[0])
+
+
+@register_op
+class MulOp(_QBinaryOp):
+    """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting."""
+
+    __slots__ = ()
+    NAME = "qgraph.mul"
+
+
+@register_op
+class DivOp(_QBinaryOp):
+    """Host element-wise quotient of two int8 tensors, broadcasting (see arith.qdiv)."""
+
+    __slots__ = ()
+    NAME = "qgraph.div"
 
 
 @register_op
@@ -242,6 +256,29 @@ class ReduceMeanOp(_QOp):
         self._int8(self.operands[0], self.results[0])
 
 
+REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2")
+
+
+@register_op
+class ReduceOp(_QOp):
+    """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|),
+    sum_square (sum x^2), l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by
+    `multiplier` (max and min keep the input scale and are exact)."""
+
+    __slots__ = ()
+    NAME = "qgraph.reduce"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("reduction", StringAttr), Attr("axes", ArrayAttr), Attr("keepdims", IntAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        if self.attr("reduction") not in REDUCE_KINDS:
+            raise self.error(f"reduction must be one of {REDUCE_KINDS}")
+        self._int8(self.operands[0], self.results[0])
+
+
 @register_op
 class SoftmaxOp(_QOp):
     """Integer softmax along `axis` (output scale 1/127).
@@ -322,3 +359,23 @@ class LrnOp(_QOp):
         table = self.attributes["factor_table"].type
         if table.element is not i32 or table.rank != 1:
             raise self.error("factor_table must be a 1-D i32 tensor")
+
+
+@register_op
+class ZeroInsertOp(_QOp):
+    """Zeros between pixels: out[n, c, i * fh, j * fw] = x[n, c, i, j], zero elsewhere.
+
+    The input of a transposed convolution run as a stride-1 conv (any element type).
+    """
+
+    __slots__ = ()
+    NAME = "qgraph.zero_insert"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("factors", ArrayAttr, doc="[rows, cols]"),)
+
+    def verify_(self) -> None:
+        (n, c, h, w), (fh, fw) = self.operands[0].type.shape, self.attr("factors")
+        want = (n, c, (h - 1) * fh + 1, (w - 1) * fw + 1)
+        if self.results[0].type.shape != want:
+            raise self.error(f"result shape must be {list(want)}")

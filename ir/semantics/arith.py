@@ -30,6 +30,16 @@ def mvin_scale(x: Arr, multiplier: float) -> Arr:
     return np.clip(np.rint(y), -128, 127).astype(np.int8)
 
 
+def qdiv(a: Arr, b: Arr, multiplier: float) -> Arr:
+    """int8 a / b: sat(rne(float32(float32(a) * m) / float32(b))); b = 0 saturates to the
+    sign of a (0 for 0 / 0). Two IEEE float32 operations, as the host C does them."""
+    a32, b32 = np.asarray(a).astype(np.float32), np.asarray(b).astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = (a32 * np.float32(multiplier)) / np.where(b32 == 0, np.float32(1), b32)
+    y = np.where(b32 == 0, np.sign(a32) * np.float32(1000), y)
+    return np.clip(np.rint(y), -128, 127).astype(np.int8)
+
+
 def div_round(a: Arr, b: Arr) -> Arr:
     """Integer a / b (b > 0) rounded half away from zero, in int64."""
     a = np.asarray(a, np.int64)

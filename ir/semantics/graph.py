@@ -91,6 +91,9 @@ def conv2d(x: Arr, w: Arr, b: Arr | None, strides: list[int], pads: list[int],
     er, es = dil[0] * (r - 1) + 1, dil[1] * (s - 1) + 1
     p = (xp.shape[2] - er) // strides[0] + 1
     q = (xp.shape[3] - es) // strides[1] + 1
+    if p <= 0 or q <= 0:
+        raise SemanticsError(f"conv kernel ({er}x{es} dilated) larger than its padded input "
+                             f"({xp.shape[2]}x{xp.shape[3]})")
     # im2col as [N, C, R, S, P, Q]: each (r, s) plane is one strided copy
     cols = np.empty((n, c, r, s, p, q), dtype=acc_dtype)
     for i in range(r):
@@ -233,6 +236,21 @@ _UNARY: dict[str, Callable[[Operation, Arr], Arr]] = {
     "gelu": lambda op, x: _gelu(x, op.attr("approximate", "none")),
     "identity": lambda op, x: x, "dropout": lambda op, x: x,
     "softsign": lambda op, x: x / (1 + np.abs(x)),
+    "reciprocal": lambda op, x: 1 / x, "log": lambda op, x: np.log(x),
+    "abs": lambda op, x: np.abs(x), "softplus": lambda op, x: np.logaddexp(0, x),
+    "mish": lambda op, x: x * np.tanh(np.logaddexp(0, x)),
+    "elu": lambda op, x: np.where(x >= 0, x, op.attr("alpha", 1.0) * np.expm1(x)),
+    "selu": lambda op, x: op.attr("gamma", 1.0507009873554805) * np.where(
+        x > 0, x, op.attr("alpha", 1.6732632423543772) * np.expm1(x)),
+    "celu": lambda op, x: np.maximum(x, 0) + np.minimum(
+        0, op.attr("alpha", 1.0) * np.expm1(x / op.attr("alpha", 1.0))),
+    "thresholded_relu": lambda op, x: np.where(x > op.attr("alpha", 1.0), x, 0),
+    "sin": lambda op, x: np.sin(x), "cos": lambda op, x: np.cos(x),
+    "floor": lambda op, x: np.floor(x), "ceil": lambda op, x: np.ceil(x),
+    "round": lambda op, x: np.rint(x), "sign": lambda op, x: np.sign(x),
+    "shrink": lambda op, x: np.where(x < -op.attr("lambd", 0.5), x + op.attr("bias", 0.0),
+                                     np.where(x > op.attr("lambd", 0.5),
+                                              x - op.attr("bias", 0.0), 0)),
 }
 for _n, _u in _UNARY.items():
     impl(_n)(lambda op, a, opset, u=_u: [np.asarray(u(op, a[0])).astype(a[0].dtype)])
@@ -280,6 +298,17 @@ def _ln(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [y.astype(np.float32)]
 
 
+@impl("instance_norm")
+def _instance_norm(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x = a[0]
+    axes = tuple(range(2, x.ndim))
+    per_c = (1, -1) + (1,) * (x.ndim - 2)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(var + np.float32(op.attr("epsilon", 1e-5)))
+    return [(y * a[1].reshape(per_c) + a[2].reshape(per_c)).astype(np.float32)]
+
+
 @impl("softmax")
 def _softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     x = a[0]
@@ -290,6 +319,18 @@ def _softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
         return [(e / e.sum(axis=1, keepdims=True)).reshape(x.shape)]
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return [e / e.sum(axis=axis, keepdims=True)]
+
+
+@impl("log_softmax")
+def _log_softmax(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x = a[0]
+    axis = int(op.attr("axis", -1 if opset >= 13 else 1)) % x.ndim
+    if opset < 13:
+        flat = x.reshape(int(np.prod(x.shape[:axis])), -1)
+        z = flat - flat.max(axis=1, keepdims=True)
+        return [(z - np.log(np.exp(z).sum(axis=1, keepdims=True))).reshape(x.shape)]
+    z = x - x.max(axis=axis, keepdims=True)
+    return [z - np.log(np.exp(z).sum(axis=axis, keepdims=True))]
 
 
 # -- pooling and reductions ------------------------------------------------------------
@@ -329,6 +370,9 @@ def pool_params(op: Operation, x: Arr) -> tuple[list[int], list[int], list[int],
             out = -(-x.shape[2 + i] // strides[i])
             total = max(0, (out - 1) * strides[i] + kernel[i] - x.shape[2 + i])
             pads[i], pads[i + 2] = total // 2, total - total // 2
+    if any(p >= kernel[i % 2] for i, p in enumerate(pads)):
+        raise SemanticsError(f"{op.loc.prefix()}: pool pads {pads} must be smaller than the "
+                             f"kernel {kernel} (ONNX)")
     return kernel, strides, pads, dil
 
 
@@ -363,12 +407,34 @@ def _gmp(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [a[0].max(axis=tuple(range(2, a[0].ndim)), keepdims=True)]
 
 
-@impl("reduce_mean")
-def _reduce_mean(op: Operation, a: list[Any], opset: int) -> list[Arr]:
-    axes = _operand_or_attr(op, a, 1, "axes")
-    keep = bool(op.attr("keepdims", 1))
-    axes = tuple(range(a[0].ndim)) if not axes else tuple(int(i) % a[0].ndim for i in axes)
-    return [a[0].mean(axis=axes, keepdims=keep).astype(a[0].dtype)]
+def reduce_axes(op: Operation, x: Arr, args: list[Any]) -> tuple[int, ...]:
+    """The axes a Reduce* op reduces (attribute or operand; none = all, or none at all
+    with noop_with_empty_axes)."""
+    axes = _operand_or_attr(op, args, 1, "axes")
+    if not axes:
+        return () if op.attr("noop_with_empty_axes", 0) else tuple(range(x.ndim))
+    return tuple(sorted(int(i) % x.ndim for i in axes))
+
+
+REDUCERS: dict[str, Callable[..., Arr]] = {
+    "reduce_mean": np.mean, "reduce_sum": np.sum, "reduce_max": np.max,
+    "reduce_min": np.min, "reduce_prod": np.prod,
+    "reduce_l1": lambda x, axis, keepdims: np.abs(x).sum(axis=axis, keepdims=keepdims),
+    "reduce_l2": lambda x, axis, keepdims: np.sqrt((x * x).sum(axis=axis, keepdims=keepdims)),
+    "reduce_sum_square": lambda x, axis, keepdims: (x * x).sum(axis=axis, keepdims=keepdims),
+    "reduce_log_sum_exp": lambda x, axis, keepdims: np.log(np.exp(x).sum(
+        axis=axis, keepdims=keepdims)),
+}
+
+
+@impl(*REDUCERS)
+def _reduce(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    fn = REDUCERS[op.name.split(".", 1)[1]]
+    axes = reduce_axes(op, a[0], a)
+    if not axes:
+        return [a[0]]
+    return [np.asarray(fn(a[0], axis=axes, keepdims=bool(op.attr("keepdims", 1))))
+            .astype(a[0].dtype)]
 
 
 @impl("lrn")
@@ -475,6 +541,48 @@ def _const_of_shape(op: Operation, a: list[Any], opset: int) -> list[Arr]:
 def _expand(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     shape = np.broadcast_shapes(a[0].shape, tuple(int(d) for d in a[1]))
     return [np.broadcast_to(a[0], shape)]
+
+
+@impl("where")
+def _where(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    return [np.where(a[0].astype(bool), a[1], a[2])]
+
+
+@impl("tile")
+def _tile(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    return [np.tile(a[0], [int(r) for r in a[1]])]
+
+
+@impl("gather_elements")
+def _gather_elements(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    axis = int(op.attr("axis", 0)) % a[0].ndim
+    idx = a[1].astype(np.int64)
+    return [np.take_along_axis(a[0], np.where(idx < 0, idx + a[0].shape[axis], idx), axis)]
+
+
+@impl("depth_to_space")
+def _depth_to_space(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x, b = a[0], int(op.attr("blocksize"))
+    n, c, h, w = x.shape
+    if op.attr("mode", "DCR") == "DCR":
+        y = x.reshape(n, b, b, c // b ** 2, h, w).transpose(0, 3, 4, 1, 5, 2)
+    else:
+        y = x.reshape(n, c // b ** 2, b, b, h, w).transpose(0, 1, 4, 2, 5, 3)
+    return [y.reshape(n, c // b ** 2, h * b, w * b)]
+
+
+@impl("space_to_depth")
+def _space_to_depth(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    x, b = a[0], int(op.attr("blocksize"))
+    n, c, h, w = x.shape
+    y = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 3, 5, 1, 2, 4)
+    return [y.reshape(n, c * b * b, h // b, w // b)]
+
+
+@impl("range")
+def _range(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    start, limit, delta = (np.asarray(v).reshape(()) for v in a[:3])
+    return [np.arange(start, limit, delta).astype(np.result_type(start, limit, delta))]
 
 
 @impl("gather")

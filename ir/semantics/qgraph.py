@@ -23,7 +23,15 @@ import numpy as np
 from dlac.ir.core import Operation
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.semantics import graph as evaluate
-from dlac.ir.semantics.arith import acc_scale, div_round, int_matmul, isqrt, mvin_scale, wrap_int32
+from dlac.ir.semantics.arith import (
+    acc_scale,
+    div_round,
+    int_matmul,
+    isqrt,
+    mvin_scale,
+    qdiv,
+    wrap_int32,
+)
 from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
@@ -32,7 +40,8 @@ QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
 # graph ops that only move data: exact on int8 with their float implementation
 DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
-    "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast"))
+    "identity", "dropout", "gather", "shape", "expand", "pad", "constant_of_shape", "cast",
+    "tile", "depth_to_space", "space_to_depth", "gather_elements", "where"))
 
 
 def qimpl(name: str) -> Callable:
@@ -95,12 +104,27 @@ def _conv(op: Operation, a: list[Any]) -> Arr:
         xd = np.zeros((n, c, (h - 1) * idil[0] + 1, (wd - 1) * idil[1] + 1), x.dtype)
         xd[:, :, ::idil[0], ::idil[1]] = x
         x = xd
-    acc = evaluate.conv2d(x, w, None, _ints(op, "strides"), _ints(op, "pads"),
+    pads = _ints(op, "pads")
+    if min(pads) < 0:  # a ConvTranspose padded wider than its kernel crops its input
+        c = [max(0, -p) for p in pads]
+        x = x[:, :, c[0]:x.shape[2] - c[2], c[1]:x.shape[3] - c[3]]
+        pads = [max(0, p) for p in pads]
+    acc = evaluate.conv2d(x, w, None, _ints(op, "strides"), pads,
                           _ints(op, "dilations"), int(op.attr("group")), np.float64)
     acc = acc.astype(np.int64)
     if len(a) > 2:
         acc = acc + a[2].astype(np.int64).reshape(1, -1, 1, 1)
     return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
+
+
+@qimpl("zero_insert")
+def _zero_insert(op: Operation, a: list[Any]) -> Arr:
+    x = a[0]
+    fh, fw = _ints(op, "factors")
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, (h - 1) * fh + 1, (w - 1) * fw + 1), x.dtype)
+    out[:, :, ::fh, ::fw] = x
+    return out
 
 
 @qimpl("matmul")
@@ -121,6 +145,11 @@ def _add(op: Operation, a: list[Any]) -> Arr:
 @qimpl("mul")
 def _mul(op: Operation, a: list[Any]) -> Arr:
     return acc_scale(a[0].astype(np.int32) * a[1].astype(np.int32), op.attr("multiplier"))
+
+
+@qimpl("div")
+def _div(op: Operation, a: list[Any]) -> Arr:
+    return qdiv(a[0], a[1], op.attr("multiplier"))
 
 
 @qimpl("requant")
@@ -166,6 +195,21 @@ def _reduce_mean(op: Operation, a: list[Any]) -> Arr:
     acc = x.astype(np.int64).sum(axis=axes, keepdims=bool(op.attr("keepdims")))
     count = int(np.prod([x.shape[i] for i in axes]))
     return _count_scaled(acc.astype(np.int32), count, op.attr("multiplier"))
+
+
+@qimpl("reduce")
+def _reduce(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    axes = tuple(int(i) % x.ndim for i in op.attr("axes"))
+    keep = bool(op.attr("keepdims"))
+    kind = op.attr("reduction")
+    if kind in ("max", "min"):
+        return (x.max if kind == "max" else x.min)(axis=axes, keepdims=keep).astype(np.int8)
+    term = {"sum": x, "l1": np.abs(x)}.get(kind, x * x)
+    acc = term.sum(axis=axes, keepdims=keep)
+    if kind == "l2":
+        acc = np.sqrt(acc.astype(np.float32))
+    return acc_scale(acc, op.attr("multiplier"))
 
 
 @qimpl("softmax")

@@ -532,7 +532,7 @@ static int issue_loop(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2) {
     return rc;
 }
 
-int dlac_sim_issue(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2) {
+static int issue_one(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2) {
     if (s->failed) return -1;
     s->st.instructions++;
     issuer host = {&s->host_t, s->cfg.host_issue_cycles};
@@ -567,14 +567,27 @@ int dlac_sim_issue(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2) {
     return sim_exec(s, funct, rs1, rs2, &host);
 }
 
+/* The simulated host clock as a program's `rdcycle` reads it (see gemmini.h). */
+uint64_t dlac_sim_rdcycle;
+
+int dlac_sim_issue(dlac_sim *s, uint32_t funct, uint64_t rs1, uint64_t rs2) {
+    int rc = issue_one(s, funct, rs1, rs2);
+    dlac_sim_rdcycle = (uint64_t)s->host_t;
+    return rc;
+}
+
 int dlac_sim_fence(dlac_sim *s) {
     if (s->failed) return -1;
     count_class(s, DLAC_CLS_FENCE);
     s->host_t = dmax(s->host_t, timing_drained(s)) + s->cfg.fence_cycles;
+    dlac_sim_rdcycle = (uint64_t)s->host_t;
     return 0;
 }
 
-void dlac_sim_host_work(dlac_sim *s, double cycles) { s->host_t += cycles; }
+void dlac_sim_host_work(dlac_sim *s, double cycles) {
+    s->host_t += cycles;
+    dlac_sim_rdcycle = (uint64_t)s->host_t;
+}
 
 void dlac_sim_set_working_set(dlac_sim *s, double bytes) {
     /* Data that fits the LLC is served at LLC latency; the rest misses to DRAM. */

@@ -112,8 +112,17 @@ static inline void gemmini_host_work(double cycles) { dlac_sim_host_work(gemmini
 /* Bytes a library call touches, so the simulator knows whether it fits the LLC. */
 static inline void gemmini_working_set(double bytes) { dlac_sim_set_working_set(gemmini_sim(), bytes); }
 
-#ifndef DLAC_NO_READ_CYCLES
-/* The simulated CPU clock (rdcycle). */
+#if defined(__x86_64__) && !defined(DLAC_SIM_NO_RDCYCLE)
+/* Gemmini programs (gemmini_testutils.h's read_cycles) read the clock with the RISC-V
+ * `rdcycle` instruction; on an x86-64 host it assembles to a read of the simulated host
+ * clock, kept in dlac_sim_rdcycle by the simulator core. */
+extern uint64_t dlac_sim_rdcycle;
+__asm__(".macro rdcycle reg\n\tmovq dlac_sim_rdcycle(%rip), \\reg\n.endm");
+#endif
+
+#ifdef DLAC_SIM_READ_CYCLES
+/* The simulated CPU clock (rdcycle), for hand-written programs that ask for it; Gemmini's
+ * gemmini_testutils.h defines its own read_cycles, so it is opt-in. */
 static inline uint64_t read_cycles(void) {
     dlac_sim_stats st;
     dlac_sim_get_stats(gemmini_sim(), &st);

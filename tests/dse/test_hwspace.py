@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 from dlac.dse.errors import DseError
-from dlac.dse.hwspace import HwSpace, legal_banks, load_space, preset, smallest_tile_rows
+from dlac.dse.hwspace import HwSpace, load_space, preset, smallest_tile_rows
 from dlac.ir.hwcost import area_mm2
-from dlac.ir.target import Target
+from dlac.ir.target import Target, legal_banks
 from dlac.passes.mapping import MappingSpace, NoLegalMapping
 
 from .conftest import tiny_models
@@ -15,11 +15,22 @@ from .conftest import tiny_models
 
 def test_legal_banks_follow_generator_rules() -> None:
     # 256 KiB of 16-byte rows: 16384 rows; 4 banks of 4096 (power of two, multiple of 16)
-    assert 4 in legal_banks(256, 16, 16, pow2_rows=True)
+    assert 4 in legal_banks(256, 16, 16)
     # 24 KiB needs 3 banks (512 rows each) to keep bank rows a power of two
-    assert legal_banks(24, 16, 16, pow2_rows=True)[0] == 3
-    # accumulator rows need only be a multiple of DIM
-    assert 1 in legal_banks(24, 64, 16, pow2_rows=False)
+    assert legal_banks(24, 16, 16)[0] == 3
+    # accumulator rows must be a power of two too (LocalAddr.scala)
+    assert 1 not in legal_banks(24, 64, 16) and 3 in legal_banks(24, 64, 16)
+
+
+@pytest.mark.parametrize("name", ["edge", "cloud"])
+def test_every_design_of_the_shipped_spaces_is_buildable(name: str) -> None:
+    """Target() applies every generator rule, so building each grid point checks them all."""
+    grid = preset(name).grid()
+    for i in range(len(grid)):
+        t = grid.target(i)
+        assert t.sp_bank_rows & (t.sp_bank_rows - 1) == 0
+        assert t.acc_bank_rows & (t.acc_bank_rows - 1) == 0
+        assert t.acc_rows // t.dim <= t.sp_rows // t.dim - 2
 
 
 def test_every_grid_point_is_a_valid_target_with_matching_area(small_space: HwSpace) -> None:

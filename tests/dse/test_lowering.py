@@ -61,7 +61,7 @@ def test_small_map_depthwise_runs_flat_and_the_simulator_agrees() -> None:
 
     dw = ConvLayer("dw", batch=1, in_channels=320, out_channels=320, in_rows=7, in_cols=7,
                    kernel_rows=3, kernel_cols=3, padding=1, groups=320)
-    target = Target(dim=32, sp_kib=80, sp_banks=5, acc_kib=80, dataflow="WS")
+    target = Target(dim=32, sp_kib=80, sp_banks=5, acc_kib=64, dataflow="WS")
     nested = NestedEvaluator({"m": [(dw, 2)]}, AnalyticalEvaluator(), SwConfig(samples=300))
     result, _ = nested.evaluate(target)
     best = result.layers[dw.workload_hash()]

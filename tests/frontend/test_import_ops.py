@@ -81,7 +81,7 @@ CASES = {
                        {"roi": np.zeros(0, np.float32),
                         "sc": np.array([1, 1, 2, 2], np.float32)}, 17),
     "pad": ("Pad", {"x": (1, 2, 3, 3)}, None, None, {"p": i64(0, 0, 1, 2, 0, 0, 2, 1)}, 17),
-    "gather": ("Gather", {}, None, {"axis": 0}, {"t": w(10, 4), "i": i64(3, 0, 9)}, 17),
+    "gather": ("Gather", {"t": (10, 4)}, None, {"axis": 0}, {"i": i64(3, 0, 9)}, 17),
 }
 
 

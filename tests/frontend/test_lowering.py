@@ -99,11 +99,13 @@ def test_elementwise_host_nest_uses_layout_maps() -> None:
     assert "affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>" in text
 
 
-def test_conv_transpose_lowers_to_conv_kernel_with_input_dilation() -> None:
+def test_conv_transpose_lowers_to_zero_insertion_and_a_stride_1_conv() -> None:
     rng = np.random.default_rng(5)
     model = single_node_model("ConvTranspose", {"x": (1, 2, 4, 4)}, None, {"strides": [2, 2]},
                               {"w": rng.standard_normal((2, 3, 3, 3)).astype(np.float32)})
-    module, _ = lower(model)
+    module, text = lower(model)
     (k,) = kernels(module)
-    assert k.attr("kind") == "conv" and k.attr("input_dilation") == (2, 2)
+    assert k.attr("kind") == "conv" and k.attr("input_dilation") is None
+    assert k.attr("strides") == (1, 1)
     assert k.attr("dims") == {"N": 1, "K": 3, "C": 2, "P": 9, "Q": 9, "R": 3, "S": 3}
+    assert "qgraph.zero_insert" in text

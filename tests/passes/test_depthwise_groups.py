@@ -71,7 +71,7 @@ def test_runtime_weights_are_an_error() -> None:
 def test_tile_too_large_as_dense_group_is_an_error() -> None:
     """4 KiB of scratchpad: 128 rows per tile. The depthwise tile needs 36 input and 9
     weight rows; as a dense group of 16 channels its weights need 144."""
-    target = "{dim = 16, sp_kib = 4, acc_kib = 16}"
+    target = "{dim = 16, sp_kib = 4, acc_kib = 8}"
     _lower(target, "", CONST, "")
     with pytest.raises(DiagnosticError, match="dense group of 16 channels needs 180 "
                                               "scratchpad and 16 accumulator rows"):

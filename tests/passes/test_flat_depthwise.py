@@ -29,7 +29,7 @@ def _flat_mappings(target: Target, seed: int) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("target", [Target(), Target(dim=32, sp_kib=80, sp_banks=5,
-                                                     acc_kib=80, dataflow="WS")],
+                                                     acc_kib=64, dataflow="WS")],
                          ids=lambda t: t.name)
 def test_flat_depthwise_mobilenetv2_bit_exact(target: Target) -> None:
     from dlac.flow.validate import total_macs

@@ -23,7 +23,7 @@ builtin.module {
 
 // MAT: mapping = {dims = "IJK", tiles = [32, 48, 32], perm = "JIK", dataflow = "WS", double_buffer = true}
 // HEUR: mapping = {dims = "IJK", tiles = [100, 48, 64], perm = "IJK", dataflow = "WS", double_buffer = true}
-// NOMAP: error: pass 'tile' failed: {{.*}}'loop.kernel' op has no mapping: run 'materialize' first
+// NOMAP: error: pass 'tile' failed on node '{{.*}}' (loop.kernel): 'loop.kernel' op has no mapping: run 'materialize' first
 
 // TILE: loop.for [[I0:%.+]] = 0 to 100 step 32 attributes {dim = "I", iter = "parallel", level = "dram"} {
 // TILE-NEXT: loop.for [[J0:%.+]] = 0 to 48 step 48 attributes {dim = "J", iter = "parallel", level = "dram"} {

@@ -12,7 +12,7 @@
 // DUMP: // -----// IR Dump After dce //----- //
 // DUMP: // -----// IR Dump After strip-locations //----- //
 // FAIL: dlac-opt: error: pass 'test-fail' failed: boom (reproducer: {{.*}}.tmp)
-// CRASH: dlac-opt: error: pass 'test-fail' crashed: RuntimeError: requested failure (reproducer: {{.*}}.mlir)
+// CRASH: dlac-opt: error: pass 'test-fail' failed: RuntimeError: requested failure (reproducer: {{.*}}.mlir)
 // UNKNOWN: dlac-opt: error: unknown pass 'no-such-pass' (available: {{.*}})
 func.func @f() {
   %0 = loop.alloc : () -> memref<4xi8>

@@ -1,3 +1,4 @@
+#define DLAC_SIM_READ_CYCLES
 /* 512x512x512 int8 matmul through tiled_matmul_auto, checked bit-exactly on the CPU. */
 #include <stdio.h>
 #include <stdlib.h>

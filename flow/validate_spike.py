@@ -1,0 +1,74 @@
+"""Run emitted model C on Spike + libgemmini and compare every output byte with the reference.
+
+The model is built bare metal (`-DDLAC_BAREMETAL`: inputs embedded from inputs.bin, outputs
+compared on the device with expected.bin) against gemmini-rocc-tests' gemmini.h and the
+target's gemmini_params.h, with libgemmini rebuilt for that header.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from dlac.backends.emit import Emitted
+from dlac.flow import spike
+from dlac.flow.validate import NP_TYPES
+
+_MISMATCH = re.compile(r"^mismatched_bytes (\d+) of (\d+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class SpikeReport:
+    spike_bit_exact: bool
+    spike_mismatched_bytes: int
+    spike_instructions: int
+    spike_wall_s: float
+
+
+def _blob(arrays: list[np.ndarray], ctypes: list[str]) -> bytes:
+    return b"".join(np.ascontiguousarray(a, dtype=NP_TYPES[t]).tobytes()
+                    for a, t in zip(arrays, ctypes, strict=True))
+
+
+def validate_on_spike(emitted: Emitted, reference_outputs: list[np.ndarray],
+                      inputs: list[np.ndarray], build_dir: Path,
+                      timeout: float = 1800.0) -> SpikeReport:
+    """Write inputs.bin and expected.bin into the output dir (so `make spike` reruns the
+    check there), then cross-compile, run on Spike and compare every output byte."""
+    spike.require_cache()
+    view = emitted.view
+    out = emitted.out_dir
+    (out / "inputs.bin").write_bytes(_blob(inputs, [io.ctype for io in view.inputs]))
+    (out / "expected.bin").write_bytes(
+        _blob(reference_outputs, [io.ctype for io in view.outputs]))
+    return run_output_dir(out, build_dir, timeout)
+
+
+def run_output_dir(out_dir: Path, build_dir: Path, timeout: float = 1800.0) -> SpikeReport:
+    """Build an output dir's model.c bare metal against Gemmini's header and its
+    gemmini_params.h (with its inputs.bin / expected.bin), run it on Spike, report."""
+    spike.require_cache()
+    out = out_dir.resolve()
+    for need in ("model.c", "gemmini_params.h", "inputs.bin", "expected.bin"):
+        if not (out / need).exists():
+            raise spike.SpikeError(f"{out}: no {need} (emit with `dlac MODEL -o DIR "
+                                   "--validate spike` to write the inputs and expected outputs)")
+    build_dir.mkdir(parents=True, exist_ok=True)
+    params = (out / "gemmini_params.h").read_text()
+    binary = spike.cross_compile(
+        [out / "model.c"], spike.gemmini_include(params), build_dir / "model.elf",
+        ("-DDLAC_BAREMETAL", "-Wall", f"-I{out}", f"-Wa,-I{out}"))
+    lib = spike.libgemmini(params)
+    start = time.perf_counter()
+    result = spike.run(binary, lib, timeout=timeout)
+    wall = time.perf_counter() - start
+    found = _MISMATCH.search(result.output)
+    if found is None:
+        raise spike.SpikeError(f"Spike run of {out / 'model.c'} printed no comparison "
+                               f"(exit {result.returncode})")
+    mismatched = int(found.group(1))
+    return SpikeReport(mismatched == 0 and result.returncode == 0, mismatched,
+                       result.instructions, round(wall, 2))
