@@ -13,6 +13,29 @@ from torch import nn
 from torch.nn import functional as F
 
 
+def trained_statistics(model: nn.Module, batch: torch.Tensor, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm what training leaves behind, so folding it is not a no-op.
+
+    Seeded weights alone leave BN at identity (mean 0, var 1, gamma 1, beta 0): activations
+    shrink layer by layer and folded depthwise kernels keep equal per-channel ranges, unlike
+    any published checkpoint. Here gamma is log-normal and beta small (seeded), and the
+    running statistics are measured on `batch` (calibration-style inputs) as training would.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for bn in bns:
+            bn.weight.copy_(torch.exp(0.5 * torch.randn(bn.num_features, generator=gen)))
+            bn.bias.copy_(0.1 * torch.randn(bn.num_features, generator=gen))
+            bn.reset_running_stats()
+            bn.momentum = None  # cumulative average over the batches below
+        model.train()
+        model(batch)
+    return model.eval()
+
+
 def cbn(
     cin: int, cout: int, k: int = 3, s: int = 1, g: int = 1, act: type[nn.Module] | None = nn.ReLU
 ) -> nn.Sequential:
