@@ -17,6 +17,7 @@ from dlac.passes.fold_qdq import FoldQdq
 from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
 from dlac.passes.fuse_layernorm import FuseLayerNorm
+from dlac.passes.fuse_lrn import FuseLrn
 from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
 from dlac.passes.pass_base import run_pass
@@ -35,9 +36,9 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 def prepare_stage(module: Operation) -> Operation:
     """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, layer norms,
-    epilogues."""
+    decomposed LRN, epilogues."""
     for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
-              FuseLayerNorm(), FuseEpilogue()):
+              FuseLayerNorm(), FuseLrn(), FuseEpilogue()):
         run_pass(p, module)
     verify(module)
     return module

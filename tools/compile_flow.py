@@ -93,10 +93,11 @@ def zoo_layers(name: str) -> list[tuple[object, int]]:
 
 
 def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
-    """One standard-normal float32 input per model argument (the validation input)."""
-    func = quantized.regions[0].ops[0]
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(a.type.shape).astype(np.float32) for a in func.args]
+    """The validation input: a standard-normal tensor per float argument, valid indices
+    (or zeros) per integer one, as seeded calibration draws them."""
+    from dlac.passes.calibration import random_inputs
+
+    return random_inputs(quantized.regions[0].ops[0], 1, seed)[0]
 
 
 def compile_to_dir(quantized: Operation, out_dir: Path, model_name: str,

@@ -8,12 +8,18 @@ compile time. Also runs the weight-stripped real topologies shipped in the onnx 
 (seeded weights filled in) and onnxruntime.quantization outputs (static QDQ, dynamic).
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
+                                           [--calib-method mse] [--weight-groups 4] [--no-calib]
   --quick: legacy exporter only, no simulator runs.
+Calibration: CALIB_SAMPLES calibration-style inputs (seeds CALIB_SEED...) through --calib;
+the SQNR input (EVAL_SEED) and the BatchNorm statistics' inputs (STATS_SEED...) are other
+seeds, so the SQNR is held out from calibration.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import sys
 import tempfile
@@ -122,7 +128,21 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}"[:160]
 
 
-def run_case(path: Path, x: np.ndarray, sim: bool) -> dict:
+def calib_file(spec: Spec, path: Path) -> Path:
+    """CALIB_SAMPLES calibration-style inputs (seeds disjoint from the evaluated input),
+    as one batch under the model's input name: what `dlac --calib` reads."""
+    import onnx
+
+    out = cache() / f"{spec.name}-calib-{CALIB_SAMPLES}.npz"
+    if not out.exists():
+        name = onnx.load(str(path), load_external_data=False).graph.input[0].name
+        batch = np.concatenate([example(spec, CALIB_SEED + i) for i in range(CALIB_SAMPLES)])
+        np.savez(out, **{name: batch})
+    return out
+
+
+def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
+             weight_groups: int) -> dict:
     import onnxruntime as ort
     from dlac.flow import stages
     from dlac.ir.semantics.qgraph import run_reference
@@ -130,7 +150,8 @@ def run_case(path: Path, x: np.ndarray, sim: bool) -> dict:
     row: dict = {"compiles": False}
     start = time.perf_counter()
     try:
-        q = stages.run_to("qgraph", path)
+        q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
+                          weight_groups=weight_groups)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         sess = ort.InferenceSession(str(path))
@@ -146,7 +167,8 @@ def run_case(path: Path, x: np.ndarray, sim: bool) -> dict:
 
         for label, tgt in (("default", ""), ("tuned", TUNED)):
             try:
-                with tempfile.TemporaryDirectory() as d:
+                with tempfile.TemporaryDirectory() as d, \
+                        contextlib.redirect_stdout(io.StringIO()):  # per-step tables
                     write_program(
                         q,
                         Target.parse(tgt) if tgt else Target(),
@@ -171,6 +193,10 @@ def main() -> int:
     )
     ap.add_argument("--models", nargs="*", default=sorted(SPECS))
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
+    ap.add_argument("--weight-groups", type=int, default=4)
+    ap.add_argument("--no-calib", action="store_true",
+                    help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--json", default="coverage.json")
     args = ap.parse_args()
     exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
@@ -193,7 +219,9 @@ def main() -> int:
             row = {
                 "model": name,
                 "exporter": exp,
-                **run_case(path, example(spec, EVAL_SEED), not args.quick),
+                **run_case(path, example(spec, EVAL_SEED), not args.quick,
+                           None if args.no_calib else calib_file(spec, path),
+                           args.calib_method, args.weight_groups),
             }
             rows.append(row)
             print(
