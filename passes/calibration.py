@@ -94,8 +94,11 @@ def _samples(arr: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
 
 
 def collect_ranges(func: FuncOp, batches: list[list[np.ndarray]], opset: int,
-                   method: str = "minmax", percentile: float = 99.99) -> dict[int, float]:
-    """amax per float value (keyed by `id(value)`), function arguments included."""
+                   method: str = "minmax", percentile: float = 99.99,
+                   means: dict[int, np.ndarray] | None = None) -> dict[int, float]:
+    """amax per float value (keyed by `id(value)`), function arguments included; `means`,
+    if given, receives each float value's mean per channel (axis 1 of a 4-D tensor, the
+    last axis otherwise) over the samples, for bias correction."""
     if method not in METHODS:
         raise PassError(f"unknown calibration method '{method}' (choose {METHODS})")
     stats: dict[int, list] = {}
@@ -111,18 +114,31 @@ def collect_ranges(func: FuncOp, batches: list[list[np.ndarray]], opset: int,
                 if keep_n < a.size else a
         return float(a.max() if method == "minmax" else np.percentile(a, percentile))
 
+    sums: dict[int, list[np.ndarray]] = {}
+
     def keep(value: Value, x: np.ndarray) -> None:
         if x is not None and np.asarray(x).dtype.kind == "f":
             stats.setdefault(id(value), []).append(stat(x))
+            if means is not None and np.ndim(x) >= 2:
+                sums.setdefault(id(value), []).append(channel_mean(np.asarray(x)))
 
     for batch in batches:
         for arg, x in zip(func.args, batch, strict=False):
             keep(arg, x)
         evaluate_func(func, batch, opset, keep)
+    if means is not None:
+        means.update({k: np.mean(v, axis=0) for k, v in sums.items()})
     if method == "mse":
         return {k: mse_amax(np.concatenate(v)) for k, v in stats.items()}
     reduce = max if method == "minmax" else (lambda v: float(np.mean(v)))
     return {k: reduce(v) for k, v in stats.items()}
+
+
+def channel_mean(x: np.ndarray) -> np.ndarray:
+    """Mean per channel: axis 1 of NCHW, the last axis of a [.., features] tensor."""
+    x = np.asarray(x, np.float64)
+    axis = 1 if x.ndim == 4 else x.ndim - 1
+    return x.mean(axis=tuple(a for a in range(x.ndim) if a != axis))
 
 
 def mse_amax(magnitudes: np.ndarray) -> float:

@@ -93,7 +93,8 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     module = prepare_stage(import_stage(resolve_model(args.model), input_shapes,
                                         not args.shape_only))
     problems = quantize_problems(module, args.calib or "", method=args.calib_method,
-                                 weight_groups=args.weight_groups)
+                                 weight_groups=args.weight_groups,
+                                 bias_correction=args.bias_correction)
     if problems:
         return problems
     run_pass(LegalizeConv(), module)

@@ -53,7 +53,8 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
     from dlac.flow.stages import prepare_stage, quantize_stage
 
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
-                          method=args.calib_method, weight_groups=args.weight_groups)
+                          method=args.calib_method, weight_groups=args.weight_groups,
+                          bias_correction=args.bias_correction)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -91,14 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
                     help="static shape for a dynamic model input (repeatable)")
     ap.add_argument("--calib", help="calibration inputs (.npz: one array per model input, "
                     "named as the input, with a leading batch/sample axis)")
-    ap.add_argument("--calib-method", choices=METHODS, default="minmax",
-                    help="activation range: max |x| (minmax), the mean per-sample 99.99th "
-                         "percentile of |x| (percentile), or the clip minimising int8 "
-                         "squared error (mse)")
-    ap.add_argument("--weight-groups", type=int, default=4, metavar="N",
+    ap.add_argument("--calib-method", choices=METHODS, default="mse",
+                    help="activation range: the clip minimising int8 squared error (mse, the "
+                         "default), max |x| (minmax) or the mean per-sample 99.99th "
+                         "percentile of |x| (percentile)")
+    ap.add_argument("--weight-groups", type=int, default=1, metavar="N",
                     help="at most N weight scales per conv, each over a group of output "
-                         "channels with similar ranges, run as one call each (1: one scale "
-                         "per layer)")
+                         "channels with similar ranges, run as one call each plus a "
+                         "regrouping gather on the host (default 1: one scale per layer)")
+    ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=False,
+                    help="subtract from unpadded convs' biases the mean output shift that "
+                         "rounding their weights causes (E[input] from calibration)")
     ap.add_argument("--check", action="store_true",
                     help="list every unsupported op and shape problem (one line each) "
                          "instead of compiling; exit 1 if there is any")

@@ -142,7 +142,7 @@ def calib_file(spec: Spec, path: Path) -> Path:
 
 
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
-             weight_groups: int) -> dict:
+             weight_groups: int, bias_correction: bool) -> dict:
     import onnxruntime as ort
     from dlac.flow import stages
     from dlac.ir.semantics.qgraph import run_reference
@@ -151,7 +151,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
     start = time.perf_counter()
     try:
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
-                          weight_groups=weight_groups)
+                          weight_groups=weight_groups, bias_correction=bias_correction)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         sess = ort.InferenceSession(str(path))
@@ -195,6 +195,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
     ap.add_argument("--weight-groups", type=int, default=4)
+    ap.add_argument("--bias-correction", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--json", default="coverage.json")
@@ -221,7 +222,8 @@ def main() -> int:
                 "exporter": exp,
                 **run_case(path, example(spec, EVAL_SEED), not args.quick,
                            None if args.no_calib else calib_file(spec, path),
-                           args.calib_method, args.weight_groups),
+                           args.calib_method, args.weight_groups,
+                           args.bias_correction),
             }
             rows.append(row)
             print(

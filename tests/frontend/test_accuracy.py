@@ -69,7 +69,8 @@ def test_channel_groups_compile_bit_exact_and_help(tmp_path: Path, group: int) -
     # small channels get their own, much finer, scale; the largest keep the layer's
     assert 1 < len(scales) <= 4 and max(scales) == pytest.approx(one)
     assert min(scales) < one / 10
-    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate",
+                 "--weight-groups", "4"]) == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["bit_exact"] is True and report["sqnr_db"] > 20
 
@@ -99,3 +100,29 @@ def test_mse_clips_outliers_but_not_uniform_values() -> None:
     normal = np.abs(np.random.default_rng(0).standard_normal(100000))
     assert 2.0 < mse_amax(normal) < normal.max()
     assert mse_amax(np.zeros(4)) == 0.0
+
+
+def test_bias_correction_removes_the_weight_rounding_shift(tmp_path: Path) -> None:
+    """A 1x1 conv over positive inputs: rounding its weights shifts every output channel's
+    mean; --bias-correction takes that shift out of the bias."""
+    import onnxruntime as ort
+    from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
+    from dlac.ir.semantics.qgraph import run_reference
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(0, 0.3, (16, 32, 1, 1)).astype(np.float32)
+    path = tmp_path / "m.onnx"
+    onnx.save(single_node_model("Conv", {"x": (1, 32, 8, 8)}, None, {}, {"w": w}), path)
+    np.savez(tmp_path / "c.npz", x=np.abs(rng.standard_normal((16, 32, 8, 8))).astype(
+        np.float32) + 1)
+    x = np.abs(rng.standard_normal((1, 32, 8, 8))).astype(np.float32) + 1
+    want = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    shift = []
+    for corrected in (False, True):
+        module = quantize_stage(prepare_stage(import_stage(path)), str(tmp_path / "c.npz"),
+                                bias_correction=corrected)
+        err = run_reference(module, [x])[0] - want
+        shift.append(float(np.abs(err.mean(axis=(0, 2, 3))).mean()))
+    assert shift[1] < shift[0] / 3
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate", "--calib",
+                 str(tmp_path / "c.npz"), "--bias-correction"]) == 0

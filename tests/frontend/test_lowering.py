@@ -13,7 +13,7 @@ from onnx_builders import conv_chain_model, single_node_model
 
 def lower(model) -> tuple[object, str]:  # noqa: ANN001
     module = pipeline.prepare_stage(import_onnx(model))
-    module = pipeline.lower_stage(pipeline.quantize_stage(module, weight_groups=1))
+    module = pipeline.lower_stage(pipeline.quantize_stage(module))
     text = print_op(module)
     again = parse_module(text)
     verify(again)
