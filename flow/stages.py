@@ -11,6 +11,7 @@ from pathlib import Path
 from dlac.frontend.importer import import_onnx
 from dlac.ir.core import Operation
 from dlac.ir.verifier import verify
+from dlac.passes.equalize import Equalize
 from dlac.passes.fold_batchnorm import FoldBatchNorm
 from dlac.passes.fold_constants import FoldConstants
 from dlac.passes.fold_qdq import FoldQdq
@@ -46,10 +47,13 @@ def prepare_stage(module: Operation) -> Operation:
 
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
                    seed: int = 0, method: str = "minmax", weight_groups: int = 1,
-                   bias_correction: bool = False) -> Operation:
+                   bias_correction: bool = False, equalize: bool = False) -> Operation:
     """int8 `qgraph` ops: activation ranges by `method` on `calib` (or seeded inputs),
     conv weights with up to `weight_groups` scales per layer (see passes/channel_groups),
-    with `bias_correction`, unpadded convs' biases corrected for the weights' rounding."""
+    with `bias_correction`, unpadded convs' biases corrected for the weights' rounding;
+    `equalize` first equalises channel ranges across conv pairs (passes/equalize)."""
+    if equalize:
+        run_pass(Equalize(), module)
     run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
                       weight_groups=weight_groups, bias_correction=bias_correction), module)
     run_pass(LegalizeConv(), module)
@@ -65,13 +69,15 @@ def lower_stage(module: Operation) -> Operation:
 
 def run_to(stage: str, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
            calib: str | None = None, load_weights: bool = True, method: str = "minmax",
-           weight_groups: int = 1, bias_correction: bool = False) -> Operation:
+           weight_groups: int = 1, bias_correction: bool = False, equalize: bool = False
+           ) -> Operation:
     """Run the frontend up to and including `stage`."""
     module = import_stage(path, input_shapes, load_weights)
     if stage == "graph":
         return module
     module = quantize_stage(prepare_stage(module), calib, method=method,
-                            weight_groups=weight_groups, bias_correction=bias_correction)
+                            weight_groups=weight_groups, bias_correction=bias_correction,
+                            equalize=equalize)
     if stage == "qgraph":
         return module
     return lower_stage(module)

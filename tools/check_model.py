@@ -84,6 +84,7 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     from dlac.flow.stages import import_stage, prepare_stage
     from dlac.ir.dialects.loop_host import HostOp
     from dlac.ir.target import Target
+    from dlac.passes.equalize import Equalize
     from dlac.passes.legalize_conv import LegalizeConv
     from dlac.passes.pass_base import run_pass
     from dlac.passes.quantize import quantize_problems
@@ -92,6 +93,8 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
 
     module = prepare_stage(import_stage(resolve_model(args.model), input_shapes,
                                         not args.shape_only))
+    if args.equalize:
+        run_pass(Equalize(), module)
     problems = quantize_problems(module, args.calib or "", method=args.calib_method,
                                  weight_groups=args.weight_groups,
                                  bias_correction=args.bias_correction)

@@ -54,7 +54,7 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
 
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
                           method=args.calib_method, weight_groups=args.weight_groups,
-                          bias_correction=args.bias_correction)
+                          bias_correction=args.bias_correction, equalize=args.equalize)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -100,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="at most N weight scales per conv, each over a group of output "
                          "channels with similar ranges, run as one call each plus a "
                          "regrouping gather on the host (default 1: one scale per layer)")
+    ap.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=True,
+                    help="cross-layer equalisation (default on): rescale channels between "
+                         "convs joined by no activation or a ReLU so per-tensor scales fit "
+                         "them (same function)")
     ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=False,
                     help="subtract from unpadded convs' biases the mean output shift that "
                          "rounding their weights causes (E[input] from calibration)")

@@ -8,7 +8,10 @@ compile time. Also runs the weight-stripped real topologies shipped in the onnx 
 (seeded weights filled in) and onnxruntime.quantization outputs (static QDQ, dynamic).
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
-                                           [--calib-method mse] [--weight-groups 4] [--no-calib]
+                                           [--calib-method mse] [--weight-groups 1] [--no-calib]
+                                           [--no-equalize] [--bias-correction]
+Quantization options default to dlac's (mse ranges, cross-layer equalisation, one weight
+scale per layer, no bias correction).
   --quick: legacy exporter only, no simulator runs.
 Calibration: CALIB_SAMPLES calibration-style inputs (seeds CALIB_SEED...) through --calib;
 the SQNR input (EVAL_SEED) and the BatchNorm statistics' inputs (STATS_SEED...) are other
@@ -142,7 +145,7 @@ def calib_file(spec: Spec, path: Path) -> Path:
 
 
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
-             weight_groups: int, bias_correction: bool) -> dict:
+             weight_groups: int, bias_correction: bool, equalize: bool) -> dict:
     import onnxruntime as ort
     from dlac.flow import stages
     from dlac.ir.semantics.qgraph import run_reference
@@ -151,7 +154,8 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
     start = time.perf_counter()
     try:
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
-                          weight_groups=weight_groups, bias_correction=bias_correction)
+                          weight_groups=weight_groups, bias_correction=bias_correction,
+                          equalize=equalize)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         sess = ort.InferenceSession(str(path))
@@ -194,8 +198,9 @@ def main() -> int:
     ap.add_argument("--models", nargs="*", default=sorted(SPECS))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
-    ap.add_argument("--weight-groups", type=int, default=4)
+    ap.add_argument("--weight-groups", type=int, default=1)
     ap.add_argument("--bias-correction", action="store_true")
+    ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--json", default="coverage.json")
@@ -223,7 +228,7 @@ def main() -> int:
                 **run_case(path, example(spec, EVAL_SEED), not args.quick,
                            None if args.no_calib else calib_file(spec, path),
                            args.calib_method, args.weight_groups,
-                           args.bias_correction),
+                           args.bias_correction, not args.no_equalize),
             }
             rows.append(row)
             print(

@@ -9,13 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
-from dlac.flow.stages import run_to
+from dlac.flow.accuracy import onnx_sqnr
+from dlac.flow.stages import import_stage, prepare_stage, quantize_stage, run_to
 from dlac.ir.dialects.func import FuncOp
+from dlac.ir.semantics.graph import evaluate_func
+from dlac.ir.semantics.qgraph import run_reference
 from dlac.passes.calibration import load_calibration, mse_amax
 from dlac.passes.channel_groups import _best_cuts, channel_groups
-from dlac.passes.pass_base import PassError
+from dlac.passes.equalize import Equalize
+from dlac.passes.pass_base import PassError, run_pass
 from dlac.tools.dlac_main import main
+from onnx import TensorProto, helper, numpy_helper
 from onnx_builders import single_node_model
 
 R = np.random.default_rng(3)
@@ -105,9 +111,6 @@ def test_mse_clips_outliers_but_not_uniform_values() -> None:
 def test_bias_correction_removes_the_weight_rounding_shift(tmp_path: Path) -> None:
     """A 1x1 conv over positive inputs: rounding its weights shifts every output channel's
     mean; --bias-correction takes that shift out of the bias."""
-    import onnxruntime as ort
-    from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
-    from dlac.ir.semantics.qgraph import run_reference
 
     rng = np.random.default_rng(0)
     w = rng.normal(0, 0.3, (16, 32, 1, 1)).astype(np.float32)
@@ -126,3 +129,33 @@ def test_bias_correction_removes_the_weight_rounding_shift(tmp_path: Path) -> No
     assert shift[1] < shift[0] / 3
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate", "--calib",
                  str(tmp_path / "c.npz"), "--bias-correction"]) == 0
+
+
+def test_equalize_keeps_the_function_and_evens_out_channels(tmp_path: Path) -> None:
+    """1x1 conv with BN-like channel spread -> ReLU -> depthwise 3x3: after equalisation
+    the fp32 function is the same, the int8 one closer to it, and it is bit-exact."""
+
+    rng = np.random.default_rng(5)
+    spread = np.geomspace(0.02, 3.0, 8)
+    w1 = rng.normal(0, 0.3, (8, 4, 1, 1)) * spread[:, None, None, None]
+    w2 = rng.normal(0, 0.3, (8, 1, 3, 3)) / spread[:, None, None, None]
+    nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["a"]),
+             helper.make_node("Relu", ["a"], ["r"]),
+             helper.make_node("Conv", ["r", "w2"], ["y"], group=8, pads=[1] * 4)]
+    inits = [numpy_helper.from_array(v.astype(np.float32), n)
+             for n, v in (("w1", w1), ("b1", 0.1 * spread), ("w2", w2))]
+    graph = helper.make_graph(nodes, "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 6, 6])],
+                              inits)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    x = [rng.standard_normal((1, 4, 6, 6)).astype(np.float32)]
+    module = prepare_stage(run_to("graph", path))
+    before = evaluate_func(module.regions[0].ops[0], x, 17)[0]
+    run_pass(Equalize(), module)
+    after = evaluate_func(module.regions[0].ops[0], x, 17)[0]
+    np.testing.assert_allclose(after, before, rtol=1e-4, atol=1e-5)
+    plain, equal = (onnx_sqnr(path, run_to("qgraph", path, equalize=e), x) for e in (0, 1))
+    assert equal > plain + 3
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
