@@ -104,9 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cross-layer equalisation (default on): rescale channels between "
                          "convs joined by no activation or a ReLU so per-tensor scales fit "
                          "them (same function)")
-    ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=False,
-                    help="subtract from unpadded convs' biases the mean output shift that "
-                         "rounding their weights causes (E[input] from calibration)")
+    ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=True,
+                    help="(default on) subtract from unpadded convs' biases the mean output "
+                         "shift that rounding their weights causes (E[input] from "
+                         "calibration)")
     ap.add_argument("--check", action="store_true",
                     help="list every unsupported op and shape problem (one line each) "
                          "instead of compiling; exit 1 if there is any")

@@ -4,14 +4,15 @@ Per model x exporter (torch.onnx legacy and dynamo): compiles (or the one-line e
 bit-exact on the simulator (default Gemmini and a tuned target), SQNR of the int8
 reference vs onnxruntime fp32 on a seeded calibration-style input (uniform image in
 [0, 1] normalised with ImageNet statistics, token ids for text), simulated cycles and
-compile time. Also runs the weight-stripped real topologies shipped in the onnx package
-(seeded weights filled in) and onnxruntime.quantization outputs (static QDQ, dynamic).
+compile time (import to int8 graph). The nets' BatchNorms carry trained-like statistics
+(models.coverage_nets.trained_statistics). Not here yet: the weight-stripped topologies
+shipped in the onnx package and onnxruntime.quantization outputs.
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
                                            [--calib-method mse] [--weight-groups 1] [--no-calib]
-                                           [--no-equalize] [--bias-correction]
-Quantization options default to dlac's (mse ranges, cross-layer equalisation, one weight
-scale per layer, no bias correction).
+                                           [--no-equalize] [--no-bias-correction]
+Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
+correction, one weight scale per layer).
   --quick: legacy exporter only, no simulator runs.
 Calibration: CALIB_SAMPLES calibration-style inputs (seeds CALIB_SEED...) through --calib;
 the SQNR input (EVAL_SEED) and the BatchNorm statistics' inputs (STATS_SEED...) are other
@@ -125,6 +126,19 @@ def sqnr(want: np.ndarray, got: np.ndarray) -> float:
     return float(10 * np.log10((want**2).sum() / max(noise, 1e-300)))
 
 
+def noise_sensitivity(sess: object, x: np.ndarray, want: np.ndarray) -> float:
+    """SQNR (dB) of the fp32 model's output when seeded noise 40 dB below the input is added
+    to a float input (nan for integer inputs): how much the net itself amplifies noise,
+    the ceiling for any quantizer that adds noise at every layer."""
+    if x.dtype.kind != "f":
+        return float("nan")
+    rng = np.random.default_rng(EVAL_SEED)
+    noise = rng.standard_normal(x.shape) * np.sqrt(float((x.astype(np.float64) ** 2).mean()) / 1e4)
+    name = sess.get_inputs()[0].name  # type: ignore[attr-defined]
+    noisy = sess.run(None, {name: (x + noise).astype(x.dtype)})[0]  # type: ignore[attr-defined]
+    return sqnr(want, noisy.astype(np.float64))
+
+
 def one_line(exc: BaseException) -> str:
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" [{Path(tb[-1].filename).name}:{tb[-1].lineno}]" if tb else ""
@@ -162,6 +176,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
         want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
         got = run_reference(q, [x])[0].astype(np.float64)
         row["sqnr_db"] = round(sqnr(want, got), 2)
+        row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
     except Exception as exc:  # noqa: BLE001 - the table reports every failure by cause
         row["error"] = one_line(exc)
         return row
@@ -199,7 +214,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
     ap.add_argument("--weight-groups", type=int, default=1)
-    ap.add_argument("--bias-correction", action="store_true")
+    ap.add_argument("--no-bias-correction", action="store_true")
     ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
@@ -228,12 +243,13 @@ def main() -> int:
                 **run_case(path, example(spec, EVAL_SEED), not args.quick,
                            None if args.no_calib else calib_file(spec, path),
                            args.calib_method, args.weight_groups,
-                           args.bias_correction, not args.no_equalize),
+                           not args.no_bias_correction, not args.no_equalize),
             }
             rows.append(row)
             print(
                 f"{name:<20}{exp:<8}{'yes' if row['compiles'] else 'NO':<5}"
-                f"{row.get('sqnr_db', '-')!s:>8}  {row.get('bit_exact_default', '-')!s:<6}"
+                f"{row.get('sqnr_db', '-')!s:>8}{row.get('fp32_noise40_db', '-')!s:>8}  "
+                f"{row.get('bit_exact_default', '-')!s:<6}"
                 f"{row.get('bit_exact_tuned', '-')!s:<6}{row.get('cycles_default', '-')!s:>12}"
                 f"{row.get('compile_s', '-')!s:>7}  {row.get('error', '')}",
                 flush=True,
