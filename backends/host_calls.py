@@ -6,6 +6,7 @@ reference arithmetic exactly; this module only marshals attributes into C argume
 
 from __future__ import annotations
 
+import numpy as np
 from dlac.backends.c_literals import c_float as _f
 from dlac.backends.c_literals import strides
 from dlac.backends.c_scope import CScope
@@ -17,7 +18,7 @@ from dlac.ir.dialects.loop import GatherOp
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
-                        "qgraph.reduce"})
+                        "qgraph.reduce", "graph.gather"})
 _REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
 
@@ -143,6 +144,15 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
                 f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
                 f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
                 f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
+    if kind == "graph.gather":  # run-time indices (constant ones became a gather table)
+        if any(layout != "nchw" for layout in layouts):
+            raise BackendError(f"{op.loc.prefix()}: gather needs row-major buffers")
+        shape = list(bufs[0].type.shape)
+        axis = int(op.attr("axis", 0)) % len(shape)
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+        return [f"  dlac_gather_rows({names[0]}, {outer}, {shape[axis]}, {inner}, {names[1]}, "
+                f"{bufs[1].type.num_elements}, {names[-1]});"]
     raise BackendError(f"{op.loc.prefix()}: no C implementation for host op '{kind}'")
 
 

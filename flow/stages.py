@@ -11,12 +11,14 @@ from pathlib import Path
 from dlac.frontend.importer import import_onnx
 from dlac.ir.core import Operation
 from dlac.ir.verifier import verify
+from dlac.passes.equalize import Equalize
 from dlac.passes.fold_batchnorm import FoldBatchNorm
 from dlac.passes.fold_constants import FoldConstants
 from dlac.passes.fold_qdq import FoldQdq
 from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
 from dlac.passes.fuse_layernorm import FuseLayerNorm
+from dlac.passes.fuse_lrn import FuseLrn
 from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
 from dlac.passes.pass_base import run_pass
@@ -35,18 +37,25 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 def prepare_stage(module: Operation) -> Operation:
     """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, layer norms,
-    epilogues."""
+    decomposed LRN, epilogues."""
     for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
-              FuseLayerNorm(), FuseEpilogue()):
+              FuseLayerNorm(), FuseLrn(), FuseEpilogue()):
         run_pass(p, module)
     verify(module)
     return module
 
 
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
-                   seed: int = 0, method: str = "minmax") -> Operation:
-    run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method),
-             module)
+                   seed: int = 0, method: str = "minmax", weight_groups: int = 1,
+                   bias_correction: bool = False, equalize: bool = False) -> Operation:
+    """int8 `qgraph` ops: activation ranges by `method` on `calib` (or seeded inputs),
+    conv weights with up to `weight_groups` scales per layer (see passes/channel_groups),
+    with `bias_correction`, unpadded convs' biases corrected for the weights' rounding;
+    `equalize` first equalises channel ranges across conv pairs (passes/equalize)."""
+    if equalize:
+        run_pass(Equalize(), module)
+    run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
+                      weight_groups=weight_groups, bias_correction=bias_correction), module)
     run_pass(LegalizeConv(), module)
     verify(module)
     return module
@@ -59,12 +68,16 @@ def lower_stage(module: Operation) -> Operation:
 
 
 def run_to(stage: str, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
-           calib: str | None = None, load_weights: bool = True) -> Operation:
+           calib: str | None = None, load_weights: bool = True, method: str = "minmax",
+           weight_groups: int = 1, bias_correction: bool = False, equalize: bool = False
+           ) -> Operation:
     """Run the frontend up to and including `stage`."""
     module = import_stage(path, input_shapes, load_weights)
     if stage == "graph":
         return module
-    module = quantize_stage(prepare_stage(module), calib)
+    module = quantize_stage(prepare_stage(module), calib, method=method,
+                            weight_groups=weight_groups, bias_correction=bias_correction,
+                            equalize=equalize)
     if stage == "qgraph":
         return module
     return lower_stage(module)

@@ -123,6 +123,11 @@ def _sweep(graph: onnx.GraphProto, known: dict[str, np.ndarray],
     folded = False
     keep = []
     for node in graph.node:
+        if node.op_type == "If" and node.domain in ("", "ai.onnx") and node.input[0] in known:
+            keep.extend(_taken_branch(node, bool(np.asarray(known[node.input[0]]).reshape(-1)[0]),
+                                      graph))
+            folded = True
+            continue
         values = None
         if node.domain in ("", "ai.onnx") and node.op_type not in _NEVER and \
                 not any(a.type in (5, 10) for a in node.attribute):  # GRAPH/GRAPHS attrs
@@ -134,13 +139,30 @@ def _sweep(graph: onnx.GraphProto, known: dict[str, np.ndarray],
         for name, out in zip(node.output, outs, strict=False):
             if name:
                 known[name] = out
-                graph.initializer.append(numpy_helper.from_array(np.ascontiguousarray(out),
-                                                                 name))
+                # copy(order="C"), not ascontiguousarray: that turns a scalar into [1]
+                graph.initializer.append(numpy_helper.from_array(out.copy(order="C"), name))
         folded = True
     if folded:
         del graph.node[:]
         graph.node.extend(keep)
     return folded
+
+
+def _taken_branch(node: onnx.NodeProto, cond: bool, graph: onnx.GraphProto
+                  ) -> list[onnx.NodeProto]:
+    """The nodes of an If whose condition is now a constant: the taken branch inlined,
+    its initializers moved to `graph` and its outputs renamed to the If's by Identity
+    (exporters emit such Ifs for shape checks, e.g. torch's LocalResponseNorm)."""
+    from onnx import helper
+
+    branch = next(a.g for a in node.attribute
+                  if a.name == ("then_branch" if cond else "else_branch"))
+    graph.initializer.extend(branch.initializer)
+    nodes = list(branch.node)
+    nodes += [helper.make_node("Identity", [inner.name], [outer],
+                               name=f"{node.name or 'If'}/{outer}")
+              for inner, outer in zip(branch.output, node.output, strict=True) if outer]
+    return nodes
 
 
 def _evaluate(node: onnx.NodeProto, values: list[np.ndarray | None],

@@ -21,7 +21,7 @@ MOVEMENT = frozenset({"layout", "copy", "qgraph.resize", "qgraph.zero_insert"} |
     f"graph.{n}" for n in (
     "reshape", "flatten", "transpose", "concat", "split", "slice", "squeeze", "unsqueeze",
     "identity", "dropout", "expand", "pad", "tile", "depth_to_space", "space_to_depth",
-    "gather_elements", "where")})
+    "gather", "gather_elements", "where")})
 
 
 class _OpView:
@@ -59,6 +59,12 @@ def _run_semantics(kind: str, attrs: dict[str, Attribute], args: list[Any], n_ou
     if kind.startswith("qgraph."):
         return [QIMPLS[kind](view, args)]  # type: ignore[arg-type]
     return run_op(view, args)  # type: ignore[arg-type]
+
+
+def _runtime_indices(op: lh.HostOp) -> bool:
+    """A Gather whose indices are computed at run time (an embedding lookup) is not a
+    fixed permutation, so it cannot become a table."""
+    return op.attr("kind") == "graph.gather" and _constant_value(op.operands[1]) is None
 
 
 def gather_tables(op: lh.HostOp) -> tuple[list[Value], list[Value], list[np.ndarray]]:
@@ -117,7 +123,8 @@ class LowerDataMovement(ModulePass):
 
     def apply(self, module: Operation) -> None:
         hosts = [op for op in module.walk()
-                 if isinstance(op, lh.HostOp) and op.attr("kind") in MOVEMENT]
+                 if isinstance(op, lh.HostOp) and op.attr("kind") in MOVEMENT
+                 and not _runtime_indices(op)]
         for op in hosts:
             data, outs, tables = gather_tables(op)
             block = op.parent

@@ -16,6 +16,7 @@ from dlac.ir.semantics.graph import conv_params, pool_params, run_op
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
+from dlac.passes.channel_groups import channel_groups
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
 
@@ -65,19 +66,24 @@ class Quantize(ModulePass):
     seed: int = 0
     method: str = "minmax"
     percentile: float = 99.99
+    weight_groups: int = 1
+    bias_correction: bool = False
 
     def apply(self, module: Operation) -> None:
         opset = int(module.attr("onnx_opset", 17))
         for func in functions(module):
             batches = (calibration.load_calibration(self.calib, func) if self.calib
                        else calibration.random_inputs(func, self.samples, self.seed))
+            means: dict[int, np.ndarray] | None = {} if self.bias_correction else None
             ranges = calibration.collect_ranges(func, batches, opset, self.method,
-                                              self.percentile)
-            _Quantizer(func, ranges, opset).run()
+                                                self.percentile, means)
+            _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
+                       means=means).run()
 
 
-def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0
-                      ) -> list[str]:
+def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0,
+                      method: str = "minmax", weight_groups: int = 1,
+                      bias_correction: bool = False) -> list[str]:
     """Quantize `module` in place, collecting one line per op that cannot be quantized
     instead of stopping at the first (`dlac --check`); such an op stays float."""
     opset = int(module.attr("onnx_opset", 17))
@@ -86,18 +92,22 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
         try:
             batches = (calibration.load_calibration(calib, func) if calib
                        else calibration.random_inputs(func, samples, seed))
-            ranges = calibration.collect_ranges(func, batches, opset, "minmax", 99.99)
+            means: dict[int, np.ndarray] | None = {} if bias_correction else None
+            ranges = calibration.collect_ranges(func, batches, opset, method, 99.99, means)
         except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
             problems.append(failure_message("quantize", err))
             continue
-        _Quantizer(func, ranges, opset, problems).run()
+        _Quantizer(func, ranges, opset, problems, weight_groups, means).run()
     return problems
 
 
 class _Quantizer:
     def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
-                 problems: list[str] | None = None) -> None:
+                 problems: list[str] | None = None, weight_groups: int = 1,
+                 means: dict[int, np.ndarray] | None = None) -> None:
         self.problems = problems
+        self.weight_groups = weight_groups
+        self.means = means or {}
         self.func = func
         self.block = func.body.block
         self.ret = self.block.ops[-1]
@@ -209,6 +219,14 @@ class _Quantizer:
                 "act": "relu" if act in ("relu", "relu6") else "none"}
 
     def _bias(self, op: Operation, index: int, s_acc: float, length: int) -> Value | None:
+        vec = self._bias_vector(op, index, length)
+        if vec is None:
+            return None
+        q = quantize_array(vec, s_acc, -(1 << 31), (1 << 31) - 1, np.int32)
+        return self.const(q, i32, None, op.loc)
+
+    def _bias_vector(self, op: Operation, index: int, length: int) -> np.ndarray | None:
+        """The float bias per output channel, or None without one."""
         if len(op.operands) <= index or isinstance(getattr(op.operands[index], "op", None),
                                                    NoneOp):
             return None
@@ -220,9 +238,7 @@ class _Quantizer:
         if arr.size not in (1, length) or (arr.ndim > 1 and arr.shape[-1] not in (1, length)):
             raise PassError(f"{op.loc.prefix()}: bias of shape {list(arr.shape)} is not "
                             f"per output channel")
-        vec = np.broadcast_to(np.asarray(arr, np.float64).reshape(-1), (length,))
-        q = quantize_array(vec, s_acc, -(1 << 31), (1 << 31) - 1, np.int32)
-        return self.const(q, i32, None, op.loc)
+        return np.broadcast_to(np.asarray(arr, np.float64).reshape(-1), (length,))
 
     def op_conv(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
@@ -259,17 +275,69 @@ class _Quantizer:
     def _emit_conv(self, op: Operation, x: Value, s_x: float, w_oihw: np.ndarray, s_w: float,
                    geometry: dict[str, Any], extra: dict[str, Any] | None = None) -> None:
         """qgraph.conv of `op` over OIHW float weights quantized at `s_w` (stored HWIO),
-        with its bias and requantization; `extra` attributes go last."""
-        hwio = np.ascontiguousarray(quantize_array(w_oihw, s_w).transpose(2, 3, 1, 0))
-        wv = self.const(hwio, i8, op.operands[1].name_hint, op.loc)
+        with its bias and requantization; `extra` attributes go last. Dense and depthwise
+        convs whose channels' weight ranges differ widely run as one conv per channel group
+        with its own weight scale (see dlac.passes.channel_groups)."""
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
-        bias = self._bias(op, 2, s_x * s_w, w_oihw.shape[0])
-        attrs = {**geometry, **self._requant_attrs(s_x, s_w, s_o, act), "in_scale": f32a(s_x),
-                 "w_scale": f32a(s_w), "out_scale": f32a(s_o), **(extra or {})}
-        new = qgraph.ConvOp([x, wv] + ([bias] if bias is not None else []),
-                            [self.out_type(op.results[0])], attrs, loc=op.loc)
-        self.set(op.results[0], self.emit(new).result, s_o)
+        bias = self._bias_vector(op, 2, w_oihw.shape[0])
+        k, group = w_oihw.shape[0], int(geometry["group"])
+        depthwise = group == k == op.operands[0].type.shape[1] and group > 1
+        sets = [np.arange(k)]
+        if self.weight_groups > 1 and _forced_scale(op.operands[1]) is None and \
+                (group == 1 or depthwise):
+            sets = channel_groups(w_oihw, self.weight_groups)
+        out_type = self.out_type(op.results[0])
+        # bias correction: E[x] per input channel; not through ConvTranspose's zero insertion
+        mean = None if extra else self.means.get(id(op.operands[0]))
+        if len(sets) == 1:
+            new = self._conv_call(op, x, s_x, w_oihw, s_w, s_o, bias, geometry, extra,
+                                  out_type, op.operands[1].name_hint, mean)
+            self.set(op.results[0], new, s_o)
+            return
+        parts = []
+        for index, chans in enumerate(sets):
+            xin = self._channels(x, chans, op) if depthwise else x
+            shape = list(out_type.shape)
+            shape[1] = chans.size
+            w_g = w_oihw[chans]
+            parts.append(self._conv_call(
+                op, xin, s_x, w_g, weight_scale(w_g), s_o,
+                None if bias is None else bias[chans],
+                {**geometry, "group": chans.size if depthwise else 1}, extra,
+                TensorType(shape, i8), f"{op.operands[1].name_hint}_g{index}",
+                None if mean is None else (mean[chans] if depthwise else mean)))
+        cat = self.emit(OP_CLASSES["Concat"](parts, [out_type], {"axis": 1}, loc=op.loc)).result
+        inverse = np.argsort(np.concatenate(sets)).astype(np.int64)
+        self.set(op.results[0], self._channels(cat, inverse, op), s_o)
+
+    def _conv_call(self, op: Operation, x: Value, s_x: float, w_oihw: np.ndarray, s_w: float,
+                   s_o: float, bias: np.ndarray | None, geometry: dict[str, Any],
+                   extra: dict[str, Any] | None, out_type: TensorType, hint: str | None,
+                   in_mean: np.ndarray | None = None) -> Value:
+        wq = quantize_array(w_oihw, s_w)
+        hwio = np.ascontiguousarray(wq.transpose(2, 3, 1, 0))
+        wv = self.const(hwio, i8, hint, op.loc)
+        operands = [x, wv]
+        if in_mean is not None and int(geometry["group"]) in (1, w_oihw.shape[0]) and \
+                not any(int(p) for p in geometry["pads"]):
+            bias = _bias_corrected(bias, wq * s_w - w_oihw, in_mean, int(geometry["group"]))
+        if bias is not None:
+            q = quantize_array(bias, s_x * s_w, -(1 << 31), (1 << 31) - 1, np.int32)
+            operands.append(self.const(q, i32, None, op.loc))
+        attrs = {**geometry, **self._requant_attrs(s_x, s_w, s_o, op.attr("fused_act")),
+                 "in_scale": f32a(s_x), "w_scale": f32a(s_w), "out_scale": f32a(s_o),
+                 **(extra or {})}
+        return self.emit(qgraph.ConvOp(operands, [out_type], attrs, loc=op.loc)).result
+
+    def _channels(self, x: Value, chans: np.ndarray, op: Operation) -> Value:
+        """x[:, chans] as a gather with constant indices (a table on the host)."""
+        shape = list(x.type.shape)
+        shape[1] = chans.size
+        idx = self.const(np.asarray(chans, np.int64), i64, None, op.loc)
+        gather = OP_CLASSES["Gather"]([x, idx], [TensorType(shape, x.type.element)],
+                                      {"axis": 1}, loc=op.loc)
+        return self.emit(gather).result
 
     def _matmul_like(self, op: Operation, a: Value, b: Value, trans_a: bool, trans_b: bool,
                      alpha: float) -> None:
@@ -659,6 +727,17 @@ class _Quantizer:
         new = type(op)([tq, idx], [self.out_type(op.results[0])], dict(op.attributes),
                        loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_t)
+
+
+def _bias_corrected(bias: np.ndarray | None, w_error: np.ndarray, in_mean: np.ndarray,
+                    group: int) -> np.ndarray:
+    """The bias minus the mean output shift that rounding the weights causes: sum over
+    taps and input channels of (quantized - float weight) * E[input channel] (a dense
+    conv, group 1, or a depthwise one); padding is ignored."""
+    taps = np.asarray(w_error, np.float64).sum(axis=(2, 3))  # [K, C / group]
+    mean = np.asarray(in_mean, np.float64)
+    shift = taps @ mean if group == 1 else taps[:, 0] * mean
+    return (np.zeros(w_error.shape[0]) if bias is None else bias) - shift
 
 
 def _forced_scale(value: Value) -> float | None:

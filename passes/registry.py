@@ -19,6 +19,8 @@ _PASSES: dict[str, str] = {
     "fuse-epilogue": "dlac.passes.fuse_epilogue:FuseEpilogue",
     "fuse-gelu": "dlac.passes.fuse_gelu:FuseGelu",
     "fuse-layernorm": "dlac.passes.fuse_layernorm:FuseLayerNorm",
+    "fuse-lrn": "dlac.passes.fuse_lrn:FuseLrn",
+    "equalize": "dlac.passes.equalize:Equalize",
     "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
     "quantize": "dlac.passes.quantize:Quantize",

@@ -84,8 +84,8 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     from dlac.flow.stages import import_stage, prepare_stage
     from dlac.ir.dialects.loop_host import HostOp
     from dlac.ir.target import Target
+    from dlac.passes.equalize import Equalize
     from dlac.passes.legalize_conv import LegalizeConv
-    from dlac.passes.lower_data_movement import MOVEMENT
     from dlac.passes.pass_base import run_pass
     from dlac.passes.quantize import quantize_problems
     from dlac.tools.compile_flow import map_and_lower
@@ -93,7 +93,11 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
 
     module = prepare_stage(import_stage(resolve_model(args.model), input_shapes,
                                         not args.shape_only))
-    problems = quantize_problems(module, args.calib or "")
+    if args.equalize:
+        run_pass(Equalize(), module)
+    problems = quantize_problems(module, args.calib or "", method=args.calib_method,
+                                 weight_groups=args.weight_groups,
+                                 bias_correction=args.bias_correction)
     if problems:
         return problems
     run_pass(LegalizeConv(), module)
@@ -102,7 +106,7 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     for op in lowered.walk():
         if isinstance(op, HostOp):
             kind = str(op.attr("kind"))
-            if kind not in HOST_KINDS and kind not in MOVEMENT:
+            if kind not in HOST_KINDS:  # movement left after lower-data-movement has no C
                 problems.append(f"node '{op.loc.prefix()}' ({kind}): no host C implementation")
     if problems:
         return problems

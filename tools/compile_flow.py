@@ -106,30 +106,57 @@ def zoo_layers(name: str) -> list[tuple[object, int]]:
 
 
 def seeded_inputs(quantized: Operation, seed: int) -> list[np.ndarray]:
-    """One standard-normal float32 input per model argument (the validation input)."""
-    func = quantized.regions[0].ops[0]
-    rng = np.random.default_rng(seed)
-    return [rng.standard_normal(a.type.shape).astype(np.float32) for a in func.args]
+    """The validation input: a standard-normal tensor per float argument, valid indices
+    (or zeros) per integer one, as seeded calibration draws them."""
+    from dlac.passes.calibration import random_inputs
+
+    return random_inputs(quantized.regions[0].ops[0], 1, seed)[0]
 
 
 def compile_to_dir(quantized: Operation, out_dir: Path, model_name: str,
                    args: argparse.Namespace) -> int:
-    """Emit C into `out_dir`; with --validate also run it and write the measured report."""
+    """Emit C into `out_dir`; with --validate also run it and write the measured report,
+    with the int8 program's SQNR vs onnxruntime fp32."""
+    extra = accuracy_report(quantized, args) if args.validate is not None else None
     return write_program(quantized, Target.parse(args.target), out_dir, model_name, args.mapper,
-                         args.seed, args.validate is not None, spike=args.validate == "spike")
+                         args.seed, args.validate is not None, spike=args.validate == "spike",
+                         extra=extra)
+
+
+def accuracy_report(quantized: Operation, args: argparse.Namespace) -> dict:
+    """`sqnr_db` of the int8 reference vs onnxruntime fp32 of the ONNX file, and on which
+    input: the --calib samples (mean dB; not held out) or the seeded validation input."""
+    from dlac.flow.accuracy import onnx_sqnr
+    from dlac.passes.calibration import load_calibration
+    from dlac.tools.dlac_main import resolve_model
+
+    func = quantized.regions[0].ops[0]
+    path = resolve_model(args.model)
+    try:
+        if args.calib:
+            batches = load_calibration(args.calib, func)
+            values = [onnx_sqnr(path, quantized, batch) for batch in batches]
+            return {"sqnr_db": round(float(np.mean(values)), 2),
+                    "sqnr_input": f"--calib samples ({len(values)}, not held out)"}
+        return {"sqnr_db": round(onnx_sqnr(path, quantized, seeded_inputs(quantized, args.seed)),
+                                 2), "sqnr_input": f"seeded standard normal (seed {args.seed})"}
+    except Exception as err:  # noqa: BLE001 - accuracy is reported, never fatal
+        return {"sqnr_db": None, "sqnr_error": str(err).splitlines()[0][:200]}
 
 
 def write_program(quantized: Operation, target: Target, out_dir: Path, model_name: str,
                   mapper: str, seed: int, check: bool,
-                  mappings: dict[str, object] | None = None, spike: bool = False) -> int:
+                  mappings: dict[str, object] | None = None, spike: bool = False,
+                  extra: dict | None = None) -> int:
     """Emit the model's C for `target` into `out_dir`; `check` validates it bit for bit on
-    the bundled simulator, `spike` also on Spike + libgemmini."""
+    the bundled simulator, `spike` also on Spike + libgemmini; `extra` goes into
+    report.json as is."""
     from dlac.flow.emit import emit
 
     lowered = map_and_lower(quantized, target, mapper, seed, mappings)
     emitted = emit(lowered, target, out_dir, model_name)
     report: dict = {"model": model_name, "target": target.to_dict(), "mapper": mapper,
-                    "files": sorted(p.name for p in out_dir.iterdir())}
+                    "files": sorted(p.name for p in out_dir.iterdir()), **(extra or {})}
     code = 0
     if check:
         from dlac.flow.validate import validate

@@ -21,6 +21,7 @@ from dlac.errors import DlacError
 from dlac.ir.core import Operation
 from dlac.ir.diagnostics import DiagnosticError
 from dlac.ir.target import TargetError
+from dlac.passes.calibration import METHODS
 from dlac.tools.atomic_write import write_atomic
 
 
@@ -51,7 +52,9 @@ def emit_graph(args: argparse.Namespace) -> Operation:
 def emit_qgraph(args: argparse.Namespace) -> Operation:
     from dlac.flow.stages import prepare_stage, quantize_stage
 
-    return quantize_stage(prepare_stage(emit_graph(args)), args.calib)
+    return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
+                          method=args.calib_method, weight_groups=args.weight_groups,
+                          bias_correction=args.bias_correction, equalize=args.equalize)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -87,7 +90,24 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("-o", "--output", help="output directory (c, --autotune) or IR file")
     ap.add_argument("--input-shape", action="append", metavar="NAME=D0xD1x...",
                     help="static shape for a dynamic model input (repeatable)")
-    ap.add_argument("--calib", help="calibration inputs (.npz, one array per model input)")
+    ap.add_argument("--calib", help="calibration inputs (.npz: one array per model input, "
+                    "named as the input, with a leading batch/sample axis)")
+    ap.add_argument("--calib-method", choices=METHODS, default="mse",
+                    help="activation range: the clip minimising int8 squared error (mse, the "
+                         "default), max |x| (minmax) or the mean per-sample 99.99th "
+                         "percentile of |x| (percentile)")
+    ap.add_argument("--weight-groups", type=int, default=1, metavar="N",
+                    help="at most N weight scales per conv, each over a group of output "
+                         "channels with similar ranges, run as one call each plus a "
+                         "regrouping gather on the host (default 1: one scale per layer)")
+    ap.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=True,
+                    help="cross-layer equalisation (default on): rescale channels between "
+                         "convs joined by no activation or a ReLU so per-tensor scales fit "
+                         "them (same function)")
+    ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=True,
+                    help="(default on) subtract from unpadded convs' biases the mean output "
+                         "shift that rounding their weights causes (E[input] from "
+                         "calibration)")
     ap.add_argument("--check", action="store_true",
                     help="list every unsupported op and shape problem (one line each) "
                          "instead of compiling; exit 1 if there is any")

@@ -261,4 +261,18 @@ static inline void dlac_lrn(const elem_t *x, const dlac_view4 *xv, elem_t *y,
         }
 }
 
+/* Gather with run-time indices (an embedding lookup): x is row-major [outer][rows][inner],
+ * y [outer][n][inner] takes row idx[i] (negative counts from the end) of every outer block;
+ * an index out of range gives a zero row. */
+static inline void dlac_gather_rows(const elem_t *x, int64_t outer, int64_t rows,
+                                    int64_t inner, const int64_t *idx, int64_t n, elem_t *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t i = 0; i < n; i++) {
+      int64_t r = idx[i] < 0 ? idx[i] + rows : idx[i];
+      elem_t *dst = y + (o * n + i) * inner;
+      for (int64_t k = 0; k < inner; k++)
+        dst[k] = (r >= 0 && r < rows) ? x[(o * rows + r) * inner + k] : 0;
+    }
+}
+
 #endif /* DLAC_HOST_H */

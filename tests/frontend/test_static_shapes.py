@@ -86,3 +86,42 @@ def test_static_dim_conflict_still_rejected(tmp_path: Path) -> None:
     onnx.save(_dynamic_model(), path)
     with pytest.raises(FrontendError, match="conflicts"):
         import_stage(path, {"x": (1, 4, 8, 8)})
+
+
+def _if_on_shape_model() -> onnx.ModelProto:
+    """y = x * 2 if x.shape[1] == 3 else x + 1, then Gather(y, 0) on axis 1 (a scalar
+    index): the shape check torch exports for LocalResponseNorm, ViT's class token."""
+    then_g = helper.make_graph([helper.make_node("Mul", ["x", "two"], ["t"])], "then", [],
+                               [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)],
+                               [numpy_helper.from_array(np.array(2, np.float32), "two")])
+    else_g = helper.make_graph([helper.make_node("Add", ["x", "one"], ["e"])], "else", [],
+                               [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)],
+                               [numpy_helper.from_array(np.array(1, np.float32), "one")])
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Gather", ["s", "i1"], ["c"], axis=0),
+             helper.make_node("Equal", ["c", "three"], ["cond"]),
+             helper.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g),
+             helper.make_node("Gather", ["y", "i0"], ["z"], axis=1)]
+    inits = [numpy_helper.from_array(np.array(1, np.int64), "i1"),
+             numpy_helper.from_array(np.array(3, np.int64), "three"),
+             numpy_helper.from_array(np.array(0, np.int64), "i0")]
+    graph = helper.make_graph(nodes, "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+                              [helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 4])],
+                              inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_if_with_a_folded_condition_is_inlined_and_scalars_stay_scalars(tmp_path: Path
+                                                                       ) -> None:
+    from dlac.tools.dlac_main import main
+
+    path = tmp_path / "m.onnx"
+    onnx.save(_if_on_shape_model(), path)
+    module = import_stage(path)
+    assert not [op for op in module.walk() if op.name == "graph.if"]
+    x = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    want = ort.InferenceSession(str(path)).run(None, {"x": x})[0]
+    got = evaluate_func(module.regions[0].ops[0], [x], 17)[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0

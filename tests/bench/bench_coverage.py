@@ -1,0 +1,262 @@
+"""Coverage benchmark: published architectures (plain torch, seeded) through the whole flow.
+
+Per model x exporter (torch.onnx legacy and dynamo): compiles (or the one-line error),
+bit-exact on the simulator (default Gemmini and a tuned target), SQNR of the int8
+reference vs onnxruntime fp32 on a seeded calibration-style input (uniform image in
+[0, 1] normalised with ImageNet statistics, token ids for text), simulated cycles and
+compile time (import to int8 graph). The nets' BatchNorms carry trained-like statistics
+(models.coverage_nets.trained_statistics). Not here yet: the weight-stripped topologies
+shipped in the onnx package and onnxruntime.quantization outputs.
+
+Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
+                                           [--calib-method mse] [--weight-groups 1] [--no-calib]
+                                           [--no-equalize] [--no-bias-correction]
+Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
+correction, one weight scale per layer).
+  --quick: legacy exporter only, no simulator runs.
+Calibration: CALIB_SAMPLES calibration-style inputs (seeds CALIB_SEED...) through --calib;
+the SQNR input (EVAL_SEED) and the BatchNorm statistics' inputs (STATS_SEED...) are other
+seeds, so the SQNR is held out from calibration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from models import coverage_nets as nets  # noqa: E402
+
+TUNED = "dim=32,sp_kib=512,acc_kib=128"
+NETS_VERSION = "v2"  # bump when coverage_nets changes: names the cached exports
+# Disjoint input seeds: BN statistics, calibration (--calib), the evaluated input.
+STATS_SEED, CALIB_SEED, EVAL_SEED = 500, 1000, 123
+CALIB_SAMPLES = 8
+MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
+STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    make: object
+    shape: tuple[int, ...]
+    kind: str = "image"  # image | gray | tokens
+
+
+SPECS = {
+    s.name: s
+    for s in (
+        Spec("mobilenetv3_small", lambda: nets.MobileNetV3(False), (1, 3, 96, 96)),
+        Spec("mobilenetv3_large", lambda: nets.MobileNetV3(True), (1, 3, 96, 96)),
+        Spec("efficientnet_b0", nets.EfficientNetB0, (1, 3, 96, 96)),
+        Spec("resnext", nets.ResNeXt, (1, 3, 64, 64)),
+        Spec("densenet", nets.DenseNet, (1, 3, 64, 64)),
+        Spec("squeezenet", nets.SqueezeNet, (1, 3, 96, 96)),
+        Spec("shufflenetv2", nets.ShuffleNetV2, (1, 3, 96, 96)),
+        Spec("convnext_t", nets.ConvNeXtT, (1, 3, 64, 64)),
+        Spec("yolo", nets.YoloTiny, (1, 3, 64, 64)),
+        Spec("ssdlite", nets.SSDLite, (1, 3, 64, 64)),
+        Spec("unet_transpose", nets.UNetT, (1, 3, 64, 64)),
+        Spec("crnn_bilstm", nets.CRNN, (1, 1, 32, 64), "gray"),
+        Spec("vit_tiny", nets.ViTTiny, (1, 3, 32, 32)),
+        Spec("gpt2_block", nets.GPT2Block, (1, 32), "tokens"),
+        Spec("inception_lrn", nets.InceptionLRN, (1, 3, 64, 64)),
+    )
+}
+
+
+def cache() -> Path:
+    d = Path.home() / ".cache" / "dlac" / "coverage"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def example(spec: Spec, seed: int) -> np.ndarray:
+    """Calibration-style input: a normalised uniform image, a text-line image, token ids."""
+    rng = np.random.default_rng(seed)
+    if spec.kind == "tokens":
+        return rng.integers(0, 512, spec.shape).astype(np.int64)
+    img = rng.uniform(0, 1, spec.shape).astype(np.float32)
+    return (img - 0.5) / 0.25 if spec.kind == "gray" else (img - MEAN) / STD
+
+
+def export(spec: Spec, exporter: str, seed: int = 0) -> Path:
+    import warnings
+
+    import torch
+
+    path = cache() / f"{spec.name}-{exporter}-s{seed}-{NETS_VERSION}.onnx"
+    if path.exists():
+        return path
+    torch.manual_seed(seed)
+    stats = np.concatenate([example(spec, STATS_SEED + i) for i in range(4)])
+    model = nets.trained_statistics(spec.make(), torch.from_numpy(stats), seed)
+    x = torch.from_numpy(example(spec, seed))
+    tmp = path.with_suffix(".tmp")
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        extra = {"external_data": False} if exporter == "dynamo" else {}
+        torch.onnx.export(
+            model,
+            (x,),
+            str(tmp),
+            dynamo=exporter == "dynamo",
+            opset_version=17,
+            input_names=["input"],
+            output_names=["output"],
+            **extra,
+        )
+    tmp.replace(path)
+    return path
+
+
+def sqnr(want: np.ndarray, got: np.ndarray) -> float:
+    noise = float(((want - got) ** 2).sum())
+    return float(10 * np.log10((want**2).sum() / max(noise, 1e-300)))
+
+
+def noise_sensitivity(sess: object, x: np.ndarray, want: np.ndarray) -> float:
+    """SQNR (dB) of the fp32 model's output when seeded noise 40 dB below the input is added
+    to a float input (nan for integer inputs): how much the net itself amplifies noise,
+    the ceiling for any quantizer that adds noise at every layer."""
+    if x.dtype.kind != "f":
+        return float("nan")
+    rng = np.random.default_rng(EVAL_SEED)
+    noise = rng.standard_normal(x.shape) * np.sqrt(float((x.astype(np.float64) ** 2).mean()) / 1e4)
+    name = sess.get_inputs()[0].name  # type: ignore[attr-defined]
+    noisy = sess.run(None, {name: (x + noise).astype(x.dtype)})[0]  # type: ignore[attr-defined]
+    return sqnr(want, noisy.astype(np.float64))
+
+
+def one_line(exc: BaseException) -> str:
+    tb = traceback.extract_tb(exc.__traceback__)
+    where = f" [{Path(tb[-1].filename).name}:{tb[-1].lineno}]" if tb else ""
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}"[:160]
+
+
+def calib_file(spec: Spec, path: Path) -> Path:
+    """CALIB_SAMPLES calibration-style inputs (seeds disjoint from the evaluated input),
+    as one batch under the model's input name: what `dlac --calib` reads."""
+    import onnx
+
+    out = cache() / f"{spec.name}-calib-{CALIB_SAMPLES}.npz"
+    if not out.exists():
+        name = onnx.load(str(path), load_external_data=False).graph.input[0].name
+        batch = np.concatenate([example(spec, CALIB_SEED + i) for i in range(CALIB_SAMPLES)])
+        np.savez(out, **{name: batch})
+    return out
+
+
+def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
+             weight_groups: int, bias_correction: bool, equalize: bool) -> dict:
+    import onnxruntime as ort
+    from dlac.flow import stages
+    from dlac.ir.semantics.qgraph import run_reference
+
+    row: dict = {"compiles": False}
+    start = time.perf_counter()
+    try:
+        q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
+                          weight_groups=weight_groups, bias_correction=bias_correction,
+                          equalize=equalize)
+        row["compile_s"] = round(time.perf_counter() - start, 2)
+        row["compiles"] = True
+        sess = ort.InferenceSession(str(path))
+        want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
+        got = run_reference(q, [x])[0].astype(np.float64)
+        row["sqnr_db"] = round(sqnr(want, got), 2)
+        row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
+    except Exception as exc:  # noqa: BLE001 - the table reports every failure by cause
+        row["error"] = one_line(exc)
+        return row
+    if sim:
+        from dlac.ir.target import Target
+        from dlac.tools.compile_flow import write_program
+
+        for label, tgt in (("default", ""), ("tuned", TUNED)):
+            try:
+                with tempfile.TemporaryDirectory() as d, \
+                        contextlib.redirect_stdout(io.StringIO()):  # per-step tables
+                    write_program(
+                        q,
+                        Target.parse(tgt) if tgt else Target(),
+                        Path(d),
+                        "m",
+                        "heuristic",
+                        0,
+                        True,
+                    )
+                    rep = json.loads((Path(d) / "report.json").read_text())
+                row[f"bit_exact_{label}"] = rep.get("bit_exact")
+                row[f"cycles_{label}"] = rep.get("cycles")
+            except Exception as exc:  # noqa: BLE001
+                row[f"bit_exact_{label}"] = False
+                row.setdefault("error", f"sim {label}: " + one_line(exc))
+    return row
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--models", nargs="*", default=sorted(SPECS))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
+    ap.add_argument("--weight-groups", type=int, default=1)
+    ap.add_argument("--no-bias-correction", action="store_true")
+    ap.add_argument("--no-equalize", action="store_true")
+    ap.add_argument("--no-calib", action="store_true",
+                    help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
+    ap.add_argument("--json", default="coverage.json")
+    args = ap.parse_args()
+    exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
+    rows = []
+    for name in args.models:
+        spec = SPECS[name]
+        for exp in exporters:
+            try:
+                path = export(spec, exp)
+            except Exception as exc:  # noqa: BLE001
+                rows.append(
+                    {
+                        "model": name,
+                        "exporter": exp,
+                        "compiles": False,
+                        "error": "export: " + one_line(exc),
+                    }
+                )
+                continue
+            row = {
+                "model": name,
+                "exporter": exp,
+                **run_case(path, example(spec, EVAL_SEED), not args.quick,
+                           None if args.no_calib else calib_file(spec, path),
+                           args.calib_method, args.weight_groups,
+                           not args.no_bias_correction, not args.no_equalize),
+            }
+            rows.append(row)
+            print(
+                f"{name:<20}{exp:<8}{'yes' if row['compiles'] else 'NO':<5}"
+                f"{row.get('sqnr_db', '-')!s:>8}{row.get('fp32_noise40_db', '-')!s:>8}  "
+                f"{row.get('bit_exact_default', '-')!s:<6}"
+                f"{row.get('bit_exact_tuned', '-')!s:<6}{row.get('cycles_default', '-')!s:>12}"
+                f"{row.get('compile_s', '-')!s:>7}  {row.get('error', '')}",
+                flush=True,
+            )
+    Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
