@@ -141,6 +141,8 @@ class AutotuneResult:
     execution: dict[str, Any] = field(default_factory=dict)
     headline: Headline | None = None
     host: dict[str, HostCost] = field(default_factory=dict)
+    task_durations: list[list[float]] = field(default_factory=list)
+    """Every layer task's run time, per batch (Execution.durations; for projections)."""
 
 
 def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str,
@@ -238,7 +240,8 @@ def autotune(models: Mapping[str, Workload], options: Options,
     result = AutotuneResult(options, trials, ranked[0].result, default_heuristic, default_best,
                             key, len(feasible), searcher,
                             resumed_trials=min(len(prior), len(trials)),
-                            execution=execution.to_dict(wall))
+                            execution=execution.to_dict(wall),
+                            task_durations=execution.durations)
     result.importance = _importance(searcher, domain, options.seed)
     result.host = nested.host
     if options.validate == "sim" and options.evaluator != "sim":
