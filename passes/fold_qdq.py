@@ -8,6 +8,7 @@ import numpy as np
 from dlac.ir.attributes import DenseAttr, FloatAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, NoneOp
+from dlac.ir.quant_notes import add_notes
 from dlac.ir.semantics.graph import run_op
 from dlac.ir.types import TensorType, f32
 from dlac.passes.graph_utils import const_value, erase_dead, functions, replace_op
@@ -30,11 +31,32 @@ def _symmetric(zp: int, value: Value) -> bool:
     return zp == 0 or (zp == 128 and value.type.element.width == 16)
 
 
+def _kind(value: Value) -> str:
+    return "uint8" if value.type.element.width == 16 else "int8"
+
+
+def _symmetric_cover(scale: float, zp: int, value: Value) -> tuple[float, float, float]:
+    """(symmetric int8 scale covering the asymmetric range, range low, range high)."""
+    q_lo, q_hi = (0, 255) if _kind(value) == "uint8" else (-128, 127)
+    lo, hi = (q_lo - zp) * scale, (q_hi - zp) * scale
+    return max(-lo, hi) / 127.0, lo, hi
+
+
+WHY_ZERO_POINT = "Gemmini's int8 arithmetic has zero point 0"
+WHY_ONE_SCALE = "Gemmini requantizes each conv/matmul call with one multiplier"
+
+
 @dataclass(frozen=True)
 class FoldQdq(ModulePass):
     """DequantizeLinear of a constant becomes the float constant, tagged with its scale;
     a QuantizeLinear -> DequantizeLinear pair on an activation becomes an identity that
     fixes that tensor's scale (`quant_scale`), which the quantize pass then uses.
+
+    What Gemmini cannot express is requantized and noted in the module's `quant_notes`:
+    an asymmetric activation (zero point not 0) gets the symmetric scale that covers the
+    same range, and a ReLU when the range starts at 0 (onnxruntime folds ReLU into such a
+    zero point); per-channel and asymmetric weights become float constants that the
+    quantize pass requantizes with one scale per call.
 
     Before:
         %q = graph.quantize_linear %x, %s, %zp : (...) -> tensor<1x8xi8>
@@ -46,6 +68,7 @@ class FoldQdq(ModulePass):
     name = "fold-qdq"
 
     def apply(self, module: Operation) -> None:
+        notes: list[dict[str, str]] = []
         for func in functions(module):
             block = func.body.block
             for op in list(block.ops):
@@ -66,6 +89,8 @@ class FoldQdq(ModulePass):
                     attrs: dict[str, object] = {"value": DenseAttr(value, ty)}
                     if params is not None and _symmetric(zp, src):
                         attrs["quant_scale"] = FloatAttr(scale, f32)
+                    elif src.type.element.width == 8 or _kind(src) == "uint8":
+                        notes.append(_weight_note(op, params, data.shape))
                     const = ConstantOp(result_types=[ty], attributes=attrs, loc=op.loc)
                     block.insert_before(op, const)
                     replace_op(op, [const.result])
@@ -75,10 +100,44 @@ class FoldQdq(ModulePass):
                         raise PassError(f"{op.loc.prefix()}: QDQ pair with per-axis or "
                                         f"mismatched scales is not supported")
                     x = producer.operands[0]
-                    attrs = {}
-                    if _symmetric(params[1], src):
-                        attrs["quant_scale"] = FloatAttr(params[0], f32)
-                    ident = OP_CLASSES["Identity"]([x], [op.results[0].type], attrs, loc=op.loc)
+                    scale, zp = params
+                    if not _symmetric(zp, src):
+                        scale, lo, hi = _symmetric_cover(scale, zp, src)
+                        if lo >= 0:
+                            relu = OP_CLASSES["Relu"]([x], [x.type], loc=op.loc)
+                            block.insert_before(op, relu)
+                            x = relu.results[0]
+                        notes.append(_activation_note(op, params, src, scale, lo, hi))
+                    ident = OP_CLASSES["Identity"](
+                        [x], [op.results[0].type], {"quant_scale": FloatAttr(scale, f32)},
+                        loc=op.loc)
                     block.insert_before(op, ident)
                     replace_op(op, [ident.results[0]])
             erase_dead(block)
+        add_notes(module, notes)
+
+
+def _activation_note(op: Operation, params: tuple[float, int], src: Value, scale: float,
+                     lo: float, hi: float) -> dict[str, str]:
+    relu = ", negative values clipped by a ReLU" if lo >= 0 else ""
+    return {"node": op.loc.prefix(),
+            "change": f"asymmetric {_kind(src)} activation (scale {params[0]:.6g}, zero point "
+                      f"{params[1]}) requantized to symmetric int8 with scale {scale:.6g} over "
+                      f"its range [{lo:.6g}, {hi:.6g}]{relu}",
+            "why": WHY_ZERO_POINT}
+
+
+def _weight_note(op: Operation, params: tuple[float, int] | None,
+                 shape: tuple[int, ...]) -> dict[str, str]:
+    if params is None:
+        scales = const_value(op.operands[1])
+        count = 1 if scales is None else scales.size
+        return {"node": op.loc.prefix(),
+                "change": f"per-channel weight scales ({count}) of a {list(shape)} weight "
+                          f"requantized to one scale per call (per tensor, or per "
+                          f"--weight-groups group)",
+                "why": WHY_ONE_SCALE}
+    return {"node": op.loc.prefix(),
+            "change": f"asymmetric weights (zero point {params[1]}) requantized to symmetric "
+                      f"int8 with one scale per call",
+            "why": WHY_ZERO_POINT}
