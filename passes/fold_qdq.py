@@ -26,13 +26,14 @@ def _qparams(op: Operation) -> tuple[float, int] | None:
     return float(scale.reshape(())), 0 if zp is None else int(zp.reshape(()))
 
 
-def _symmetric(zp: int, value: Value) -> bool:
-    # uint8 (imported as i16) with zero point 128 is int8 with zero point 0, shifted.
-    return zp == 0 or (zp == 128 and value.type.element.width == 16)
-
-
 def _kind(value: Value) -> str:
     return "uint8" if value.type.element.width == 16 else "int8"
+
+
+def _symmetric(zp: int, value: Value) -> bool:
+    # uint8 (imported as i16) with zero point 128 is int8 with zero point 0, shifted;
+    # uint8 with zero point 0 is one-sided.
+    return zp == (128 if _kind(value) == "uint8" else 0)
 
 
 def _symmetric_cover(scale: float, zp: int, value: Value) -> tuple[float, float, float]:
