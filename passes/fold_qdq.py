@@ -11,7 +11,13 @@ from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, NoneOp
 from dlac.ir.quant_notes import add_notes
 from dlac.ir.semantics.graph import run_op
 from dlac.ir.types import TensorType, f32
-from dlac.passes.graph_utils import const_value, erase_dead, functions, replace_op
+from dlac.passes.graph_utils import (
+    const_value,
+    erase_dead,
+    functions,
+    replace_op,
+    single_user,
+)
 from dlac.passes.pass_base import ModulePass, PassError
 
 
@@ -114,8 +120,36 @@ class FoldQdq(ModulePass):
                         loc=op.loc)
                     block.insert_before(op, ident)
                     replace_op(op, [ident.results[0]])
-            erase_dead(block)
+            erase_dead(block)  # the QuantizeLinear ops, so single users are seen
+            notes += _drop_identities_before_relu(block)
         add_notes(module, notes)
+
+
+def _drop_identities_before_relu(block: object) -> list[dict[str, str]]:
+    """identity{s1} -> Relu -> identity{s2}: the first identity goes, so fuse-epilogue can
+    fuse the ReLU into its producer (Gemmini applies it while requantizing). Exact when
+    s1 = s2 (ReLU of int8 values at one scale); otherwise the producer rounds once, at
+    s2, instead of at s1 and again at s2, which is noted."""
+    notes = []
+    for op in list(block.ops):  # type: ignore[attr-defined]
+        scale = op.attr("quant_scale")
+        if op.name != "graph.identity" or scale is None:
+            continue
+        relu = single_user(op.results[0])
+        after = single_user(relu.results[0]) if relu is not None and \
+            relu.name == "graph.relu" else None
+        if after is None or after.name != "graph.identity" or \
+                after.attr("quant_scale") is None:
+            continue
+        if after.attr("quant_scale") != scale:
+            notes.append({"node": relu.loc.prefix(),
+                          "change": f"ReLU fused into its producer: one rounding at the ReLU "
+                                    f"output's scale {after.attr('quant_scale'):.6g}, its "
+                                    f"input's rounding at {scale:.6g} skipped",
+                          "why": "Gemmini applies ReLU while requantizing the producing op's "
+                                 "output; a separate ReLU is a host pass over the tensor"})
+        replace_op(op, [op.operands[0]])
+    return notes
 
 
 def _activation_note(op: Operation, params: tuple[float, int], src: Value, scale: float,

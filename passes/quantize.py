@@ -685,6 +685,10 @@ class _Quantizer:
     op_upsample = op_resize
 
     # -- data movement ---------------------------------------------------------------------
+    def op_identity(self, op: Operation) -> None:
+        """An identity (what fold-qdq leaves of a Q/DQ pair) is its input: no copy."""
+        self.set(op.results[0], *self.get(op.operands[0]))
+
     def _movement(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
         rest = [self.get(v)[0] for v in op.operands[1:]]

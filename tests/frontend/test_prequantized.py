@@ -204,3 +204,14 @@ def test_integer_op_outside_the_dynamic_chain_is_one_line_error(op_type: str) ->
     with pytest.raises(FrontendError, match=rf"unsupported ONNX op type\(s\): {op_type} "
                                             r"\(first at node 'int_node'\)"):
         import_onnx(_integer_model(op_type))
+
+
+@pytest.mark.parametrize("name", ["qdq_sym", "qop_sym"])
+def test_qdq_pairs_leave_no_copies_and_relu_fuses(models: dict[str, Path], name: str) -> None:
+    """Q/DQ pairs become no op at all, and a ReLU between them fuses into the conv."""
+    module = run_to("qgraph", models[name])
+    kinds = [op.name for op in module.walk()]
+    assert "graph.identity" not in kinds
+    assert not [op for op in module.walk() if op.name == "qgraph.lut"
+                and op.attr("function") == "relu"]
+    assert any(op.name == "qgraph.conv" and op.attr("act") == "relu" for op in module.walk())
