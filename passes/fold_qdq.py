@@ -11,13 +11,7 @@ from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, NoneOp
 from dlac.ir.quant_notes import add_notes
 from dlac.ir.semantics.graph import run_op
 from dlac.ir.types import TensorType, f32
-from dlac.passes.graph_utils import (
-    const_value,
-    erase_dead,
-    functions,
-    replace_op,
-    single_user,
-)
+from dlac.passes.graph_utils import const_value, erase_dead, functions, replace_op
 from dlac.passes.pass_base import ModulePass, PassError
 
 
@@ -56,8 +50,11 @@ WHY_ONE_SCALE = "Gemmini requantizes each conv/matmul call with one multiplier"
 @dataclass(frozen=True)
 class FoldQdq(ModulePass):
     """DequantizeLinear of a constant becomes the float constant, tagged with its scale;
-    a QuantizeLinear -> DequantizeLinear pair on an activation becomes an identity that
-    fixes that tensor's scale (`quant_scale`), which the quantize pass then uses.
+    a QuantizeLinear -> DequantizeLinear pair on an activation disappears, its scale
+    (`quant_scale`) set on the op producing the tensor (an identity carries it for a
+    function argument or a multi-result producer); the quantize pass uses that scale, and
+    fusion passes see the same chains as in an fp32 model (`replace_op` hands a fused-away
+    op's scale to the op that now computes its tensor).
 
     What Gemmini cannot express is requantized and noted in the module's `quant_notes`:
     an asymmetric activation (zero point not 0) gets the symmetric scale that covers the
@@ -68,8 +65,8 @@ class FoldQdq(ModulePass):
     Before:
         %q = graph.quantize_linear %x, %s, %zp : (...) -> tensor<1x8xi8>
         %d = graph.dequantize_linear %q, %s, %zp : (...) -> tensor<1x8xf32>
-    After:
-        %d = graph.identity %x {quant_scale = 0.05 : f32} : (...) -> tensor<1x8xf32>
+    After (%x produced by graph.relu):
+        %x = graph.relu %a {quant_scale = 0.05 : f32} : (...) -> tensor<1x8xf32>
     """
 
     name = "fold-qdq"
@@ -115,41 +112,20 @@ class FoldQdq(ModulePass):
                             block.insert_before(op, relu)
                             x = relu.results[0]
                         notes.append(_activation_note(op, params, src, scale, lo, hi))
+                    owner = getattr(x, "op", None)
+                    if owner is not None and len(owner.results) == 1 and \
+                            owner.attr("quant_scale") in (None, scale):
+                        # the producer carries the scale: fusions see the fp32 chain
+                        owner.set_attr("quant_scale", FloatAttr(scale, f32))
+                        replace_op(op, [x])
+                        continue
                     ident = OP_CLASSES["Identity"](
                         [x], [op.results[0].type], {"quant_scale": FloatAttr(scale, f32)},
                         loc=op.loc)
                     block.insert_before(op, ident)
                     replace_op(op, [ident.results[0]])
-            erase_dead(block)  # the QuantizeLinear ops, so single users are seen
-            notes += _drop_identities_before_relu(block)
+            erase_dead(block)
         add_notes(module, notes)
-
-
-def _drop_identities_before_relu(block: object) -> list[dict[str, str]]:
-    """identity{s1} -> Relu -> identity{s2}: the first identity goes, so fuse-epilogue can
-    fuse the ReLU into its producer (Gemmini applies it while requantizing). Exact when
-    s1 = s2 (ReLU of int8 values at one scale); otherwise the producer rounds once, at
-    s2, instead of at s1 and again at s2, which is noted."""
-    notes = []
-    for op in list(block.ops):  # type: ignore[attr-defined]
-        scale = op.attr("quant_scale")
-        if op.name != "graph.identity" or scale is None:
-            continue
-        relu = single_user(op.results[0])
-        after = single_user(relu.results[0]) if relu is not None and \
-            relu.name == "graph.relu" else None
-        if after is None or after.name != "graph.identity" or \
-                after.attr("quant_scale") is None:
-            continue
-        if after.attr("quant_scale") != scale:
-            notes.append({"node": relu.loc.prefix(),
-                          "change": f"ReLU fused into its producer: one rounding at the ReLU "
-                                    f"output's scale {after.attr('quant_scale'):.6g}, its "
-                                    f"input's rounding at {scale:.6g} skipped",
-                          "why": "Gemmini applies ReLU while requantizing the producing op's "
-                                 "output; a separate ReLU is a host pass over the tensor"})
-        replace_op(op, [op.operands[0]])
-    return notes
 
 
 def _activation_note(op: Operation, params: tuple[float, int], src: Value, scale: float,
