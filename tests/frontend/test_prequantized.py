@@ -97,6 +97,22 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+def _quantize_static(fp32: Path, out: Path, shape: tuple[int, ...], **options: object) -> Path:
+    from onnxruntime.quantization import CalibrationDataReader, quantize_static
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            rng = np.random.default_rng(0)
+            self.items = iter([{"x": rng.standard_normal(shape).astype(np.float32)}
+                               for _ in range(8)])
+
+        def get_next(self) -> dict | None:
+            return next(self.items, None)
+
+    quantize_static(str(fp32), str(out), Reader(), **options)
+    return out
+
+
 def sqnr(want: np.ndarray, got: np.ndarray) -> float:
     noise = float(((want - got) ** 2).sum())
     return float("inf") if noise == 0 else 10 * np.log10(float((want ** 2).sum()) / noise)
@@ -215,3 +231,39 @@ def test_qdq_pairs_leave_no_copies_and_relu_fuses(models: dict[str, Path], name:
     assert not [op for op in module.walk() if op.name == "qgraph.lut"
                 and op.attr("function") == "relu"]
     assert any(op.name == "qgraph.conv" and op.attr("act") == "relu" for op in module.walk())
+
+
+_F = torch.nn.functional
+SINGLE_OPS = {"leaky_relu": lambda x: _F.leaky_relu(x, 0.1),
+              "avg_pool": lambda x: _F.avg_pool2d(x, 2), "max_pool": lambda x: _F.max_pool2d(x, 2),
+              "sigmoid": torch.sigmoid, "relu": torch.relu,
+              "global_avg_pool": lambda x: _F.adaptive_avg_pool2d(x, 1)}
+
+
+class _ConvThen(torch.nn.Module):
+    def __init__(self, op: object) -> None:
+        super().__init__()
+        self.conv, self.op = torch.nn.Conv2d(3, 8, 3, padding=1), op
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.op(self.conv(x))
+
+
+@pytest.mark.parametrize("op", sorted(SINGLE_OPS))
+def test_symmetric_qoperator_ops_equal_onnxruntime_bit_for_bit(op: str, tmp_path: Path) -> None:
+    """QLinearConv followed by one op, the model's own symmetric scales: dlac's int8
+    reference gives onnxruntime's output exactly."""
+    from onnxruntime.quantization import QuantFormat, QuantType
+
+    torch.manual_seed(0)
+    fp32 = tmp_path / "f.onnx"
+    torch.onnx.export(_ConvThen(SINGLE_OPS[op]).eval(), torch.randn(SHAPE), str(fp32),
+                      dynamo=False, opset_version=17, input_names=["x"])
+    path = _quantize_static(fp32, tmp_path / "q.onnx", SHAPE,
+                            quant_format=QuantFormat.QOperator,
+                            activation_type=QuantType.QInt8, extra_options=SYMMETRIC)
+    feeds = _inputs(123)
+    want = ort.InferenceSession(str(path)).run(None, feeds)[0]
+    module = run_to("qgraph", path)
+    np.testing.assert_array_equal(run_reference(module, [feeds["x"]])[0], want)
+    assert notes_of(module) == []
