@@ -107,11 +107,13 @@ class FoldQdq(ModulePass):
                     scale, zp = params
                     if not _symmetric(zp, src):
                         scale, lo, hi = _symmetric_cover(scale, zp, src)
-                        if lo >= 0:
+                        relu_added = lo >= 0 and not _non_negative(x)
+                        if relu_added:
                             relu = OP_CLASSES["Relu"]([x], [x.type], loc=op.loc)
                             block.insert_before(op, relu)
                             x = relu.results[0]
-                        notes.append(_activation_note(op, params, src, scale, lo, hi))
+                        notes.append(_activation_note(op, params, src, scale, lo, hi,
+                                                      relu_added))
                     owner = getattr(x, "op", None)
                     if owner is not None and len(owner.results) == 1 and \
                             owner.attr("quant_scale") in (None, scale):
@@ -128,9 +130,33 @@ class FoldQdq(ModulePass):
         add_notes(module, notes)
 
 
+#: Ops whose output is >= 0 (whatever the input), and ops whose output is >= 0 when every
+#: float input is: a one-sided range needs no ReLU after them.
+_NON_NEGATIVE = ("graph.relu", "graph.sigmoid", "graph.softmax")
+_KEEPS_SIGN = ("graph.concat", "graph.max_pool", "graph.global_max_pool", "graph.average_pool",
+               "graph.global_average_pool", "graph.reshape", "graph.flatten", "graph.transpose",
+               "graph.squeeze", "graph.unsqueeze", "graph.slice", "graph.resize",
+               "graph.identity")
+
+
+def _non_negative(value: Value, depth: int = 8) -> bool:
+    owner = getattr(value, "op", None)
+    if owner is None or depth == 0:
+        return False
+    if owner.name in _NON_NEGATIVE:
+        return True
+    if owner.name not in _KEEPS_SIGN:
+        return False
+    data = [v for v in owner.operands if isinstance(v.type, TensorType)
+            and v.type.element is f32 and const_value(v) is None]
+    if owner.name not in ("graph.concat",):
+        data = data[:1]
+    return bool(data) and all(_non_negative(v, depth - 1) for v in data)
+
+
 def _activation_note(op: Operation, params: tuple[float, int], src: Value, scale: float,
-                     lo: float, hi: float) -> dict[str, str]:
-    relu = ", negative values clipped by a ReLU" if lo >= 0 else ""
+                     lo: float, hi: float, relu_added: bool) -> dict[str, str]:
+    relu = ", negative values clipped by a ReLU" if relu_added else ""
     return {"node": op.loc.prefix(),
             "change": f"asymmetric {_kind(src)} activation (scale {params[0]:.6g}, zero point "
                       f"{params[1]}) requantized to symmetric int8 with scale {scale:.6g} over "
