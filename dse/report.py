@@ -289,6 +289,12 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "| feature | MSE increase |", "|---|---|"]
         for k, v in sorted(report["feature_importance"].items(), key=lambda kv: -kv[1]):
             lines.append(f"| {k} | {v:.4g} |")
+    if report.get("quant_notes"):
+        lines += ["", "## Changes to the models' own quantization", "",
+                  "| model | node | change | why |", "|---|---|---|---|"]
+        for name, notes in report["quant_notes"].items():
+            for n in notes:
+                lines.append(f"| {name} | {n['node']} | {n['change']} | {n['why']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from dlac.frontend.einsum import rewrite_einsums
 from dlac.frontend.errors import FrontendError
 from dlac.frontend.loader import load_onnx
+from dlac.frontend.qoperators import rewrite_quantized_ops
 from dlac.frontend.shapes import check_shape
 from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
 from dlac.ir.attributes import (
@@ -31,6 +32,7 @@ from dlac.ir.diagnostics import NameLoc
 from dlac.ir.dialects.builtin import ModuleOp
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, NoneOp
+from dlac.ir.quant_notes import add_notes
 from dlac.ir.types import TensorType, Type, f16, f32, f64, i1, i8, i16, i32, i64, none
 
 if TYPE_CHECKING:
@@ -81,8 +83,8 @@ def tensor_to_numpy(tensor: onnx.TensorProto) -> np.ndarray:
 
 class _Importer:
     def __init__(self, model: onnx.ModelProto, input_shapes: dict[str, tuple[int, ...]]) -> None:
-        self.model = model
-        self.graph = model.graph
+        self.model, self.notes = rewrite_quantized_ops(model)
+        self.graph = self.model.graph
         self.input_shapes = input_shapes
         self.values: dict[str, Value] = {}
         self.types: dict[str, TensorType] = {}
@@ -109,6 +111,7 @@ class _Importer:
         out_types = [self._type_of(o.name, "graph output") for o in self.graph.output]
         module = ModuleOp.build()
         module.set_attr("onnx_opset", onnx_opset(self.model))
+        add_notes(module, self.notes)
         func = FuncOp.build("main", arg_types, out_types, [i.name for i in inputs])
         module.body.block.append(func)
         block = func.body.block

@@ -42,7 +42,13 @@ def single_user(value: Value) -> Operation | None:
 
 
 def replace_op(op: Operation, new_values: list[Value]) -> None:
-    """Redirect all uses of `op`'s results to `new_values`, then erase `op`."""
+    """Redirect all uses of `op`'s results to `new_values`, then erase `op`. A model's own
+    scale for the tensor (`quant_scale`, see fold-qdq) moves to the op now computing it."""
+    scale = op.attributes.get("quant_scale")
+    if scale is not None and len(op.results) == len(new_values) == 1:
+        owner = getattr(new_values[0], "op", None)
+        if owner is not None and len(owner.results) == 1:
+            owner.attributes["quant_scale"] = scale
     for old, new in zip(op.results, new_values, strict=False):
         if new.name_hint is None:
             new.name_hint = old.name_hint

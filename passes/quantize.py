@@ -11,6 +11,7 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import qgraph
 from dlac.ir.dialects.func import FuncOp
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, GraphOp, NoneOp
+from dlac.ir.quant_notes import add_notes
 from dlac.ir.semantics import graph as evaluate
 from dlac.ir.semantics.graph import conv_params, pool_params, run_op
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
@@ -77,8 +78,10 @@ class Quantize(ModulePass):
             means: dict[int, np.ndarray] | None = {} if self.bias_correction else None
             ranges = calibration.collect_ranges(func, batches, opset, self.method,
                                                 self.percentile, means)
-            _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
-                       means=means).run()
+            quantizer = _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
+                                   means=means)
+            quantizer.run()
+            add_notes(module, quantizer.notes)
 
 
 def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0,
@@ -97,7 +100,9 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
         except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
             problems.append(failure_message("quantize", err))
             continue
-        _Quantizer(func, ranges, opset, problems, weight_groups, means).run()
+        quantizer = _Quantizer(func, ranges, opset, problems, weight_groups, means)
+        quantizer.run()
+        add_notes(module, quantizer.notes)
     return problems
 
 
@@ -114,6 +119,7 @@ class _Quantizer:
         self.ranges = ranges
         self.opset = opset
         self.q: dict[int, tuple[Value, float | None]] = {}
+        self.notes: list[dict[str, str]] = []  # changes to a pre-quantized model's arithmetic
 
     # -- plumbing -----------------------------------------------------------------------
     def emit(self, op: Operation, hint: str | None = None) -> Operation:
@@ -386,11 +392,26 @@ class _Quantizer:
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
         s_i = max(s_a, s_b)
+        self._note_resadd(op, s_a, s_b)
         attrs = {"a_scale": f32a(s_a / s_i), "b_scale": f32a((-s_b if negate else s_b) / s_i),
                  "c_scale": f32a(s_i / s_o),
                  "act": "relu" if act in ("relu", "relu6") else "none"}
         new = qgraph.AddOp([a, b], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _note_resadd(self, op: Operation, s_a: float, s_b: float) -> None:
+        """A model's own add of tensors at different scales loses resolution: Gemmini's
+        resadd scales each int8 operand to the larger scale, in int8, before the sum."""
+        if s_a == s_b or _forced_scale(op.operands[0]) is None or \
+                _forced_scale(op.operands[1]) is None:
+            return
+        fine, coarse = min(s_a, s_b), max(s_a, s_b)
+        self.notes.append({
+            "node": op.loc.prefix(),
+            "change": f"operand at scale {fine:.6g} rounded to int8 at the other operand's "
+                      f"scale {coarse:.6g} before the sum ({coarse / fine:.3g}x coarser)",
+            "why": "Gemmini's resadd scales each int8 operand into int8 (by at most 1, so "
+                   "it cannot saturate) before adding"})
 
     def op_sub(self, op: Operation) -> None:
         self.op_add(op, negate=True)
@@ -664,6 +685,10 @@ class _Quantizer:
     op_upsample = op_resize
 
     # -- data movement ---------------------------------------------------------------------
+    def op_identity(self, op: Operation) -> None:
+        """An identity (what fold-qdq leaves of a Q/DQ pair) is its input: no copy."""
+        self.set(op.results[0], *self.get(op.operands[0]))
+
     def _movement(self, op: Operation) -> None:
         x, s_x = self.get(op.operands[0])
         rest = [self.get(v)[0] for v in op.operands[1:]]

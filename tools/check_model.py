@@ -27,10 +27,11 @@ def onnx_problems(path: str, input_shapes: dict[str, tuple[int, ...]],
     """Dynamic inputs, unsupported ops and shapes that stay dynamic, per node."""
     from dlac.frontend.einsum import rewrite_einsums
     from dlac.frontend.loader import load_onnx
+    from dlac.frontend.qoperators import rewrite_quantized_ops
     from dlac.frontend.static_shapes import fold_shape_computations, static_shapes
     from dlac.ir.dialects.graph import OP_CLASSES
 
-    model = load_onnx(path, load_weights)
+    model, _ = rewrite_quantized_ops(load_onnx(path, load_weights))
     graph = model.graph
     init = {t.name for t in graph.initializer}
     problems = []

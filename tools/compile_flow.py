@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from dlac.ir.core import Operation
+from dlac.ir.quant_notes import notes_of
 from dlac.ir.target import Target
 from dlac.passes.host_cost import HostCost, load_host_model
 from dlac.tools.atomic_write import write_atomic
@@ -156,7 +157,11 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     lowered = map_and_lower(quantized, target, mapper, seed, mappings)
     emitted = emit(lowered, target, out_dir, model_name)
     report: dict = {"model": model_name, "target": target.to_dict(), "mapper": mapper,
-                    "files": sorted(p.name for p in out_dir.iterdir()), **(extra or {})}
+                    "files": sorted(p.name for p in out_dir.iterdir()),
+                    "quant_notes": notes_of(quantized), **(extra or {})}
+    if report["quant_notes"]:
+        print(f"{len(report['quant_notes'])} change(s) to the model's own quantization "
+              f"(quant_notes in {out_dir / 'report.json'})")
     code = 0
     if check:
         from dlac.flow.validate import validate
@@ -223,7 +228,9 @@ def autotune_emitter(quantized: dict[str, Operation], args: argparse.Namespace):
             models[name] = json.loads((where / "report.json").read_text())
         keys = ("bit_exact", "cycles", "energy_pj", "edp", "utilization")
         summary = {name: {k: r[k] for k in keys} for name, r in models.items()}
+        notes = {name: notes_of(module) for name, module in quantized.items()
+                 if notes_of(module)}
         return {"bit_exact": all(r["bit_exact"] for r in models.values()),
-                "validation": summary}
+                "validation": summary, "quant_notes": notes}
 
     return emit_models

@@ -6,11 +6,21 @@ reference vs onnxruntime fp32 on a seeded calibration-style input (uniform image
 [0, 1] normalised with ImageNet statistics, token ids for text), simulated cycles and
 compile time (import to int8 graph). The nets' BatchNorms carry trained-like statistics
 (models.coverage_nets.trained_statistics). Not here yet: the weight-stripped topologies
-shipped in the onnx package and onnxruntime.quantization outputs.
+shipped in the onnx package.
+
+Pre-quantized variants (`--variants`, of the ORT_QUANTIZED nets, legacy export): the fp32
+export through onnxruntime.quantization: `qdq` (quantize_static, QDQ, onnxruntime's
+defaults: asymmetric int8 activations, per-tensor int8 weights), `qdq_sym` (the same with
+symmetric activations and weights: what Gemmini's arithmetic expresses), `dynamic`
+(quantize_dynamic: DynamicQuantizeLinear -> ConvInteger/MatMulInteger); quantize_static
+calibrates on the same CALIB_SAMPLES inputs as dlac's --calib. Their rows add the SQNR vs
+onnxruntime running the quantized model itself and the number of quant_notes (changes to
+the model's own quantization).
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
                                            [--calib-method mse] [--weight-groups 1] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
+                                           [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
 correction, one weight scale per layer).
   --quick: legacy exporter only, no simulator runs.
@@ -42,6 +52,8 @@ NETS_VERSION = "v2"  # bump when coverage_nets changes: names the cached exports
 # Disjoint input seeds: BN statistics, calibration (--calib), the evaluated input.
 STATS_SEED, CALIB_SEED, EVAL_SEED = 500, 1000, 123
 CALIB_SAMPLES = 8
+ORT_QUANTIZED = ("resnext", "squeezenet", "vit_tiny")  # nets with pre-quantized variants
+VARIANTS = ("fp32", "qdq", "qdq_sym", "dynamic")
 MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
 STD = np.array([0.229, 0.224, 0.225], np.float32).reshape(1, 3, 1, 1)
 
@@ -121,6 +133,42 @@ def export(spec: Spec, exporter: str, seed: int = 0) -> Path:
     return path
 
 
+def ort_quantized(spec: Spec, fp32: Path, variant: str) -> Path:
+    """The fp32 export through onnxruntime.quantization (cached): `variant` is qdq,
+    qdq_sym or dynamic (see the module docstring)."""
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        quantize_dynamic,
+        quantize_static,
+    )
+
+    path = fp32.with_name(f"{fp32.stem}-{variant}.onnx")
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp")
+    with contextlib.redirect_stderr(io.StringIO()):  # onnxruntime's pre-processing advice
+        if variant == "dynamic":
+            quantize_dynamic(str(fp32), str(tmp))
+        else:
+            name = onnx.load(str(fp32), load_external_data=False).graph.input[0].name
+
+            class Reader(CalibrationDataReader):
+                def __init__(self) -> None:
+                    self.items = iter([{name: example(spec, CALIB_SEED + i)}
+                                       for i in range(CALIB_SAMPLES)])
+
+                def get_next(self) -> dict | None:
+                    return next(self.items, None)
+
+            symmetric = {"ActivationSymmetric": True, "WeightSymmetric": True}
+            quantize_static(str(fp32), str(tmp), Reader(), quant_format=QuantFormat.QDQ,
+                            extra_options=symmetric if variant == "qdq_sym" else {})
+    tmp.replace(path)
+    return path
+
+
 def sqnr(want: np.ndarray, got: np.ndarray) -> float:
     noise = float(((want - got) ** 2).sum())
     return float(10 * np.log10((want**2).sum() / max(noise, 1e-300)))
@@ -159,9 +207,13 @@ def calib_file(spec: Spec, path: Path) -> Path:
 
 
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
-             weight_groups: int, bias_correction: bool, equalize: bool) -> dict:
+             weight_groups: int, bias_correction: bool, equalize: bool,
+             fp32: Path | None = None) -> dict:
+    """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
+    then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`)."""
     import onnxruntime as ort
     from dlac.flow import stages
+    from dlac.ir.quant_notes import notes_of
     from dlac.ir.semantics.qgraph import run_reference
 
     row: dict = {"compiles": False}
@@ -172,11 +224,18 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
                           equalize=equalize)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
-        sess = ort.InferenceSession(str(path))
+        sess = ort.InferenceSession(str(fp32 or path))
         want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
         got = run_reference(q, [x])[0].astype(np.float64)
         row["sqnr_db"] = round(sqnr(want, got), 2)
         row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
+        if fp32 is not None:
+            own = ort.InferenceSession(str(path))
+            ref = own.run(None, {own.get_inputs()[0].name: x})[0].astype(np.float64)
+            row["sqnr_vs_ort_quant_db"] = round(sqnr(ref, got), 2)
+            row["identical_to_ort_quant"] = bool(np.array_equal(ref, got))
+            row["ort_quant_vs_fp32_db"] = round(sqnr(want, ref), 2)
+            row["quant_notes"] = len(notes_of(q))
     except Exception as exc:  # noqa: BLE001 - the table reports every failure by cause
         row["error"] = one_line(exc)
         return row
@@ -218,20 +277,30 @@ def main() -> int:
     ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS,
+                    help="fp32 exports and/or onnxruntime.quantization variants of "
+                         f"{', '.join(ORT_QUANTIZED)}")
     ap.add_argument("--json", default="coverage.json")
     args = ap.parse_args()
     exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
     rows = []
     for name in args.models:
         spec = SPECS[name]
-        for exp in exporters:
+        cases = [(exp, "fp32") for exp in exporters if "fp32" in args.variants]
+        if name in ORT_QUANTIZED:
+            cases += [("legacy", v) for v in args.variants if v != "fp32"]
+        for exp, variant in cases:
+            fp32 = None
             try:
                 path = export(spec, exp)
+                if variant != "fp32":
+                    fp32, path = path, ort_quantized(spec, path, variant)
             except Exception as exc:  # noqa: BLE001
                 rows.append(
                     {
                         "model": name,
                         "exporter": exp,
+                        "variant": variant,
                         "compiles": False,
                         "error": "export: " + one_line(exc),
                     }
@@ -240,18 +309,23 @@ def main() -> int:
             row = {
                 "model": name,
                 "exporter": exp,
+                "variant": variant,
                 **run_case(path, example(spec, EVAL_SEED), not args.quick,
                            None if args.no_calib else calib_file(spec, path),
                            args.calib_method, args.weight_groups,
-                           not args.no_bias_correction, not args.no_equalize),
+                           not args.no_bias_correction, not args.no_equalize, fp32),
             }
             rows.append(row)
+            same = " (identical)" if row.get("identical_to_ort_quant") else ""
+            own = (f" vs ort-quant {row.get('sqnr_vs_ort_quant_db', '-')}{same} "
+                   f"(ort-quant vs fp32 {row.get('ort_quant_vs_fp32_db', '-')}), "
+                   f"{row.get('quant_notes', '-')} notes" if fp32 is not None else "")
             print(
-                f"{name:<20}{exp:<8}{'yes' if row['compiles'] else 'NO':<5}"
+                f"{name:<20}{exp:<8}{variant:<9}{'yes' if row['compiles'] else 'NO':<5}"
                 f"{row.get('sqnr_db', '-')!s:>8}{row.get('fp32_noise40_db', '-')!s:>8}  "
                 f"{row.get('bit_exact_default', '-')!s:<6}"
                 f"{row.get('bit_exact_tuned', '-')!s:<6}{row.get('cycles_default', '-')!s:>12}"
-                f"{row.get('compile_s', '-')!s:>7}  {row.get('error', '')}",
+                f"{row.get('compile_s', '-')!s:>7}{own}  {row.get('error', '')}",
                 flush=True,
             )
     Path(args.json).write_text(json.dumps(rows, indent=2))
