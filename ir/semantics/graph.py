@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.func import FuncOp, ReturnOp
+from dlac.ir.semantics import recurrent
 from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
@@ -445,6 +446,39 @@ def _lrn(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     acc = sum(sq[:, i:i + x.shape[1]] for i in range(size))
     scale = op.attr("bias", 1.0) + op.attr("alpha", 1e-4) / size * acc
     return [(x / scale ** op.attr("beta", 0.75)).astype(np.float32)]
+
+
+# -- recurrent ---------------------------------------------------------------------------
+def _arg(a: list[Any], index: int) -> Any:
+    return a[index] if len(a) > index else None
+
+
+def rnn_attrs(op: Operation) -> dict[str, Any]:
+    """The LSTM/GRU attributes `recurrent.unsupported` checks, as plain values."""
+    return {k: op.attr(k) for k in ("direction", "activations", "clip", "input_forget")}
+
+
+@impl("lstm", "gru")
+def _rnn(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    kind = op.name.split(".", 1)[1]
+    batch_first = int(op.attr("layout", 0)) == 1
+    x = a[0].transpose(1, 0, 2) if batch_first else a[0]
+    states = [_arg(a, 5), _arg(a, 6) if kind == "lstm" else None]
+    if batch_first:
+        states = [None if s is None else s.transpose(1, 0, 2) for s in states]
+    why = recurrent.unsupported(kind, rnn_attrs(op), _arg(a, 4),
+                                _arg(a, 7) if kind == "lstm" else None, x.shape[0])
+    if why is not None:
+        raise SemanticsError(f"{op.loc.prefix()}: {op.name} with {why} is not supported")
+    direction = str(op.attr("direction", "forward"))
+    if kind == "lstm":
+        outs = list(recurrent.lstm(x, a[1], a[2], _arg(a, 3), states[0], states[1], direction))
+    else:
+        outs = list(recurrent.gru(x, a[1], a[2], _arg(a, 3), states[0], direction,
+                                  bool(op.attr("linear_before_reset", 0))))
+    if batch_first:
+        outs = [outs[0].transpose(2, 0, 1, 3)] + [s.transpose(1, 0, 2) for s in outs[1:]]
+    return outs[:len(op.results)]
 
 
 # -- shape manipulation ----------------------------------------------------------------
