@@ -11,14 +11,17 @@ from dlac.backends.c_literals import c_float as _f
 from dlac.backends.c_literals import strides
 from dlac.backends.c_scope import CScope
 from dlac.backends.errors import BackendError
+from dlac.ir.attributes import DenseAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
+from dlac.ir.types import TensorType, i32
 
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
-                        "qgraph.reduce", "graph.gather"})
+                        "qgraph.reduce", "graph.gather", "qgraph.arg_max", "qgraph.top_k",
+                        "qgraph.resize_linear"})
 _REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
 
@@ -144,6 +147,28 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
                 f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
                 f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
                 f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
+    if kind in ("qgraph.arg_max", "qgraph.top_k"):
+        if any(layout != "nchw" for layout in layouts):
+            raise BackendError(f"{op.loc.prefix()}: {kind} needs row-major buffers")
+        shape = list(bufs[0].type.shape)
+        axis = int(op.attr("axis"))
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+        rows = f"{names[0]}, {outer}, {shape[axis]}, {inner}, {int(op.attr('largest'))}"
+        if kind == "qgraph.arg_max":
+            return [f"  dlac_arg_max({rows}, {int(op.attr('select_last_index'))}, "
+                    f"{names[-1]});"]
+        return [f"  dlac_top_k({rows}, {int(op.attr('k'))}, {names[-2]}, {names[-1]});"]
+    if kind == "qgraph.resize_linear":
+        rank = len(bufs[0].type.shape)
+        coef = np.asarray(op.attr("coefficients"), np.int32)
+        lead = np.array([[0, 0, 1, 0]] * (4 - rank), np.int32).reshape(-1, 4)
+        flat = np.concatenate([lead, coef]).reshape(-1)
+        table = emitter.constant_table(DenseAttr(flat, TensorType((flat.size,), i32)), "lerp")
+        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",
+                f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
+                f"    dlac_resize_linear({names[0]}, &xv, {names[-1]}, &yv, {table}, "
+                f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "graph.gather":  # run-time indices (constant ones became a gather table)
         if any(layout != "nchw" for layout in layouts):
             raise BackendError(f"{op.loc.prefix()}: gather needs row-major buffers")

@@ -16,10 +16,10 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
-                  "qgraph.quantize", "qgraph.zero_insert")
+                  "qgraph.quantize", "qgraph.zero_insert", "qgraph.resize_linear")
 ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div")
 # host kernels that address their tensors row-major (an NHWC operand is relaid first)
-ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm")
+ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm", "qgraph.arg_max", "qgraph.top_k")
 
 Term = tuple[int, tuple[tuple[int, int], ...]]
 

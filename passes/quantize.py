@@ -13,6 +13,7 @@ from dlac.ir.dialects.func import FuncOp
 from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, GraphOp, NoneOp
 from dlac.ir.semantics import graph as evaluate
 from dlac.ir.semantics.graph import conv_params, pool_params, run_op
+from dlac.ir.semantics.interpolate import linear_coefficients
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
@@ -648,8 +649,12 @@ class _Quantizer:
         shape = op.operands[0].type.shape
         consts = [None if isinstance(getattr(v, "op", None), NoneOp) else const_value(v)
                   for v in op.operands[1:]]
+        if op.attr("mode", "nearest") == "linear":
+            self._resize_linear(op, x, s_x, [None, *consts])
+            return
         if op.attr("mode", "nearest") != "nearest":
-            raise PassError(f"{op.loc.prefix()}: only nearest Resize can be quantized")
+            raise PassError(f"{op.loc.prefix()}: only nearest and linear Resize can be "
+                            f"quantized")
         scales, sizes = evaluate.resize_plan(op, np.empty(shape), [None, *consts])
         mode = op.attr("coordinate_transformation_mode", "half_pixel")
         nearest = op.attr("nearest_mode", "round_prefer_floor")
@@ -662,6 +667,61 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_x)
 
     op_upsample = op_resize
+
+    def _resize_linear(self, op: Operation, x: Value, s_x: float, args: list[Any]) -> None:
+        """Integer weights with F fractional bits per resized axis (F * axes <= 16, so the
+        accumulator stays exact in float32); the output keeps the input scale."""
+        shape = op.operands[0].type.shape
+        evaluate.check_linear(op)
+        scales, sizes = evaluate.resize_plan(op, np.empty(shape), args)
+        axes = evaluate.resized_axes(shape, scales, sizes)
+        frac = 16 // max(1, len(axes))
+        mode = op.attr("coordinate_transformation_mode", "half_pixel")
+        rows = []
+        for axis, size in enumerate(sizes):
+            if axis not in axes:
+                o = np.arange(size)
+                rows.append(np.stack([o, o, np.ones(size), np.zeros(size)], 1))
+                continue
+            i0, i1, w1 = linear_coefficients(shape[axis], size, scales[axis], mode)
+            w1q = np.rint(w1 * (1 << frac))
+            rows.append(np.stack([i0, i1, (1 << frac) - w1q, w1q], 1))
+        coef = np.concatenate(rows).astype(np.int32)
+        attrs = {"coefficients": DenseAttr(coef, TensorType(coef.shape, i32)),
+                 "multiplier": f32a(2.0 ** -(frac * len(axes)))}
+        new = qgraph.ResizeLinearOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_x)
+
+    # -- selection -------------------------------------------------------------------------
+    def _arg(self, op: Operation, largest: bool) -> None:
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        attrs = {"axis": int(op.attr("axis", 0)) % op.operands[0].type.rank,
+                 "keepdims": int(op.attr("keepdims", 1)), "largest": int(largest),
+                 "select_last_index": int(op.attr("select_last_index", 0))}
+        new = qgraph.ArgMaxOp([x], [op.results[0].type], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    def op_arg_max(self, op: Operation) -> None:
+        self._arg(op, True)
+
+    def op_arg_min(self, op: Operation) -> None:
+        self._arg(op, False)
+
+    def op_top_k(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        k = const_value(op.operands[1])
+        if s_x is None or k is None:
+            raise PassError(f"{op.loc.prefix()}: TopK needs a float input and a constant K")
+        shape = list(op.operands[0].type.shape)
+        axis = int(op.attr("axis", -1)) % len(shape)
+        shape[axis] = int(k.reshape(-1)[0])
+        attrs = {"axis": axis, "k": shape[axis], "largest": int(op.attr("largest", 1))}
+        new = self.emit(qgraph.TopKOp([x], [TensorType(shape, i8), TensorType(shape, i64)],
+                                      attrs, loc=op.loc))
+        for old, res, s in zip(op.results, new.results, (s_x, None), strict=False):
+            self.set(old, res, s)
 
     # -- data movement ---------------------------------------------------------------------
     def _movement(self, op: Operation) -> None:

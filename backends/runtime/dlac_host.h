@@ -275,4 +275,75 @@ static inline void dlac_gather_rows(const elem_t *x, int64_t outer, int64_t rows
     }
 }
 
+/* x is row-major [outer][n][inner]; per (outer, inner) the index along n of the largest
+ * (`largest`) or smallest value: the first one, or the last with `last`. */
+static inline void dlac_arg_max(const elem_t *x, int64_t outer, int64_t n, int64_t inner,
+                                int largest, int last, int64_t *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const elem_t *xr = x + o * n * inner + j;
+      int64_t best = 0;
+      elem_t bv = xr[0];
+      for (int64_t i = 1; i < n; i++) {
+        elem_t v = xr[i * inner];
+        int better = largest ? v > bv : v < bv;
+        if (better || (last && v == bv)) {
+          best = i;
+          bv = v;
+        }
+      }
+      y[o * inner + j] = best;
+    }
+}
+
+/* The k largest (or smallest) along n, sorted, equal values by lower index: pick r is the
+ * best element ordered after pick r - 1 (key descending, then index ascending). */
+static inline void dlac_top_k(const elem_t *x, int64_t outer, int64_t n, int64_t inner,
+                              int largest, int64_t k, elem_t *values, int64_t *indices) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const elem_t *xr = x + o * n * inner + j;
+      int64_t prev = -1, prev_key = 0;
+      for (int64_t r = 0; r < k; r++) {
+        int64_t best = -1, best_key = 0;
+        for (int64_t i = 0; i < n; i++) {
+          int64_t key = largest ? xr[i * inner] : -(int64_t)xr[i * inner];
+          int after = prev < 0 || key < prev_key || (key == prev_key && i > prev);
+          if (after && (best < 0 || key > best_key)) {
+            best = i;
+            best_key = key;
+          }
+        }
+        values[(o * k + r) * inner + j] = xr[best * inner];
+        indices[(o * k + r) * inner + j] = best;
+        prev = best;
+        prev_key = best_key;
+      }
+    }
+}
+
+/* Linear resize: `coef` holds (i0, i1, w0, w1) per output index of each of the 4 logical
+ * dims, dims laid end to end; acc = sum over corners of the weights' product times x
+ * (int64), y = ACC_SCALE(acc, multiplier). */
+static inline void dlac_resize_linear(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                      const dlac_view4 *yv, const int32_t *coef,
+                                      float multiplier) {
+  const int32_t *c0 = coef, *c1 = c0 + 4 * yv->dim[0], *c2 = c1 + 4 * yv->dim[1],
+                *c3 = c2 + 4 * yv->dim[2];
+  for (int64_t n = 0; n < yv->dim[0]; n++)
+    for (int64_t c = 0; c < yv->dim[1]; c++)
+      for (int64_t h = 0; h < yv->dim[2]; h++)
+        for (int64_t w = 0; w < yv->dim[3]; w++) {
+          const int32_t *a = c0 + 4 * n, *b = c1 + 4 * c, *e = c2 + 4 * h, *f = c3 + 4 * w;
+          int64_t acc = 0;
+          for (int s = 0; s < 16; s++) {
+            int p = s & 1, q = (s >> 1) & 1, u = (s >> 2) & 1, v = (s >> 3) & 1;
+            int64_t wt = (int64_t)a[2 + p] * b[2 + q] * e[2 + u] * f[2 + v];
+            if (wt == 0) continue;
+            acc += wt * x[dlac_at(xv, a[p], b[q], e[u], f[v])];
+          }
+          y[dlac_at(yv, n, c, h, w)] = (elem_t)ACC_SCALE(acc, multiplier);
+        }
+}
+
 #endif /* DLAC_HOST_H */

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr, StringAttr
 from dlac.ir.core import Operation
 from dlac.ir.opdef import PURE, Attr, Operand, Result, register_op
-from dlac.ir.types import TensorType, f32, i8, i32
+from dlac.ir.types import TensorType, f32, i8, i32, i64
 
 ACTIVATIONS = ("none", "relu")
 
@@ -379,3 +379,59 @@ class ZeroInsertOp(_QOp):
         want = (n, c, (h - 1) * fh + 1, (w - 1) * fw + 1)
         if self.results[0].type.shape != want:
             raise self.error(f"result shape must be {list(want)}")
+
+
+@register_op
+class ArgMaxOp(_QOp):
+    """Index (i64) of the largest (`largest` = 1) or smallest int8 element along `axis`:
+    the first such, or the last with `select_last_index`; ArgMax/ArgMin on int8 values."""
+
+    __slots__ = ()
+    NAME = "qgraph.arg_max"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axis", IntAttr), Attr("keepdims", IntAttr), Attr("largest", IntAttr),
+             Attr("select_last_index", IntAttr))
+
+    def verify_(self) -> None:
+        self._int8(self.operands[0])
+        if self.results[0].type.element is not i64:
+            raise self.error("result must be an i64 tensor")
+
+
+@register_op
+class TopKOp(_QOp):
+    """The `k` largest (or smallest) int8 values along `axis`, sorted, equal values by
+    lower index; values keep the input scale, indices are i64."""
+
+    __slots__ = ()
+    NAME = "qgraph.top_k"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("values", TensorType), Result("indices", TensorType))
+    ATTRS = (Attr("axis", IntAttr), Attr("k", IntAttr), Attr("largest", IntAttr))
+
+    def verify_(self) -> None:
+        self._int8(self.operands[0], self.results[0])
+        if self.results[1].type.element is not i64:
+            raise self.error("indices must be an i64 tensor")
+
+
+@register_op
+class ResizeLinearOp(_QOp):
+    """Linear Resize in integers: per output index o of every axis, `coefficients` holds
+    (i0, i1, w0, w1) (rows in axis order), acc = sum over the 2^rank corners of the product
+    of weights times x, y = ACC_SCALE(acc, multiplier); the weights of a resized axis sum
+    to 2^F (multiplier 2^-sum F), those of an untouched axis are (o, o, 1, 0)."""
+
+    __slots__ = ()
+    NAME = "qgraph.resize_linear"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("coefficients", DenseAttr), _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+        coef = self.attributes["coefficients"].type
+        if coef.element is not i32 or coef.shape != (sum(self.results[0].type.shape), 4):
+            raise self.error("coefficients must be i32 [sum of output dims, 4]")

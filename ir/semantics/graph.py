@@ -15,6 +15,7 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.semantics import recurrent
 from dlac.ir.semantics.errors import SemanticsError
+from dlac.ir.semantics.interpolate import linear_coefficients
 
 Arr = np.ndarray
 Impl = Callable[[Operation, list[Any], int], list[Arr]]
@@ -481,6 +482,39 @@ def _rnn(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return outs[:len(op.results)]
 
 
+# -- selection -----------------------------------------------------------------------------
+def arg_extreme(x: Arr, axis: int, largest: bool, last: bool, keepdims: bool) -> Arr:
+    """Index of the max (or min) along `axis`: the first one, or the last if `last`."""
+    y = np.flip(x, axis) if last else x
+    idx = np.argmax(y, axis=axis) if largest else np.argmin(y, axis=axis)
+    if last:
+        idx = x.shape[axis] - 1 - idx
+    return np.expand_dims(idx, axis).astype(np.int64) if keepdims else idx.astype(np.int64)
+
+
+def top_k(x: Arr, k: int, axis: int, largest: bool) -> tuple[Arr, Arr]:
+    """The k largest (or smallest) along `axis`, sorted; equal values by lower index."""
+    key = x.astype(np.int64) if np.issubdtype(x.dtype, np.integer) else x
+    key = -key if largest else key
+    idx = np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return np.take_along_axis(x, idx, axis), idx.astype(np.int64)
+
+
+@impl("arg_max", "arg_min")
+def _arg(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    axis = int(op.attr("axis", 0)) % a[0].ndim
+    return [arg_extreme(a[0], axis, op.name == "graph.arg_max",
+                        bool(op.attr("select_last_index", 0)), bool(op.attr("keepdims", 1)))]
+
+
+@impl("top_k")
+def _top_k(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    k = int(np.asarray(a[1]).reshape(-1)[0]) if len(a) > 1 else int(op.attr("k"))
+    axis = int(op.attr("axis", -1)) % a[0].ndim
+    values, idx = top_k(a[0], k, axis, bool(op.attr("largest", 1)))
+    return [values, idx][:len(op.results)]
+
+
 # -- shape manipulation ----------------------------------------------------------------
 @impl("flatten")
 def _flatten(op: Operation, a: list[Any], opset: int) -> list[Arr]:
@@ -677,11 +711,36 @@ def resize_plan(op: Operation, x: Arr, args: list[Any]) -> tuple[list[float], li
     return scales, sizes
 
 
+def resized_axes(x_shape: tuple[int, ...], scales: list[float], sizes: list[int]) -> list[int]:
+    return [ax for ax in range(len(x_shape)) if sizes[ax] != x_shape[ax] or scales[ax] != 1.0]
+
+
+def check_linear(op: Operation) -> None:
+    """Reject the linear Resize variants dlac does not run (one line, naming the node)."""
+    if int(op.attr("antialias", 0)):
+        raise SemanticsError(f"{op.loc.prefix()}: antialiased linear Resize is not supported")
+
+
 @impl("resize", "upsample")
 def _resize(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     x = a[0]
-    if op.attr("mode", "nearest") != "nearest":
-        raise SemanticsError(f"{op.loc.prefix()}: only nearest Resize is supported")
+    mode = op.attr("mode", "nearest")
+    if mode == "linear":
+        check_linear(op)
+        scales, sizes = resize_plan(op, x, a)
+        coord = op.attr("coordinate_transformation_mode", "half_pixel")
+        for ax in resized_axes(x.shape, scales, sizes):
+            try:
+                i0, i1, w1 = linear_coefficients(x.shape[ax], sizes[ax], scales[ax], coord)
+            except ValueError as err:
+                raise SemanticsError(f"{op.loc.prefix()}: {err}") from None
+            shape = [1] * x.ndim
+            shape[ax] = -1
+            w1 = w1.reshape(shape)
+            x = np.take(x, i0, axis=ax) * (1 - w1) + np.take(x, i1, axis=ax) * w1
+        return [x.astype(np.float32)]
+    if mode != "nearest":
+        raise SemanticsError(f"{op.loc.prefix()}: {mode} Resize is not supported")
     scales, sizes = resize_plan(op, x, a)
     mode = op.attr("coordinate_transformation_mode", "half_pixel")
     if op.name == "graph.upsample":

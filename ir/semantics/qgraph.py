@@ -35,7 +35,7 @@ from dlac.ir.semantics.arith import (
 from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
-QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
+QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr | tuple[Arr, ...]]] = {}
 
 # graph ops that only move data: exact on int8 with their float implementation
 DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
@@ -67,7 +67,8 @@ def run_reference(func: FuncOp | Operation, inputs: list[Arr],
         args = [env[id(v)] for v in op.operands]
         fn = QIMPLS.get(op.name)
         if fn is not None:
-            outs = [fn(op, args)]
+            found = fn(op, args)
+            outs = list(found) if isinstance(found, tuple) else [found]
         elif op.name in ("graph.constant", "graph.none") or op.name in DATA_MOVEMENT:
             outs = evaluate.run_op(op, args)
         else:
@@ -254,3 +255,32 @@ def _lrn(op: Operation, a: list[Any]) -> Arr:
         acc += sq[:, i:i + x.shape[1]]
     factor = op.attr("factor_table").astype(np.int64)[acc >> int(op.attr("shift"))]
     return acc_scale(x.astype(np.int64) * factor, op.attr("multiplier"))
+
+
+@qimpl("arg_max")
+def _arg_max(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    return evaluate.arg_extreme(x, int(op.attr("axis")) % x.ndim, bool(op.attr("largest")),
+                                bool(op.attr("select_last_index")), bool(op.attr("keepdims")))
+
+
+@qimpl("top_k")
+def _top_k(op: Operation, a: list[Any]) -> tuple[Arr, Arr]:
+    return evaluate.top_k(a[0], int(op.attr("k")), int(op.attr("axis")) % a[0].ndim,
+                          bool(op.attr("largest")))
+
+
+@qimpl("resize_linear")
+def _resize_linear(op: Operation, a: list[Any]) -> Arr:
+    """Separable in exact integers: the same sum as the C's loop over corners."""
+    acc = a[0].astype(np.int64)
+    coef = np.asarray(op.attr("coefficients"), np.int64)
+    row = 0
+    for axis, size in enumerate(op.results[0].type.shape):
+        i0, i1, w0, w1 = coef[row:row + size].T
+        row += size
+        shape = [1] * acc.ndim
+        shape[axis] = -1
+        acc = np.take(acc, i0, axis=axis) * w0.reshape(shape) + \
+            np.take(acc, i1, axis=axis) * w1.reshape(shape)
+    return acc_scale(acc, op.attr("multiplier"))
