@@ -22,6 +22,7 @@ HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mea
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
                         "qgraph.reduce", "graph.gather", "qgraph.arg_max", "qgraph.top_k",
                         "qgraph.resize_linear"})
+_PREDICATE = {"equal": 0, "less": 1, "greater": 2, "less_or_equal": 3, "greater_or_equal": 4}
 _REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
 
@@ -44,6 +45,12 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
     if isinstance(op, lh.QdivScalarOp):
         return f"dlac_qdiv({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.CompareScalarOp):
+        pred = _PREDICATE[str(op.attr("predicate"))]
+        return (f"dlac_compare({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
+                f"{_f(op.attr('b_scale'))}, {pred})")
+    if isinstance(op, lh.SelectScalarOp):
+        return f"({args[0]} ? {args[1]} : {args[2]})"
     if isinstance(op, lh.LutScalarOp):
         table = emitter.constant_table(op.attributes["table"], "lut")
         return f"{table}[(int)({args[0]}) + 128]"

@@ -747,10 +747,8 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_where(self, op: Operation) -> None:
-        """Where with a constant condition selects elements: both branches are requantised
-        to the output scale (as Concat's inputs), then it is a gather."""
-        if const_value(op.operands[0]) is None:
-            raise PassError(f"{op.loc.prefix()}: Where needs a constant condition")
+        """Where selects elements: both branches are requantised to the output scale (as
+        Concat's inputs); with a constant condition it is a gather, else a host select."""
         cond = self.get(op.operands[0])[0]
         s_o = self.scale(op.results[0])
         parts = []
@@ -762,9 +760,24 @@ class _Quantizer:
                 x = self.emit(qgraph.RequantOp([x], [x.type], {"multiplier": f32a(s_x / s_o)},
                                                loc=op.loc)).result
             parts.append(x)
-        new = type(op)([cond, *parts], [self.out_type(op.results[0])], dict(op.attributes),
-                       loc=op.loc)
+        if const_value(op.operands[0]) is None:
+            new = qgraph.SelectOp([cond, *parts], [self.out_type(op.results[0])], loc=op.loc)
+        else:
+            new = type(op)([cond, *parts], [self.out_type(op.results[0])],
+                           dict(op.attributes), loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _compare(self, op: Operation) -> None:
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        if s_a is None or s_b is None:
+            raise PassError(f"{op.loc.prefix()}: cannot quantize a comparison of integer "
+                            f"tensors")
+        attrs = {"predicate": op.name.split(".", 1)[1], "a_scale": f32a(s_a),
+                 "b_scale": f32a(s_b)}
+        new = qgraph.CompareOp([a, b], [op.results[0].type], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    op_equal = op_less = op_greater = op_less_or_equal = op_greater_or_equal = _compare
 
     def op_pad(self, op: Operation) -> None:
         value = const_value(op.operands[2]) if len(op.operands) > 2 and not isinstance(

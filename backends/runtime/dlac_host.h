@@ -47,6 +47,20 @@ static inline elem_t dlac_qdiv(elem_t a, elem_t b, float multiplier) {
   return MVIN_SCALE(num / (float)b, 1.0f);
 }
 
+/* Compare real values: predicate 0 ==, 1 <, 2 >, 3 <=, 4 >=; each product one float32
+ * multiply (volatile: no contraction or excess precision, as the reference). */
+static inline uint8_t dlac_compare(elem_t a, elem_t b, float a_scale, float b_scale,
+                                   int predicate) {
+  volatile float x = (float)a * a_scale, y = (float)b * b_scale;
+  switch (predicate) {
+    case 0: return x == y;
+    case 1: return x < y;
+    case 2: return x > y;
+    case 3: return x <= y;
+    default: return x >= y;
+  }
+}
+
 static inline int64_t dlac_at(const dlac_view4 *v, int64_t n, int64_t c, int64_t h, int64_t w) {
   return n * v->stride[0] + c * v->stride[1] + h * v->stride[2] + w * v->stride[3];
 }

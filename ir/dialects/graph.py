@@ -42,6 +42,8 @@ ONNX_OPS: dict[str, str] = {
     "ReduceL2": "reduce_l2", "ReduceSumSquare": "reduce_sum_square",
     "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp", "Where": "where",
     "LSTM": "lstm", "GRU": "gru", "TopK": "top_k", "ArgMax": "arg_max", "ArgMin": "arg_min",
+    "Equal": "equal", "Less": "less", "Greater": "greater", "LessOrEqual": "less_or_equal",
+    "GreaterOrEqual": "greater_or_equal",
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr, StringAttr
 from dlac.ir.core import Operation
 from dlac.ir.opdef import PURE, Attr, Operand, Result, register_op
-from dlac.ir.types import TensorType, f32, i8, i32, i64
+from dlac.ir.types import TensorType, f32, i1, i8, i32, i64
 
 ACTIVATIONS = ("none", "relu")
 
@@ -435,3 +435,42 @@ class ResizeLinearOp(_QOp):
         coef = self.attributes["coefficients"].type
         if coef.element is not i32 or coef.shape != (sum(self.results[0].type.shape), 4):
             raise self.error("coefficients must be i32 [sum of output dims, 4]")
+
+
+PREDICATES = ("equal", "less", "greater", "less_or_equal", "greater_or_equal")
+
+
+@register_op
+class CompareOp(_QOp):
+    """Element-wise comparison of two int8 tensors (broadcasting) by their real values:
+    float32(a) * a_scale `predicate` float32(b) * b_scale, each product one float32
+    multiply; the result is i1."""
+
+    __slots__ = ()
+    NAME = "qgraph.compare"
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("predicate", StringAttr), _f32("a_scale"), _f32("b_scale"))
+
+    def verify_(self) -> None:
+        self._check_f32("a_scale", "b_scale")
+        self._int8(*self.operands)
+        if self.attr("predicate") not in PREDICATES:
+            raise self.error(f"predicate must be one of {PREDICATES}")
+        if self.results[0].type.element is not i1:
+            raise self.error("result must be an i1 tensor")
+
+
+@register_op
+class SelectOp(_QOp):
+    """Where with a run-time condition: cond ? a : b, element-wise with broadcasting, a
+    and b already at the output scale."""
+
+    __slots__ = ()
+    NAME = "qgraph.select"
+    OPERANDS = (Operand("cond", TensorType), Operand("lhs", TensorType),
+                Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+
+    def verify_(self) -> None:
+        self._int8(*self.operands[1:], self.results[0])

@@ -209,6 +209,12 @@ def _div(x: Arr, y: Arr) -> Arr:
     return x / y
 
 
+COMPARISONS: dict[str, Callable[[Arr, Arr], Arr]] = {
+    "equal": np.equal, "less": np.less, "greater": np.greater, "less_or_equal": np.less_equal,
+    "greater_or_equal": np.greater_equal}
+for _n, _c in COMPARISONS.items():
+    impl(_n)(lambda op, a, opset, c=_c: [np.asarray(c(a[0], a[1]))])
+
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _div, "pow": np.power}
 for _n, _f in _BINARY.items():
     impl(_n)(lambda op, a, opset, f=_f: [f(a[0], a[1]).astype(np.result_type(a[0], a[1]))])

@@ -284,3 +284,15 @@ def _resize_linear(op: Operation, a: list[Any]) -> Arr:
         acc = np.take(acc, i0, axis=axis) * w0.reshape(shape) + \
             np.take(acc, i1, axis=axis) * w1.reshape(shape)
     return acc_scale(acc, op.attr("multiplier"))
+
+
+@qimpl("compare")
+def _compare(op: Operation, a: list[Any]) -> Arr:
+    lhs = a[0].astype(np.float32) * np.float32(op.attr("a_scale"))
+    rhs = a[1].astype(np.float32) * np.float32(op.attr("b_scale"))
+    return evaluate.COMPARISONS[str(op.attr("predicate"))](lhs, rhs)
+
+
+@qimpl("select")
+def _select(op: Operation, a: list[Any]) -> Arr:
+    return np.where(a[0].astype(bool), a[1], a[2]).astype(np.int8)

@@ -89,3 +89,66 @@ def test_linear_resize_after_a_conv_reads_its_nhwc_output(tmp_path: Path) -> Non
     path = tmp_path / "m.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def _where_graph(tmp_path: Path, nodes: list, inputs: dict[str, tuple[int, int]],
+                 out: tuple[str, int, list[int]], inits: list | None = None) -> Path:
+    from onnx import helper
+
+    graph = helper.make_graph(nodes, "g", [
+        helper.make_tensor_value_info(n, TensorProto.BOOL if n == "cond" else F, list(s))
+        for n, s in inputs.items()], [helper.make_tensor_value_info(*out)], inits or [])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
+def _feeds(path: Path) -> dict[str, np.ndarray]:
+    model = onnx.load(str(path))
+    feeds = {}
+    for i in model.graph.input:
+        shape = [d.dim_value for d in i.type.tensor_type.shape.dim]
+        feeds[i.name] = R.random(shape) < 0.5 if i.name == "cond" else \
+            R.standard_normal(shape).astype(np.float32)
+    return feeds
+
+
+def _check_float_and_int8(tmp_path: Path, path: Path) -> None:
+    feeds = _feeds(path)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = evaluate_func(import_stage(path).regions[0].ops[0], list(feeds.values()))
+    np.testing.assert_allclose(np.asarray(got[0], np.float32), want[0], rtol=1e-6)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["bit_exact"] is True
+
+
+def test_where_with_a_computed_condition_is_bit_exact(tmp_path: Path) -> None:
+    """A leaky activation written as Where(x > 0.3, x, 0.1 x): compare, then select."""
+    from onnx import helper, numpy_helper
+
+    consts = [numpy_helper.from_array(np.array(0.3, np.float32), "t"),
+              numpy_helper.from_array(np.array(0.1, np.float32), "a")]
+    nodes = [helper.make_node("Greater", ["x", "t"], ["g"], name="gt"),
+             helper.make_node("Mul", ["x", "a"], ["m"], name="mul"),
+             helper.make_node("Where", ["g", "x", "m"], ["y"], name="where")]
+    path = _where_graph(tmp_path, nodes, {"x": (3, 8)}, ("y", F, [3, 8]), consts)
+    _check_float_and_int8(tmp_path, path)
+
+
+def test_where_with_a_run_time_bool_input_broadcasts(tmp_path: Path) -> None:
+    from onnx import helper
+
+    nodes = [helper.make_node("Where", ["cond", "x", "z"], ["y"], name="where")]
+    path = _where_graph(tmp_path, nodes, {"cond": (1, 4), "x": (3, 4), "z": (3, 1)},
+                        ("y", F, [3, 4]))
+    _check_float_and_int8(tmp_path, path)
+
+
+@pytest.mark.parametrize("op", ["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual"])
+def test_comparison_of_two_tensors_is_bit_exact(tmp_path: Path, op: str) -> None:
+    from onnx import helper
+
+    nodes = [helper.make_node(op, ["x", "z"], ["y"], name="cmp")]
+    path = _where_graph(tmp_path, nodes, {"x": (2, 6), "z": (1, 6)},
+                        ("y", TensorProto.BOOL, [2, 6]))
+    _check_float_and_int8(tmp_path, path)
