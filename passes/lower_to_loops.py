@@ -108,6 +108,7 @@ class _Lowerer:
         self.returned = {id(v): arg for v, arg in zip(self.ret.operands,
                                                        self.func.args[len(ins):], strict=False)}
         self.counter: dict[str, int] = {}
+        self.relaid: dict[tuple[int, str], Value] = {}
 
     # -- buffers -------------------------------------------------------------------------
     def layout_for(self, op: Operation, value: Value) -> str:
@@ -142,10 +143,14 @@ class _Lowerer:
         buf, layout = self.bufs[id(value)]
         if want is None or want == layout or value.type.rank != 4:
             return buf
+        found = self.relaid.get((id(value), want))  # buffers are written once: reuse
+        if found is not None:
+            return found
         ty = MemRefType(physical_shape(value.type.shape, want), value.type.element, SPACE)
         alloc = self.block.append(AllocOp(result_types=[ty], attributes={"label": "relayout"}))
         self.block.append(lh.HostOp([buf, alloc.results[0]], attributes={
             "kind": "layout", "layouts": [layout, want]}))
+        self.relaid[(id(value), want)] = alloc.results[0]
         return alloc.results[0]
 
     def name(self, kind: str) -> str:
