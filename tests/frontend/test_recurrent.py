@@ -94,3 +94,11 @@ def test_unsupported_attribute_is_one_line_naming_the_node(tmp_path: Path) -> No
     module = import_stage(path)
     with pytest.raises(PassError, match=r"node 'rnn' \(graph.lstm\).*clip"):
         run_pass(UnrollRnn(), module)
+
+
+def test_hidden_size_one_gru_maps_its_1x1x1_matmuls(tmp_path: Path) -> None:
+    """Fuzz seed 12 of the recurrent family: every recurrent Gemm is 1x1x1."""
+    model, _ = rnn_model("GRU", "bidirectional", True, 0, dims=(1, 1, 1, 1))
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
