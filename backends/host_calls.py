@@ -21,7 +21,7 @@ from dlac.ir.types import TensorType, i32
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
                         "qgraph.reduce", "graph.gather", "qgraph.arg_max", "qgraph.top_k",
-                        "qgraph.resize_linear"})
+                        "qgraph.resize_linear", "qgraph.reduce_log_sum_exp"})
 _PREDICATE = {"equal": 0, "less": 1, "greater": 2, "less_or_equal": 3, "greater_or_equal": 4}
 _REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
@@ -114,7 +114,7 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
             lines.append(f"    dlac_avg_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, "
                          f"{include}, {_f(op.attr('multiplier'))}); }}")
         return lines
-    if kind in ("qgraph.reduce_mean", "qgraph.reduce"):
+    if kind in ("qgraph.reduce_mean", "qgraph.reduce", "qgraph.reduce_log_sum_exp"):
         rank = len(bufs[0].type.shape)
         axes = {int(a) % rank + (4 - rank) for a in op.attr("axes")}
         logical_out = list(bufs[0].type.shape)
@@ -123,10 +123,16 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
         flags = [1 if d in axes else 0 for d in range(4)]
         yv = _keepdims_view(bufs[-1], [s if (i + 4 - rank) not in axes else 1
                                        for i, s in enumerate(logical_out)])
-        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
-                f"    const int r[4] = {_arr(flags)};",
-                f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
-                f"{_f(op.attr('multiplier'))}); }}"]
+        head = [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
+                f"    const int r[4] = {_arr(flags)};"]
+        if kind == "qgraph.reduce_log_sum_exp":
+            exp_t = emitter.constant_table(op.attributes["exp_table"], "exp")
+            log_t = emitter.constant_table(op.attributes["log_table"], "log")
+            return head + [f"    dlac_reduce_log_sum_exp({names[0]}, &xv, {names[-1]}, &yv, r, "
+                           f"{exp_t}, {log_t}, {int(op.attr('a'))}LL, "
+                           f"{int(op.attr('ln2_q'))}LL, {_f(op.attr('multiplier'))}); }}"]
+        return head + [f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
+                       f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "qgraph.softmax":
         shape = list(bufs[0].type.shape)
         axis = int(op.attr("axis")) % len(shape)

@@ -550,6 +550,29 @@ class _Quantizer:
     def op_reduce_sum_square(self, op: Operation) -> None:
         self._reduce(op, "sum_square")
 
+    def op_reduce_log_sum_exp(self, op: Operation) -> None:
+        """The softmax exp table (2^20 = 1.0), then log of the sum from its top 9 bits."""
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        axes = list(evaluate.reduce_axes(op, np.empty(op.operands[0].type.shape),
+                                         [None, *(const_value(v) for v in op.operands[1:])]))
+        if not axes:
+            self.set(op.results[0], x, s_x)
+            return
+        s_o = self.scale(op.results[0])
+        d = np.arange(-255, 1, dtype=np.float64)
+        exp_table = np.rint(np.exp(s_x * d) * SOFTMAX_ONE).astype(np.int32)
+        log_table = np.rint(np.log(np.arange(256, 512) / 256.0) * SOFTMAX_ONE).astype(np.int32)
+        attrs = {"axes": axes, "keepdims": int(op.attr("keepdims", 1)),
+                 "exp_table": DenseAttr(exp_table, TensorType((256,), i32)),
+                 "log_table": DenseAttr(log_table, TensorType((256,), i32)),
+                 "a": int(round(s_x * SOFTMAX_ONE)),
+                 "ln2_q": int(round(np.log(2.0) * SOFTMAX_ONE)),
+                 "multiplier": f32a(1.0 / (SOFTMAX_ONE * s_o))}
+        new = qgraph.ReduceLogSumExpOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
+
     def op_softmax(self, op: Operation) -> None:
         self.set(op.results[0], self._softmax(op), 1.0 / 127.0)
 

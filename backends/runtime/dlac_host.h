@@ -193,6 +193,36 @@ DLAC_REDUCE_KIND(3)
 DLAC_REDUCE_KIND(4)
 DLAC_REDUCE_KIND(5)
 
+/* log(sum(exp(x))) over the flagged dimensions: m = max, S = sum exp_t[x - m + 255]
+ * (2^20 = 1.0), L = log_t[(S >> k) - 256] + (k - 12) ln2_q with k = bitlength(S) - 9,
+ * y = ACC_SCALE(m * a + L, multiplier). */
+static inline void dlac_reduce_log_sum_exp(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                           const dlac_view4 *yv, const int reduce[4],
+                                           const int32_t exp_t[256], const int32_t log_t[256],
+                                           int64_t a, int64_t ln2_q, float multiplier) {
+  for (int64_t p = 0; p < yv->dim[0]; p++)
+    for (int64_t q = 0; q < yv->dim[1]; q++)
+      for (int64_t u = 0; u < yv->dim[2]; u++)
+        for (int64_t v = 0; v < yv->dim[3]; v++) {
+          int64_t m = -128, s = 0;
+          for (int pass = 0; pass < 2; pass++)
+            for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+              for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+                for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                  for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++) {
+                    int64_t e = x[dlac_at(xv, reduce[0] ? i : p, reduce[1] ? j : q,
+                                          reduce[2] ? k : u, reduce[3] ? l : v)];
+                    if (pass == 0) m = e > m ? e : m;
+                    else s += exp_t[e - m + 255];
+                  }
+          int bits = 0;
+          for (int64_t t = s; t; t >>= 1) bits++;
+          int64_t k = bits - 9;
+          int64_t lg = log_t[(s >> k) - 256] + (k - 12) * ln2_q;
+          y[dlac_at(yv, p, q, u, v)] = (elem_t)ACC_SCALE(m * a + lg, multiplier);
+        }
+}
+
 /* Integer softmax over rows of `len`: e = table[x - max + 255], out = (254 e + s) / 2s. */
 static inline void dlac_softmax(const elem_t *x, elem_t *y, int64_t rows, int64_t len,
                                 int64_t row_stride, int64_t elem_stride,

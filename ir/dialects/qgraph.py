@@ -474,3 +474,26 @@ class SelectOp(_QOp):
 
     def verify_(self) -> None:
         self._int8(*self.operands[1:], self.results[0])
+
+
+@register_op
+class ReduceLogSumExpOp(_QOp):
+    """log(sum(exp(x))) over `axes` in integers: m = max(x), S = sum(exp_table[x - m +
+    255]) (2^20 = 1.0, as softmax's table), k = bitlength(S) - 9, L = log_table[(S >> k) -
+    256] + (k - 12) * ln2_q (log of S / 2^20 in units of 2^-20), acc = m * a + L with
+    a = rne(s_x 2^20), y = ACC_SCALE(acc, multiplier)."""
+
+    __slots__ = ()
+    NAME = "qgraph.reduce_log_sum_exp"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axes", ArrayAttr), Attr("keepdims", IntAttr), Attr("exp_table", DenseAttr),
+             Attr("log_table", DenseAttr), Attr("a", IntAttr), Attr("ln2_q", IntAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+        for key in ("exp_table", "log_table"):
+            if self.attributes[key].type is not TensorType((256,), i32):
+                raise self.error(f"{key} must be tensor<256xi32>")

@@ -296,3 +296,18 @@ def _compare(op: Operation, a: list[Any]) -> Arr:
 @qimpl("select")
 def _select(op: Operation, a: list[Any]) -> Arr:
     return np.where(a[0].astype(bool), a[1], a[2]).astype(np.int8)
+
+
+@qimpl("reduce_log_sum_exp")
+def _reduce_log_sum_exp(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    axes = tuple(int(i) % x.ndim for i in op.attr("axes"))
+    m = x.max(axis=axes, keepdims=True)
+    e = op.attr("exp_table").astype(np.int64)[x - m + 255]
+    s = e.sum(axis=axes, keepdims=True)
+    k = np.vectorize(lambda v: int(v).bit_length(), otypes=[np.int64])(s) - 9
+    log = op.attr("log_table").astype(np.int64)[(s >> k) - 256] + (k - 12) * int(op.attr("ln2_q"))
+    acc = m * int(op.attr("a")) + log
+    if not op.attr("keepdims"):
+        acc = acc.reshape(op.results[0].type.shape)
+    return acc_scale(acc, op.attr("multiplier"))

@@ -126,7 +126,8 @@ def test_qdiv_rounds_once_per_float_op_and_saturates_division_by_zero() -> None:
 REDUCES = {"sum": ("ReduceSum", 13, True), "max": ("ReduceMax", 13, False),
            "min": ("ReduceMin", 18, True), "l1": ("ReduceL1", 13, False),
            "l2": ("ReduceL2", 18, True), "sum_square": ("ReduceSumSquare", 13, False),
-           "mean": ("ReduceMean", 18, True)}
+           "mean": ("ReduceMean", 18, True), "log_sum_exp": ("ReduceLogSumExp", 18, True),
+           "log_sum_exp_attr": ("ReduceLogSumExp", 13, False)}
 
 
 @pytest.mark.parametrize("name", sorted(REDUCES))
