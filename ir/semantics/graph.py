@@ -507,7 +507,7 @@ def top_k(x: Arr, k: int, axis: int, largest: bool) -> tuple[Arr, Arr]:
 
 
 @impl("arg_max", "arg_min")
-def _arg(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+def _arg_extreme(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     axis = int(op.attr("axis", 0)) % a[0].ndim
     return [arg_extreme(a[0], axis, op.name == "graph.arg_max",
                         bool(op.attr("select_last_index", 0)), bool(op.attr("keepdims", 1)))]

@@ -102,3 +102,20 @@ def test_hidden_size_one_gru_maps_its_1x1x1_matmuls(tmp_path: Path) -> None:
     path = tmp_path / "m.onnx"
     onnx.save(model, path)
     assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+
+
+def test_only_the_final_state_used_with_y_absent(tmp_path: Path) -> None:
+    """Y = '' and Y_h as the graph output (as Keras-style exporters write it)."""
+    model, feeds = rnn_model("LSTM", "forward")
+    node = model.graph.node[0]
+    node.output[0] = ""
+    del node.output[2]
+    outs = [o for o in model.graph.output if o.name == "yh"]
+    model.graph.ClearField("output")
+    model.graph.output.extend(outs)
+    path = tmp_path / "m.onnx"
+    onnx.save(model, path)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = evaluate_func(import_stage(path).regions[0].ops[0], list(feeds.values()), 14)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
