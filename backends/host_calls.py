@@ -125,6 +125,9 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
                                        for i, s in enumerate(logical_out)])
         head = [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
                 f"    const int r[4] = {_arr(flags)};"]
+        if op.attr("reduction") == "prod":
+            return head + [f"    dlac_reduce_prod({names[0]}, &xv, {names[-1]}, &yv, r, "
+                           f"{_f(op.attr('in_scale'))}, {_f(op.attr('multiplier'))}); }}"]
         if kind == "qgraph.reduce_log_sum_exp":
             exp_t = emitter.constant_table(op.attributes["exp_table"], "exp")
             log_t = emitter.constant_table(op.attributes["log_table"], "log")

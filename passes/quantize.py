@@ -529,6 +529,8 @@ class _Quantizer:
         per = s_x * s_x if kind == "sum_square" else s_x
         attrs = {"reduction": kind, "axes": axes, "keepdims": int(op.attr("keepdims", 1)),
                  "multiplier": f32a(1.0 if exact else per / s_o)}
+        if kind == "prod":
+            attrs.update(multiplier=f32a(1.0 / s_o), in_scale=f32a(s_x))
         new = qgraph.ReduceOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
@@ -549,6 +551,9 @@ class _Quantizer:
 
     def op_reduce_sum_square(self, op: Operation) -> None:
         self._reduce(op, "sum_square")
+
+    def op_reduce_prod(self, op: Operation) -> None:
+        self._reduce(op, "prod")
 
     def op_reduce_log_sum_exp(self, op: Operation) -> None:
         """The softmax exp table (2^20 = 1.0), then log of the sum from its top 9 bits."""

@@ -181,6 +181,29 @@ static inline void dlac_reduce(const elem_t *x, const dlac_view4 *xv, elem_t *y,
         }
 }
 
+/* Product of the real values float32(x) * in_scale, in float32, reduced elements in
+ * row-major order; then MVIN_SCALE (volatile: one rounding per multiply, no contraction). */
+static inline void dlac_reduce_prod(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                    const dlac_view4 *yv, const int reduce[4], float in_scale,
+                                    float multiplier) {
+  for (int64_t a = 0; a < yv->dim[0]; a++)
+    for (int64_t b = 0; b < yv->dim[1]; b++)
+      for (int64_t c = 0; c < yv->dim[2]; c++)
+        for (int64_t d = 0; d < yv->dim[3]; d++) {
+          volatile float p = 1.0f;
+          for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+            for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+              for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++) {
+                  volatile float v = (float)x[dlac_at(xv, reduce[0] ? i : a, reduce[1] ? j : b,
+                                                      reduce[2] ? k : c, reduce[3] ? l : d)] *
+                                     in_scale;
+                  p = p * v;
+                }
+          y[dlac_at(yv, a, b, c, d)] = MVIN_SCALE(p, multiplier);
+        }
+}
+
 #define DLAC_REDUCE_KIND(k)                                                              \
   static inline void dlac_reduce##k(const elem_t *x, const dlac_view4 *xv, elem_t *y,       \
                                     const dlac_view4 *yv, const int reduce[4], float m) { \

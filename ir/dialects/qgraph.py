@@ -256,21 +256,23 @@ class ReduceMeanOp(_QOp):
         self._int8(self.operands[0], self.results[0])
 
 
-REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2")
+REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2", "prod")
 
 
 @register_op
 class ReduceOp(_QOp):
     """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|),
     sum_square (sum x^2), l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by
-    `multiplier` (max and min keep the input scale and are exact)."""
+    `multiplier` (max and min keep the input scale and are exact); prod multiplies the
+    real values float32(x) * in_scale in float32, one element after the other in row-major
+    order of the reduced axes, then MVIN_SCALE by `multiplier`."""
 
     __slots__ = ()
     NAME = "qgraph.reduce"
     OPERANDS = (Operand("input", TensorType),)
     RESULTS = (Result("output", TensorType),)
     ATTRS = (Attr("reduction", StringAttr), Attr("axes", ArrayAttr), Attr("keepdims", IntAttr),
-             _f32("multiplier"))
+             _f32("multiplier"), _f32("in_scale", optional=True))
 
     def verify_(self) -> None:
         self._check_f32("multiplier")

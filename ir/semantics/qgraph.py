@@ -206,6 +206,8 @@ def _reduce(op: Operation, a: list[Any]) -> Arr:
     kind = op.attr("reduction")
     if kind in ("max", "min"):
         return (x.max if kind == "max" else x.min)(axis=axes, keepdims=keep).astype(np.int8)
+    if kind == "prod":
+        return _reduce_prod(a[0], axes, keep, op.attr("in_scale"), op.attr("multiplier"))
     term = {"sum": x, "l1": np.abs(x)}.get(kind, x * x)
     acc = term.sum(axis=axes, keepdims=keep)
     if kind == "l2":
@@ -311,3 +313,18 @@ def _reduce_log_sum_exp(op: Operation, a: list[Any]) -> Arr:
     if not op.attr("keepdims"):
         acc = acc.reshape(op.results[0].type.shape)
     return acc_scale(acc, op.attr("multiplier"))
+
+
+def _reduce_prod(x: Arr, axes: tuple[int, ...], keep: bool, in_scale: float,
+                 multiplier: float) -> Arr:
+    """float32 product of the real values, in row-major order of the reduced axes (the C
+    loop's order), then MVIN_SCALE."""
+    rest = [d for d in range(x.ndim) if d not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    p = np.ones(flat.shape[:-1], np.float32)
+    for r in range(flat.shape[-1]):
+        p = (p * (flat[..., r].astype(np.float32) * np.float32(in_scale))).astype(np.float32)
+    if keep:
+        p = p.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
+    return mvin_scale(p, multiplier)

@@ -130,7 +130,8 @@ REDUCES = {"sum": ("ReduceSum", 13, True), "max": ("ReduceMax", 13, False),
            "min": ("ReduceMin", 18, True), "l1": ("ReduceL1", 13, False),
            "l2": ("ReduceL2", 18, True), "sum_square": ("ReduceSumSquare", 13, False),
            "mean": ("ReduceMean", 18, True), "log_sum_exp": ("ReduceLogSumExp", 18, True),
-           "log_sum_exp_attr": ("ReduceLogSumExp", 13, False)}
+           "log_sum_exp_attr": ("ReduceLogSumExp", 13, False),
+           "prod": ("ReduceProd", 18, True), "prod_attr": ("ReduceProd", 13, False)}
 
 
 @pytest.mark.parametrize("name", sorted(REDUCES))
