@@ -49,6 +49,12 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
         pred = _PREDICATE[str(op.attr("predicate"))]
         return (f"dlac_compare({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
                 f"{_f(op.attr('b_scale'))}, {pred})")
+    if isinstance(op, lh.LogicScalarOp):
+        fn = str(op.attr("function"))
+        if fn == "not":
+            return f"(uint8_t)!{args[0]}"
+        c_op = {"and": "&&", "or": "||", "xor": "!="}[fn]
+        return f"(uint8_t)(!!{args[0]} {c_op} !!{args[1]})"
     if isinstance(op, lh.SelectScalarOp):
         return f"({args[0]} ? {args[1]} : {args[2]})"
     if isinstance(op, lh.LutScalarOp):

@@ -18,7 +18,7 @@ SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
                   "qgraph.quantize", "qgraph.zero_insert", "qgraph.resize_linear")
 ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div",
-               "qgraph.compare", "qgraph.select")
+               "qgraph.compare", "qgraph.select", "qgraph.logic")
 # host kernels that address their tensors row-major (an NHWC operand is relaid first)
 ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm", "qgraph.arg_max", "qgraph.top_k")
 
@@ -331,6 +331,7 @@ class _Lowerer:
                 "qgraph.div": (lh.QdivScalarOp, ("multiplier",)),
                 "qgraph.compare": (lh.CompareScalarOp, ("predicate", "a_scale", "b_scale")),
                 "qgraph.select": (lh.SelectScalarOp, ()),
+                "qgraph.logic": (lh.LogicScalarOp, ("function",)),
                 "qgraph.quantize": (lh.QuantizeScalarOp, ("multiplier",)),
                 "qgraph.dequantize": (lh.DequantizeScalarOp, ("scale",))}
         cls, attr_keys = keys[op.name]

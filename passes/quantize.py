@@ -807,6 +807,13 @@ class _Quantizer:
 
     op_equal = op_less = op_greater = op_less_or_equal = op_greater_or_equal = _compare
 
+    def _logic(self, op: Operation) -> None:
+        new = qgraph.LogicOp([self.get(v)[0] for v in op.operands], [op.results[0].type],
+                             {"function": op.name.split(".", 1)[1]}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    op_not = op_and = op_or = op_xor = _logic
+
     def op_pad(self, op: Operation) -> None:
         value = const_value(op.operands[2]) if len(op.operands) > 2 and not isinstance(
             getattr(op.operands[2], "op", None), NoneOp) else None

@@ -43,7 +43,7 @@ ONNX_OPS: dict[str, str] = {
     "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp", "Where": "where",
     "LSTM": "lstm", "GRU": "gru", "TopK": "top_k", "ArgMax": "arg_max", "ArgMin": "arg_min",
     "Equal": "equal", "Less": "less", "Greater": "greater", "LessOrEqual": "less_or_equal",
-    "GreaterOrEqual": "greater_or_equal",
+    "GreaterOrEqual": "greater_or_equal", "Not": "not", "And": "and", "Or": "or", "Xor": "xor",
 }
 
 

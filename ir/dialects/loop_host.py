@@ -184,3 +184,14 @@ class SelectScalarOp(_ScalarOp):
     OPERANDS = (Operand("cond", IntegerType), Operand("lhs", IntegerType),
                 Operand("rhs", IntegerType))
     RESULTS = (Result("output", IntegerType),)
+
+
+@register_op
+class LogicScalarOp(_ScalarOp):
+    """not / and / or / xor on i1 scalars (nonzero is true)."""
+
+    __slots__ = ()
+    NAME = "loop.logic"
+    OPERANDS = (Operand("inputs", IntegerType, variadic=True),)
+    RESULTS = (Result("output", IntegerType),)
+    ATTRS = (Attr("function", StringAttr),)

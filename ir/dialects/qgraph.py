@@ -499,3 +499,22 @@ class ReduceLogSumExpOp(_QOp):
         for key in ("exp_table", "log_table"):
             if self.attributes[key].type is not TensorType((256,), i32):
                 raise self.error(f"{key} must be tensor<256xi32>")
+
+
+@register_op
+class LogicOp(_QOp):
+    """Boolean not / and / or / xor of i1 tensors (broadcasting); exact."""
+
+    __slots__ = ()
+    NAME = "qgraph.logic"
+    OPERANDS = (Operand("inputs", TensorType, variadic=True),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("function", StringAttr),)
+
+    def verify_(self) -> None:
+        arity = 1 if self.attr("function") == "not" else 2
+        if self.attr("function") not in ("not", "and", "or", "xor") or \
+                len(self.operands) != arity:
+            raise self.error("function must be not (one operand) or and/or/xor (two)")
+        if any(v.type.element is not i1 for v in (*self.operands, self.results[0])):
+            raise self.error("operands and result must be i1 tensors")

@@ -215,6 +215,11 @@ COMPARISONS: dict[str, Callable[[Arr, Arr], Arr]] = {
 for _n, _c in COMPARISONS.items():
     impl(_n)(lambda op, a, opset, c=_c: [np.asarray(c(a[0], a[1]))])
 
+LOGIC: dict[str, Callable[..., Arr]] = {
+    "not": np.logical_not, "and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}
+for _n, _l in LOGIC.items():
+    impl(_n)(lambda op, a, opset, f=_l: [np.asarray(f(*[x.astype(bool) for x in a]))])
+
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _div, "pow": np.power}
 for _n, _f in _BINARY.items():
     impl(_n)(lambda op, a, opset, f=_f: [f(a[0], a[1]).astype(np.result_type(a[0], a[1]))])

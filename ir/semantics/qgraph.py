@@ -328,3 +328,8 @@ def _reduce_prod(x: Arr, axes: tuple[int, ...], keep: bool, in_scale: float,
     if keep:
         p = p.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
     return mvin_scale(p, multiplier)
+
+
+@qimpl("logic")
+def _logic(op: Operation, a: list[Any]) -> Arr:
+    return evaluate.LOGIC[str(op.attr("function"))](*[x.astype(bool) for x in a])

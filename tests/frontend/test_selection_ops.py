@@ -152,3 +152,33 @@ def test_comparison_of_two_tensors_is_bit_exact(tmp_path: Path, op: str) -> None
     path = _where_graph(tmp_path, nodes, {"x": (2, 6), "z": (1, 6)},
                         ("y", TensorProto.BOOL, [2, 6]))
     _check_float_and_int8(tmp_path, path)
+
+
+def test_logic_of_comparisons_selects_bit_exact(tmp_path: Path) -> None:
+    """Where(Not(x < 0) And (x < 1) Xor (x > z), x, z) and Or in a graph output."""
+    from onnx import helper, numpy_helper
+
+    consts = [numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+              numpy_helper.from_array(np.array(1.0, np.float32), "one")]
+    nodes = [helper.make_node("Less", ["x", "zero"], ["neg"]),
+             helper.make_node("Not", ["neg"], ["pos"]),
+             helper.make_node("Less", ["x", "one"], ["small"]),
+             helper.make_node("And", ["pos", "small"], ["unit"]),
+             helper.make_node("Greater", ["x", "z"], ["gz"]),
+             helper.make_node("Xor", ["unit", "gz"], ["c"]),
+             helper.make_node("Or", ["c", "neg"], ["o"]),
+             helper.make_node("Where", ["c", "x", "z"], ["y"], name="where")]
+    graph = helper.make_graph(nodes, "g", [
+        helper.make_tensor_value_info("x", F, [3, 8]), helper.make_tensor_value_info(
+            "z", F, [1, 8])], [helper.make_tensor_value_info("y", F, [3, 8]),
+                               helper.make_tensor_value_info("o", TensorProto.BOOL, [3, 8])],
+        consts)
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    feeds = _feeds(path)
+    want = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = evaluate_func(import_stage(path).regions[0].ops[0], list(feeds.values()))
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_array_equal(g, w)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate"]) == 0
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["bit_exact"] is True
