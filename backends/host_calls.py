@@ -11,14 +11,18 @@ from dlac.backends.c_literals import c_float as _f
 from dlac.backends.c_literals import strides
 from dlac.backends.c_scope import CScope
 from dlac.backends.errors import BackendError
+from dlac.ir.attributes import DenseAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
+from dlac.ir.types import TensorType, i32
 
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
                         "qgraph.softmax", "qgraph.layer_norm", "qgraph.lrn",
-                        "qgraph.reduce", "graph.gather"})
+                        "qgraph.reduce", "graph.gather", "qgraph.arg_max", "qgraph.top_k",
+                        "qgraph.resize_linear", "qgraph.reduce_log_sum_exp"})
+_PREDICATE = {"equal": 0, "less": 1, "greater": 2, "less_or_equal": 3, "greater_or_equal": 4}
 _REDUCE_KIND = {"sum": 0, "max": 1, "min": 2, "l1": 3, "sum_square": 4, "l2": 5}
 
 
@@ -41,6 +45,18 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
     if isinstance(op, lh.QdivScalarOp):
         return f"dlac_qdiv({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
+    if isinstance(op, lh.CompareScalarOp):
+        pred = _PREDICATE[str(op.attr("predicate"))]
+        return (f"dlac_compare({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
+                f"{_f(op.attr('b_scale'))}, {pred})")
+    if isinstance(op, lh.LogicScalarOp):
+        fn = str(op.attr("function"))
+        if fn == "not":
+            return f"(uint8_t)!{args[0]}"
+        c_op = {"and": "&&", "or": "||", "xor": "!="}[fn]
+        return f"(uint8_t)(!!{args[0]} {c_op} !!{args[1]})"
+    if isinstance(op, lh.SelectScalarOp):
+        return f"({args[0]} ? {args[1]} : {args[2]})"
     if isinstance(op, lh.LutScalarOp):
         table = emitter.constant_table(op.attributes["table"], "lut")
         return f"{table}[(int)({args[0]}) + 128]"
@@ -104,7 +120,7 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
             lines.append(f"    dlac_avg_pool({names[0]}, &xv, {names[-1]}, &yv, k, s, p, "
                          f"{include}, {_f(op.attr('multiplier'))}); }}")
         return lines
-    if kind in ("qgraph.reduce_mean", "qgraph.reduce"):
+    if kind in ("qgraph.reduce_mean", "qgraph.reduce", "qgraph.reduce_log_sum_exp"):
         rank = len(bufs[0].type.shape)
         axes = {int(a) % rank + (4 - rank) for a in op.attr("axes")}
         logical_out = list(bufs[0].type.shape)
@@ -113,10 +129,19 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
         flags = [1 if d in axes else 0 for d in range(4)]
         yv = _keepdims_view(bufs[-1], [s if (i + 4 - rank) not in axes else 1
                                        for i, s in enumerate(logical_out)])
-        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
-                f"    const int r[4] = {_arr(flags)};",
-                f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
-                f"{_f(op.attr('multiplier'))}); }}"]
+        head = [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])}, yv = {yv};",
+                f"    const int r[4] = {_arr(flags)};"]
+        if op.attr("reduction") == "prod":
+            return head + [f"    dlac_reduce_prod({names[0]}, &xv, {names[-1]}, &yv, r, "
+                           f"{_f(op.attr('in_scale'))}, {_f(op.attr('multiplier'))}); }}"]
+        if kind == "qgraph.reduce_log_sum_exp":
+            exp_t = emitter.constant_table(op.attributes["exp_table"], "exp")
+            log_t = emitter.constant_table(op.attributes["log_table"], "log")
+            return head + [f"    dlac_reduce_log_sum_exp({names[0]}, &xv, {names[-1]}, &yv, r, "
+                           f"{exp_t}, {log_t}, {int(op.attr('a'))}LL, "
+                           f"{int(op.attr('ln2_q'))}LL, {_f(op.attr('multiplier'))}); }}"]
+        return head + [f"    {_reduce_call(op)}({names[0]}, &xv, {names[-1]}, &yv, r, "
+                       f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "qgraph.softmax":
         shape = list(bufs[0].type.shape)
         axis = int(op.attr("axis")) % len(shape)
@@ -144,6 +169,28 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
                 f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
                 f"    dlac_lrn({names[0]}, &xv, {names[-1]}, &yv, {int(op.attr('size'))}, "
                 f"{int(op.attr('shift'))}, {table}, {_f(op.attr('multiplier'))}); }}"]
+    if kind in ("qgraph.arg_max", "qgraph.top_k"):
+        if any(layout != "nchw" for layout in layouts):
+            raise BackendError(f"{op.loc.prefix()}: {kind} needs row-major buffers")
+        shape = list(bufs[0].type.shape)
+        axis = int(op.attr("axis"))
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        inner = int(np.prod(shape[axis + 1:], dtype=np.int64))
+        rows = f"{names[0]}, {outer}, {shape[axis]}, {inner}, {int(op.attr('largest'))}"
+        if kind == "qgraph.arg_max":
+            return [f"  dlac_arg_max({rows}, {int(op.attr('select_last_index'))}, "
+                    f"{names[-1]});"]
+        return [f"  dlac_top_k({rows}, {int(op.attr('k'))}, {names[-2]}, {names[-1]});"]
+    if kind == "qgraph.resize_linear":
+        rank = len(bufs[0].type.shape)
+        coef = np.asarray(op.attr("coefficients"), np.int32)
+        lead = np.array([[0, 0, 1, 0]] * (4 - rank), np.int32).reshape(-1, 4)
+        flat = np.concatenate([lead, coef]).reshape(-1)
+        table = emitter.constant_table(DenseAttr(flat, TensorType((flat.size,), i32)), "lerp")
+        return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",
+                f"    const dlac_view4 yv = {_view(bufs[-1], layouts[-1])};",
+                f"    dlac_resize_linear({names[0]}, &xv, {names[-1]}, &yv, {table}, "
+                f"{_f(op.attr('multiplier'))}); }}"]
     if kind == "graph.gather":  # run-time indices (constant ones became a gather table)
         if any(layout != "nchw" for layout in layouts):
             raise BackendError(f"{op.loc.prefix()}: gather needs row-major buffers")

@@ -23,6 +23,7 @@ from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
 from dlac.passes.pass_base import run_pass
 from dlac.passes.quantize import Quantize
+from dlac.passes.unroll_rnn import UnrollRnn
 
 STAGES = ("graph", "qgraph", "loops")
 
@@ -36,9 +37,10 @@ def import_stage(path: str | Path, input_shapes: dict[str, tuple[int, ...]] | No
 
 
 def prepare_stage(module: Operation) -> Operation:
-    """Float clean-up before quantization: constants, QDQ, BatchNorm, GELU, layer norms,
-    decomposed LRN, epilogues."""
-    for p in (FoldConstants(), FoldQdq(), FoldConstants(), FoldBatchNorm(), FuseGelu(),
+    """Float clean-up before quantization: constants, QDQ, LSTM/GRU unrolled, BatchNorm,
+    GELU, layer norms, decomposed LRN, epilogues."""
+    for p in (FoldConstants(), FoldQdq(), FoldConstants(), UnrollRnn(), FoldBatchNorm(),
+              FuseGelu(),
               FuseLayerNorm(), FuseLrn(), FuseEpilogue()):
         run_pass(p, module)
     verify(module)

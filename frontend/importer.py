@@ -104,6 +104,7 @@ class _Importer:
         rewrite_einsums(self.model, static_shapes(
             self.model, {i.name: ty.shape for i, ty in zip(inputs, arg_types, strict=True)}))
         self.graph = self.model.graph
+        _name_skipped_outputs(self.graph)
         self.used = {i for n in self.graph.node for i in n.input} | \
             {o.name for o in self.graph.output}
         self._check_ops()  # after folding: shape-only ops (Range, Shape, ...) are gone
@@ -278,6 +279,16 @@ class _Importer:
         for out, res in zip(outputs, op.results, strict=False):
             res.name_hint = out
             self.values[out] = res
+
+
+def _name_skipped_outputs(graph: onnx.GraphProto) -> None:
+    """Name an absent output that precedes a present one (LSTM's Y when only Y_h is used),
+    so shape inference types it and the op keeps one result per output position."""
+    for index, node in enumerate(graph.node):
+        last = max((k for k, out in enumerate(node.output) if out), default=-1)
+        for k in range(last):
+            if not node.output[k]:
+                node.output[k] = f"{_node_name(node, index)}:skipped{k}"
 
 
 def _node_name(node: onnx.NodeProto, index: int) -> str:

@@ -16,10 +16,11 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 SPACE = "dram"
 NHWC_PRODUCERS = ("qgraph.conv", "qgraph.max_pool", "qgraph.avg_pool", "qgraph.resize",
-                  "qgraph.quantize", "qgraph.zero_insert")
-ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div")
+                  "qgraph.quantize", "qgraph.zero_insert", "qgraph.resize_linear")
+ELEMENTWISE = ("qgraph.requant", "qgraph.lut", "qgraph.add", "qgraph.mul", "qgraph.div",
+               "qgraph.compare", "qgraph.select", "qgraph.logic")
 # host kernels that address their tensors row-major (an NHWC operand is relaid first)
-ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm")
+ROW_MAJOR_HOST = ("qgraph.softmax", "qgraph.layer_norm", "qgraph.arg_max", "qgraph.top_k")
 
 Term = tuple[int, tuple[tuple[int, int], ...]]
 
@@ -107,6 +108,7 @@ class _Lowerer:
         self.returned = {id(v): arg for v, arg in zip(self.ret.operands,
                                                        self.func.args[len(ins):], strict=False)}
         self.counter: dict[str, int] = {}
+        self.relaid: dict[tuple[int, str], Value] = {}
 
     # -- buffers -------------------------------------------------------------------------
     def layout_for(self, op: Operation, value: Value) -> str:
@@ -141,10 +143,14 @@ class _Lowerer:
         buf, layout = self.bufs[id(value)]
         if want is None or want == layout or value.type.rank != 4:
             return buf
+        found = self.relaid.get((id(value), want))  # buffers are written once: reuse
+        if found is not None:
+            return found
         ty = MemRefType(physical_shape(value.type.shape, want), value.type.element, SPACE)
         alloc = self.block.append(AllocOp(result_types=[ty], attributes={"label": "relayout"}))
         self.block.append(lh.HostOp([buf, alloc.results[0]], attributes={
             "kind": "layout", "layouts": [layout, want]}))
+        self.relaid[(id(value), want)] = alloc.results[0]
         return alloc.results[0]
 
     def name(self, kind: str) -> str:
@@ -323,6 +329,9 @@ class _Lowerer:
                 "qgraph.add": (lh.ResaddScalarOp, ("a_scale", "b_scale", "c_scale", "act")),
                 "qgraph.mul": (lh.QmulScalarOp, ("multiplier",)),
                 "qgraph.div": (lh.QdivScalarOp, ("multiplier",)),
+                "qgraph.compare": (lh.CompareScalarOp, ("predicate", "a_scale", "b_scale")),
+                "qgraph.select": (lh.SelectScalarOp, ()),
+                "qgraph.logic": (lh.LogicScalarOp, ("function",)),
                 "qgraph.quantize": (lh.QuantizeScalarOp, ("multiplier",)),
                 "qgraph.dequantize": (lh.DequantizeScalarOp, ("scale",))}
         cls, attr_keys = keys[op.name]

@@ -14,6 +14,7 @@ from dlac.ir.dialects.graph import OP_CLASSES, ConstantOp, GraphOp, NoneOp
 from dlac.ir.quant_notes import add_notes
 from dlac.ir.semantics import graph as evaluate
 from dlac.ir.semantics.graph import conv_params, pool_params, run_op
+from dlac.ir.semantics.interpolate import linear_coefficients
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
@@ -549,6 +550,8 @@ class _Quantizer:
         per = s_x * s_x if kind == "sum_square" else s_x
         attrs = {"reduction": kind, "axes": axes, "keepdims": int(op.attr("keepdims", 1)),
                  "multiplier": f32a(1.0 if exact else per / s_o)}
+        if kind == "prod":
+            attrs.update(multiplier=f32a(1.0 / s_o), in_scale=f32a(s_x))
         new = qgraph.ReduceOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
@@ -569,6 +572,32 @@ class _Quantizer:
 
     def op_reduce_sum_square(self, op: Operation) -> None:
         self._reduce(op, "sum_square")
+
+    def op_reduce_prod(self, op: Operation) -> None:
+        self._reduce(op, "prod")
+
+    def op_reduce_log_sum_exp(self, op: Operation) -> None:
+        """The softmax exp table (2^20 = 1.0), then log of the sum from its top 9 bits."""
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        axes = list(evaluate.reduce_axes(op, np.empty(op.operands[0].type.shape),
+                                         [None, *(const_value(v) for v in op.operands[1:])]))
+        if not axes:
+            self.set(op.results[0], x, s_x)
+            return
+        s_o = self.scale(op.results[0])
+        d = np.arange(-255, 1, dtype=np.float64)
+        exp_table = np.rint(np.exp(s_x * d) * SOFTMAX_ONE).astype(np.int32)
+        log_table = np.rint(np.log(np.arange(256, 512) / 256.0) * SOFTMAX_ONE).astype(np.int32)
+        attrs = {"axes": axes, "keepdims": int(op.attr("keepdims", 1)),
+                 "exp_table": DenseAttr(exp_table, TensorType((256,), i32)),
+                 "log_table": DenseAttr(log_table, TensorType((256,), i32)),
+                 "a": int(round(s_x * SOFTMAX_ONE)),
+                 "ln2_q": int(round(np.log(2.0) * SOFTMAX_ONE)),
+                 "multiplier": f32a(1.0 / (SOFTMAX_ONE * s_o))}
+        new = qgraph.ReduceLogSumExpOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_softmax(self, op: Operation) -> None:
         self.set(op.results[0], self._softmax(op), 1.0 / 127.0)
@@ -669,8 +698,12 @@ class _Quantizer:
         shape = op.operands[0].type.shape
         consts = [None if isinstance(getattr(v, "op", None), NoneOp) else const_value(v)
                   for v in op.operands[1:]]
+        if op.attr("mode", "nearest") == "linear":
+            self._resize_linear(op, x, s_x, [None, *consts])
+            return
         if op.attr("mode", "nearest") != "nearest":
-            raise PassError(f"{op.loc.prefix()}: only nearest Resize can be quantized")
+            raise PassError(f"{op.loc.prefix()}: only nearest and linear Resize can be "
+                            f"quantized")
         scales, sizes = evaluate.resize_plan(op, np.empty(shape), [None, *consts])
         mode = op.attr("coordinate_transformation_mode", "half_pixel")
         nearest = op.attr("nearest_mode", "round_prefer_floor")
@@ -683,6 +716,61 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_x)
 
     op_upsample = op_resize
+
+    def _resize_linear(self, op: Operation, x: Value, s_x: float, args: list[Any]) -> None:
+        """Integer weights with F fractional bits per resized axis (F * axes <= 16, so the
+        accumulator stays exact in float32); the output keeps the input scale."""
+        shape = op.operands[0].type.shape
+        evaluate.check_linear(op)
+        scales, sizes = evaluate.resize_plan(op, np.empty(shape), args)
+        axes = evaluate.resized_axes(shape, scales, sizes)
+        frac = 16 // max(1, len(axes))
+        mode = op.attr("coordinate_transformation_mode", "half_pixel")
+        rows = []
+        for axis, size in enumerate(sizes):
+            if axis not in axes:
+                o = np.arange(size)
+                rows.append(np.stack([o, o, np.ones(size), np.zeros(size)], 1))
+                continue
+            i0, i1, w1 = linear_coefficients(shape[axis], size, scales[axis], mode)
+            w1q = np.rint(w1 * (1 << frac))
+            rows.append(np.stack([i0, i1, (1 << frac) - w1q, w1q], 1))
+        coef = np.concatenate(rows).astype(np.int32)
+        attrs = {"coefficients": DenseAttr(coef, TensorType(coef.shape, i32)),
+                 "multiplier": f32a(2.0 ** -(frac * len(axes)))}
+        new = qgraph.ResizeLinearOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, s_x)
+
+    # -- selection -------------------------------------------------------------------------
+    def _arg(self, op: Operation, largest: bool) -> None:
+        x, s_x = self.get(op.operands[0])
+        if s_x is None:
+            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
+        attrs = {"axis": int(op.attr("axis", 0)) % op.operands[0].type.rank,
+                 "keepdims": int(op.attr("keepdims", 1)), "largest": int(largest),
+                 "select_last_index": int(op.attr("select_last_index", 0))}
+        new = qgraph.ArgMaxOp([x], [op.results[0].type], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    def op_arg_max(self, op: Operation) -> None:
+        self._arg(op, True)
+
+    def op_arg_min(self, op: Operation) -> None:
+        self._arg(op, False)
+
+    def op_top_k(self, op: Operation) -> None:
+        x, s_x = self.get(op.operands[0])
+        k = const_value(op.operands[1])
+        if s_x is None or k is None:
+            raise PassError(f"{op.loc.prefix()}: TopK needs a float input and a constant K")
+        shape = list(op.operands[0].type.shape)
+        axis = int(op.attr("axis", -1)) % len(shape)
+        shape[axis] = int(k.reshape(-1)[0])
+        attrs = {"axis": axis, "k": shape[axis], "largest": int(op.attr("largest", 1))}
+        new = self.emit(qgraph.TopKOp([x], [TensorType(shape, i8), TensorType(shape, i64)],
+                                      attrs, loc=op.loc))
+        for old, res, s in zip(op.results, new.results, (s_x, None), strict=False):
+            self.set(old, res, s)
 
     # -- data movement ---------------------------------------------------------------------
     def op_identity(self, op: Operation) -> None:
@@ -712,10 +800,8 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_where(self, op: Operation) -> None:
-        """Where with a constant condition selects elements: both branches are requantised
-        to the output scale (as Concat's inputs), then it is a gather."""
-        if const_value(op.operands[0]) is None:
-            raise PassError(f"{op.loc.prefix()}: Where needs a constant condition")
+        """Where selects elements: both branches are requantised to the output scale (as
+        Concat's inputs); with a constant condition it is a gather, else a host select."""
         cond = self.get(op.operands[0])[0]
         s_o = self.scale(op.results[0])
         parts = []
@@ -727,9 +813,31 @@ class _Quantizer:
                 x = self.emit(qgraph.RequantOp([x], [x.type], {"multiplier": f32a(s_x / s_o)},
                                                loc=op.loc)).result
             parts.append(x)
-        new = type(op)([cond, *parts], [self.out_type(op.results[0])], dict(op.attributes),
-                       loc=op.loc)
+        if const_value(op.operands[0]) is None:
+            new = qgraph.SelectOp([cond, *parts], [self.out_type(op.results[0])], loc=op.loc)
+        else:
+            new = type(op)([cond, *parts], [self.out_type(op.results[0])],
+                           dict(op.attributes), loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+
+    def _compare(self, op: Operation) -> None:
+        (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
+        if s_a is None or s_b is None:
+            raise PassError(f"{op.loc.prefix()}: cannot quantize a comparison of integer "
+                            f"tensors")
+        attrs = {"predicate": op.name.split(".", 1)[1], "a_scale": f32a(s_a),
+                 "b_scale": f32a(s_b)}
+        new = qgraph.CompareOp([a, b], [op.results[0].type], attrs, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    op_equal = op_less = op_greater = op_less_or_equal = op_greater_or_equal = _compare
+
+    def _logic(self, op: Operation) -> None:
+        new = qgraph.LogicOp([self.get(v)[0] for v in op.operands], [op.results[0].type],
+                             {"function": op.name.split(".", 1)[1]}, loc=op.loc)
+        self.set(op.results[0], self.emit(new).result, None)
+
+    op_not = op_and = op_or = op_xor = _logic
 
     def op_pad(self, op: Operation) -> None:
         value = const_value(op.operands[2]) if len(op.operands) > 2 and not isinstance(

@@ -32,6 +32,7 @@ _PASSES: dict[str, str] = {
     "strip-locations": "dlac.passes.strip_locations:StripLocations",
     "test-fail": "dlac.passes.test_fail:TestFail",
     "tile": "dlac.passes.tile:Tile",
+    "unroll-rnn": "dlac.passes.unroll_rnn:UnrollRnn",
 }
 
 

@@ -47,6 +47,20 @@ static inline elem_t dlac_qdiv(elem_t a, elem_t b, float multiplier) {
   return MVIN_SCALE(num / (float)b, 1.0f);
 }
 
+/* Compare real values: predicate 0 ==, 1 <, 2 >, 3 <=, 4 >=; each product one float32
+ * multiply (volatile: no contraction or excess precision, as the reference). */
+static inline uint8_t dlac_compare(elem_t a, elem_t b, float a_scale, float b_scale,
+                                   int predicate) {
+  volatile float x = (float)a * a_scale, y = (float)b * b_scale;
+  switch (predicate) {
+    case 0: return x == y;
+    case 1: return x < y;
+    case 2: return x > y;
+    case 3: return x <= y;
+    default: return x >= y;
+  }
+}
+
 static inline int64_t dlac_at(const dlac_view4 *v, int64_t n, int64_t c, int64_t h, int64_t w) {
   return n * v->stride[0] + c * v->stride[1] + h * v->stride[2] + w * v->stride[3];
 }
@@ -167,6 +181,29 @@ static inline void dlac_reduce(const elem_t *x, const dlac_view4 *xv, elem_t *y,
         }
 }
 
+/* Product of the real values float32(x) * in_scale, in float32, reduced elements in
+ * row-major order; then MVIN_SCALE (volatile: one rounding per multiply, no contraction). */
+static inline void dlac_reduce_prod(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                    const dlac_view4 *yv, const int reduce[4], float in_scale,
+                                    float multiplier) {
+  for (int64_t a = 0; a < yv->dim[0]; a++)
+    for (int64_t b = 0; b < yv->dim[1]; b++)
+      for (int64_t c = 0; c < yv->dim[2]; c++)
+        for (int64_t d = 0; d < yv->dim[3]; d++) {
+          volatile float p = 1.0f;
+          for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+            for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+              for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++) {
+                  volatile float v = (float)x[dlac_at(xv, reduce[0] ? i : a, reduce[1] ? j : b,
+                                                      reduce[2] ? k : c, reduce[3] ? l : d)] *
+                                     in_scale;
+                  p = p * v;
+                }
+          y[dlac_at(yv, a, b, c, d)] = MVIN_SCALE(p, multiplier);
+        }
+}
+
 #define DLAC_REDUCE_KIND(k)                                                              \
   static inline void dlac_reduce##k(const elem_t *x, const dlac_view4 *xv, elem_t *y,       \
                                     const dlac_view4 *yv, const int reduce[4], float m) { \
@@ -178,6 +215,36 @@ DLAC_REDUCE_KIND(2)
 DLAC_REDUCE_KIND(3)
 DLAC_REDUCE_KIND(4)
 DLAC_REDUCE_KIND(5)
+
+/* log(sum(exp(x))) over the flagged dimensions: m = max, S = sum exp_t[x - m + 255]
+ * (2^20 = 1.0), L = log_t[(S >> k) - 256] + (k - 12) ln2_q with k = bitlength(S) - 9,
+ * y = ACC_SCALE(m * a + L, multiplier). */
+static inline void dlac_reduce_log_sum_exp(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                           const dlac_view4 *yv, const int reduce[4],
+                                           const int32_t exp_t[256], const int32_t log_t[256],
+                                           int64_t a, int64_t ln2_q, float multiplier) {
+  for (int64_t p = 0; p < yv->dim[0]; p++)
+    for (int64_t q = 0; q < yv->dim[1]; q++)
+      for (int64_t u = 0; u < yv->dim[2]; u++)
+        for (int64_t v = 0; v < yv->dim[3]; v++) {
+          int64_t m = -128, s = 0;
+          for (int pass = 0; pass < 2; pass++)
+            for (int64_t i = 0; i < (reduce[0] ? xv->dim[0] : 1); i++)
+              for (int64_t j = 0; j < (reduce[1] ? xv->dim[1] : 1); j++)
+                for (int64_t k = 0; k < (reduce[2] ? xv->dim[2] : 1); k++)
+                  for (int64_t l = 0; l < (reduce[3] ? xv->dim[3] : 1); l++) {
+                    int64_t e = x[dlac_at(xv, reduce[0] ? i : p, reduce[1] ? j : q,
+                                          reduce[2] ? k : u, reduce[3] ? l : v)];
+                    if (pass == 0) m = e > m ? e : m;
+                    else s += exp_t[e - m + 255];
+                  }
+          int bits = 0;
+          for (int64_t t = s; t; t >>= 1) bits++;
+          int64_t k = bits - 9;
+          int64_t lg = log_t[(s >> k) - 256] + (k - 12) * ln2_q;
+          y[dlac_at(yv, p, q, u, v)] = (elem_t)ACC_SCALE(m * a + lg, multiplier);
+        }
+}
 
 /* Integer softmax over rows of `len`: e = table[x - max + 255], out = (254 e + s) / 2s. */
 static inline void dlac_softmax(const elem_t *x, elem_t *y, int64_t rows, int64_t len,
@@ -273,6 +340,77 @@ static inline void dlac_gather_rows(const elem_t *x, int64_t outer, int64_t rows
       for (int64_t k = 0; k < inner; k++)
         dst[k] = (r >= 0 && r < rows) ? x[(o * rows + r) * inner + k] : 0;
     }
+}
+
+/* x is row-major [outer][n][inner]; per (outer, inner) the index along n of the largest
+ * (`largest`) or smallest value: the first one, or the last with `last`. */
+static inline void dlac_arg_max(const elem_t *x, int64_t outer, int64_t n, int64_t inner,
+                                int largest, int last, int64_t *y) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const elem_t *xr = x + o * n * inner + j;
+      int64_t best = 0;
+      elem_t bv = xr[0];
+      for (int64_t i = 1; i < n; i++) {
+        elem_t v = xr[i * inner];
+        int better = largest ? v > bv : v < bv;
+        if (better || (last && v == bv)) {
+          best = i;
+          bv = v;
+        }
+      }
+      y[o * inner + j] = best;
+    }
+}
+
+/* The k largest (or smallest) along n, sorted, equal values by lower index: pick r is the
+ * best element ordered after pick r - 1 (key descending, then index ascending). */
+static inline void dlac_top_k(const elem_t *x, int64_t outer, int64_t n, int64_t inner,
+                              int largest, int64_t k, elem_t *values, int64_t *indices) {
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++) {
+      const elem_t *xr = x + o * n * inner + j;
+      int64_t prev = -1, prev_key = 0;
+      for (int64_t r = 0; r < k; r++) {
+        int64_t best = -1, best_key = 0;
+        for (int64_t i = 0; i < n; i++) {
+          int64_t key = largest ? xr[i * inner] : -(int64_t)xr[i * inner];
+          int after = prev < 0 || key < prev_key || (key == prev_key && i > prev);
+          if (after && (best < 0 || key > best_key)) {
+            best = i;
+            best_key = key;
+          }
+        }
+        values[(o * k + r) * inner + j] = xr[best * inner];
+        indices[(o * k + r) * inner + j] = best;
+        prev = best;
+        prev_key = best_key;
+      }
+    }
+}
+
+/* Linear resize: `coef` holds (i0, i1, w0, w1) per output index of each of the 4 logical
+ * dims, dims laid end to end; acc = sum over corners of the weights' product times x
+ * (int64), y = ACC_SCALE(acc, multiplier). */
+static inline void dlac_resize_linear(const elem_t *x, const dlac_view4 *xv, elem_t *y,
+                                      const dlac_view4 *yv, const int32_t *coef,
+                                      float multiplier) {
+  const int32_t *c0 = coef, *c1 = c0 + 4 * yv->dim[0], *c2 = c1 + 4 * yv->dim[1],
+                *c3 = c2 + 4 * yv->dim[2];
+  for (int64_t n = 0; n < yv->dim[0]; n++)
+    for (int64_t c = 0; c < yv->dim[1]; c++)
+      for (int64_t h = 0; h < yv->dim[2]; h++)
+        for (int64_t w = 0; w < yv->dim[3]; w++) {
+          const int32_t *a = c0 + 4 * n, *b = c1 + 4 * c, *e = c2 + 4 * h, *f = c3 + 4 * w;
+          int64_t acc = 0;
+          for (int s = 0; s < 16; s++) {
+            int p = s & 1, q = (s >> 1) & 1, u = (s >> 2) & 1, v = (s >> 3) & 1;
+            int64_t wt = (int64_t)a[2 + p] * b[2 + q] * e[2 + u] * f[2 + v];
+            if (wt == 0) continue;
+            acc += wt * x[dlac_at(xv, a[p], b[q], e[u], f[v])];
+          }
+          y[dlac_at(yv, n, c, h, w)] = (elem_t)ACC_SCALE(acc, multiplier);
+        }
 }
 
 #endif /* DLAC_HOST_H */

@@ -41,6 +41,9 @@ ONNX_OPS: dict[str, str] = {
     "ReduceMax": "reduce_max", "ReduceMin": "reduce_min", "ReduceL1": "reduce_l1",
     "ReduceL2": "reduce_l2", "ReduceSumSquare": "reduce_sum_square",
     "ReduceProd": "reduce_prod", "ReduceLogSumExp": "reduce_log_sum_exp", "Where": "where",
+    "LSTM": "lstm", "GRU": "gru", "TopK": "top_k", "ArgMax": "arg_max", "ArgMin": "arg_min",
+    "Equal": "equal", "Less": "less", "Greater": "greater", "LessOrEqual": "less_or_equal",
+    "GreaterOrEqual": "greater_or_equal", "Not": "not", "And": "and", "Or": "or", "Xor": "xor",
 }
 
 

@@ -158,3 +158,40 @@ class QdivScalarOp(_ScalarOp):
 
     def verify_(self) -> None:
         self._act()
+
+
+@register_op
+class CompareScalarOp(_ScalarOp):
+    """float32(a) * a_scale `predicate` float32(b) * b_scale on int8 scalars -> i1."""
+
+    __slots__ = ()
+    NAME = "loop.compare"
+    OPERANDS = (Operand("lhs", IntegerType), Operand("rhs", IntegerType))
+    RESULTS = (Result("output", IntegerType),)
+    ATTRS = (Attr("predicate", StringAttr), Attr("a_scale", FloatAttr),
+             Attr("b_scale", FloatAttr))
+
+    def verify_(self) -> None:
+        self._act()
+
+
+@register_op
+class SelectScalarOp(_ScalarOp):
+    """cond ? a : b on scalars (cond nonzero is true)."""
+
+    __slots__ = ()
+    NAME = "loop.select"
+    OPERANDS = (Operand("cond", IntegerType), Operand("lhs", IntegerType),
+                Operand("rhs", IntegerType))
+    RESULTS = (Result("output", IntegerType),)
+
+
+@register_op
+class LogicScalarOp(_ScalarOp):
+    """not / and / or / xor on i1 scalars (nonzero is true)."""
+
+    __slots__ = ()
+    NAME = "loop.logic"
+    OPERANDS = (Operand("inputs", IntegerType, variadic=True),)
+    RESULTS = (Result("output", IntegerType),)
+    ATTRS = (Attr("function", StringAttr),)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr, StringAttr
 from dlac.ir.core import Operation
 from dlac.ir.opdef import PURE, Attr, Operand, Result, register_op
-from dlac.ir.types import TensorType, f32, i8, i32
+from dlac.ir.types import TensorType, f32, i1, i8, i32, i64
 
 ACTIVATIONS = ("none", "relu")
 
@@ -256,21 +256,23 @@ class ReduceMeanOp(_QOp):
         self._int8(self.operands[0], self.results[0])
 
 
-REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2")
+REDUCE_KINDS = ("sum", "max", "min", "l1", "sum_square", "l2", "prod")
 
 
 @register_op
 class ReduceOp(_QOp):
     """Reduction over `axes` in int64 (`reduction`): sum, max, min, l1 (sum |x|),
     sum_square (sum x^2), l2 (float32 sqrt of float32(sum x^2)); then ACC_SCALE by
-    `multiplier` (max and min keep the input scale and are exact)."""
+    `multiplier` (max and min keep the input scale and are exact); prod multiplies the
+    real values float32(x) * in_scale in float32, one element after the other in row-major
+    order of the reduced axes, then MVIN_SCALE by `multiplier`."""
 
     __slots__ = ()
     NAME = "qgraph.reduce"
     OPERANDS = (Operand("input", TensorType),)
     RESULTS = (Result("output", TensorType),)
     ATTRS = (Attr("reduction", StringAttr), Attr("axes", ArrayAttr), Attr("keepdims", IntAttr),
-             _f32("multiplier"))
+             _f32("multiplier"), _f32("in_scale", optional=True))
 
     def verify_(self) -> None:
         self._check_f32("multiplier")
@@ -379,3 +381,140 @@ class ZeroInsertOp(_QOp):
         want = (n, c, (h - 1) * fh + 1, (w - 1) * fw + 1)
         if self.results[0].type.shape != want:
             raise self.error(f"result shape must be {list(want)}")
+
+
+@register_op
+class ArgMaxOp(_QOp):
+    """Index (i64) of the largest (`largest` = 1) or smallest int8 element along `axis`:
+    the first such, or the last with `select_last_index`; ArgMax/ArgMin on int8 values."""
+
+    __slots__ = ()
+    NAME = "qgraph.arg_max"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axis", IntAttr), Attr("keepdims", IntAttr), Attr("largest", IntAttr),
+             Attr("select_last_index", IntAttr))
+
+    def verify_(self) -> None:
+        self._int8(self.operands[0])
+        if self.results[0].type.element is not i64:
+            raise self.error("result must be an i64 tensor")
+
+
+@register_op
+class TopKOp(_QOp):
+    """The `k` largest (or smallest) int8 values along `axis`, sorted, equal values by
+    lower index; values keep the input scale, indices are i64."""
+
+    __slots__ = ()
+    NAME = "qgraph.top_k"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("values", TensorType), Result("indices", TensorType))
+    ATTRS = (Attr("axis", IntAttr), Attr("k", IntAttr), Attr("largest", IntAttr))
+
+    def verify_(self) -> None:
+        self._int8(self.operands[0], self.results[0])
+        if self.results[1].type.element is not i64:
+            raise self.error("indices must be an i64 tensor")
+
+
+@register_op
+class ResizeLinearOp(_QOp):
+    """Linear Resize in integers: per output index o of every axis, `coefficients` holds
+    (i0, i1, w0, w1) (rows in axis order), acc = sum over the 2^rank corners of the product
+    of weights times x, y = ACC_SCALE(acc, multiplier); the weights of a resized axis sum
+    to 2^F (multiplier 2^-sum F), those of an untouched axis are (o, o, 1, 0)."""
+
+    __slots__ = ()
+    NAME = "qgraph.resize_linear"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("coefficients", DenseAttr), _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+        coef = self.attributes["coefficients"].type
+        if coef.element is not i32 or coef.shape != (sum(self.results[0].type.shape), 4):
+            raise self.error("coefficients must be i32 [sum of output dims, 4]")
+
+
+PREDICATES = ("equal", "less", "greater", "less_or_equal", "greater_or_equal")
+
+
+@register_op
+class CompareOp(_QOp):
+    """Element-wise comparison of two int8 tensors (broadcasting) by their real values:
+    float32(a) * a_scale `predicate` float32(b) * b_scale, each product one float32
+    multiply; the result is i1."""
+
+    __slots__ = ()
+    NAME = "qgraph.compare"
+    OPERANDS = (Operand("lhs", TensorType), Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("predicate", StringAttr), _f32("a_scale"), _f32("b_scale"))
+
+    def verify_(self) -> None:
+        self._check_f32("a_scale", "b_scale")
+        self._int8(*self.operands)
+        if self.attr("predicate") not in PREDICATES:
+            raise self.error(f"predicate must be one of {PREDICATES}")
+        if self.results[0].type.element is not i1:
+            raise self.error("result must be an i1 tensor")
+
+
+@register_op
+class SelectOp(_QOp):
+    """Where with a run-time condition: cond ? a : b, element-wise with broadcasting, a
+    and b already at the output scale."""
+
+    __slots__ = ()
+    NAME = "qgraph.select"
+    OPERANDS = (Operand("cond", TensorType), Operand("lhs", TensorType),
+                Operand("rhs", TensorType))
+    RESULTS = (Result("output", TensorType),)
+
+    def verify_(self) -> None:
+        self._int8(*self.operands[1:], self.results[0])
+
+
+@register_op
+class ReduceLogSumExpOp(_QOp):
+    """log(sum(exp(x))) over `axes` in integers: m = max(x), S = sum(exp_table[x - m +
+    255]) (2^20 = 1.0, as softmax's table), k = bitlength(S) - 9, L = log_table[(S >> k) -
+    256] + (k - 12) * ln2_q (log of S / 2^20 in units of 2^-20), acc = m * a + L with
+    a = rne(s_x 2^20), y = ACC_SCALE(acc, multiplier)."""
+
+    __slots__ = ()
+    NAME = "qgraph.reduce_log_sum_exp"
+    OPERANDS = (Operand("input", TensorType),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("axes", ArrayAttr), Attr("keepdims", IntAttr), Attr("exp_table", DenseAttr),
+             Attr("log_table", DenseAttr), Attr("a", IntAttr), Attr("ln2_q", IntAttr),
+             _f32("multiplier"))
+
+    def verify_(self) -> None:
+        self._check_f32("multiplier")
+        self._int8(self.operands[0], self.results[0])
+        for key in ("exp_table", "log_table"):
+            if self.attributes[key].type is not TensorType((256,), i32):
+                raise self.error(f"{key} must be tensor<256xi32>")
+
+
+@register_op
+class LogicOp(_QOp):
+    """Boolean not / and / or / xor of i1 tensors (broadcasting); exact."""
+
+    __slots__ = ()
+    NAME = "qgraph.logic"
+    OPERANDS = (Operand("inputs", TensorType, variadic=True),)
+    RESULTS = (Result("output", TensorType),)
+    ATTRS = (Attr("function", StringAttr),)
+
+    def verify_(self) -> None:
+        arity = 1 if self.attr("function") == "not" else 2
+        if self.attr("function") not in ("not", "and", "or", "xor") or \
+                len(self.operands) != arity:
+            raise self.error("function must be not (one operand) or and/or/xor (two)")
+        if any(v.type.element is not i1 for v in (*self.operands, self.results[0])):
+            raise self.error("operands and result must be i1 tensors")

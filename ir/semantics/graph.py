@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.func import FuncOp, ReturnOp
+from dlac.ir.semantics import recurrent
 from dlac.ir.semantics.errors import SemanticsError
+from dlac.ir.semantics.interpolate import linear_coefficients
 
 Arr = np.ndarray
 Impl = Callable[[Operation, list[Any], int], list[Arr]]
@@ -206,6 +208,17 @@ def _div(x: Arr, y: Arr) -> Arr:
         return (np.trunc(x / y)).astype(np.result_type(x, y))
     return x / y
 
+
+COMPARISONS: dict[str, Callable[[Arr, Arr], Arr]] = {
+    "equal": np.equal, "less": np.less, "greater": np.greater, "less_or_equal": np.less_equal,
+    "greater_or_equal": np.greater_equal}
+for _n, _c in COMPARISONS.items():
+    impl(_n)(lambda op, a, opset, c=_c: [np.asarray(c(a[0], a[1]))])
+
+LOGIC: dict[str, Callable[..., Arr]] = {
+    "not": np.logical_not, "and": np.logical_and, "or": np.logical_or, "xor": np.logical_xor}
+for _n, _l in LOGIC.items():
+    impl(_n)(lambda op, a, opset, f=_l: [np.asarray(f(*[x.astype(bool) for x in a]))])
 
 _BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": _div, "pow": np.power}
 for _n, _f in _BINARY.items():
@@ -447,6 +460,72 @@ def _lrn(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     return [(x / scale ** op.attr("beta", 0.75)).astype(np.float32)]
 
 
+# -- recurrent ---------------------------------------------------------------------------
+def _arg(a: list[Any], index: int) -> Any:
+    return a[index] if len(a) > index else None
+
+
+def rnn_attrs(op: Operation) -> dict[str, Any]:
+    """The LSTM/GRU attributes `recurrent.unsupported` checks, as plain values."""
+    return {k: op.attr(k) for k in ("direction", "activations", "clip", "input_forget")}
+
+
+@impl("lstm", "gru")
+def _rnn(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    kind = op.name.split(".", 1)[1]
+    batch_first = int(op.attr("layout", 0)) == 1
+    x = a[0].transpose(1, 0, 2) if batch_first else a[0]
+    states = [_arg(a, 5), _arg(a, 6) if kind == "lstm" else None]
+    if batch_first:
+        states = [None if s is None else s.transpose(1, 0, 2) for s in states]
+    why = recurrent.unsupported(kind, rnn_attrs(op), _arg(a, 4),
+                                _arg(a, 7) if kind == "lstm" else None, x.shape[0])
+    if why is not None:
+        raise SemanticsError(f"{op.loc.prefix()}: {op.name} with {why} is not supported")
+    direction = str(op.attr("direction", "forward"))
+    if kind == "lstm":
+        outs = list(recurrent.lstm(x, a[1], a[2], _arg(a, 3), states[0], states[1], direction))
+    else:
+        outs = list(recurrent.gru(x, a[1], a[2], _arg(a, 3), states[0], direction,
+                                  bool(op.attr("linear_before_reset", 0))))
+    if batch_first:
+        outs = [outs[0].transpose(2, 0, 1, 3)] + [s.transpose(1, 0, 2) for s in outs[1:]]
+    return outs[:len(op.results)]
+
+
+# -- selection -----------------------------------------------------------------------------
+def arg_extreme(x: Arr, axis: int, largest: bool, last: bool, keepdims: bool) -> Arr:
+    """Index of the max (or min) along `axis`: the first one, or the last if `last`."""
+    y = np.flip(x, axis) if last else x
+    idx = np.argmax(y, axis=axis) if largest else np.argmin(y, axis=axis)
+    if last:
+        idx = x.shape[axis] - 1 - idx
+    return np.expand_dims(idx, axis).astype(np.int64) if keepdims else idx.astype(np.int64)
+
+
+def top_k(x: Arr, k: int, axis: int, largest: bool) -> tuple[Arr, Arr]:
+    """The k largest (or smallest) along `axis`, sorted; equal values by lower index."""
+    key = x.astype(np.int64) if np.issubdtype(x.dtype, np.integer) else x
+    key = -key if largest else key
+    idx = np.take(np.argsort(key, axis=axis, kind="stable"), np.arange(k), axis=axis)
+    return np.take_along_axis(x, idx, axis), idx.astype(np.int64)
+
+
+@impl("arg_max", "arg_min")
+def _arg_extreme(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    axis = int(op.attr("axis", 0)) % a[0].ndim
+    return [arg_extreme(a[0], axis, op.name == "graph.arg_max",
+                        bool(op.attr("select_last_index", 0)), bool(op.attr("keepdims", 1)))]
+
+
+@impl("top_k")
+def _top_k(op: Operation, a: list[Any], opset: int) -> list[Arr]:
+    k = int(np.asarray(a[1]).reshape(-1)[0]) if len(a) > 1 else int(op.attr("k"))
+    axis = int(op.attr("axis", -1)) % a[0].ndim
+    values, idx = top_k(a[0], k, axis, bool(op.attr("largest", 1)))
+    return [values, idx][:len(op.results)]
+
+
 # -- shape manipulation ----------------------------------------------------------------
 @impl("flatten")
 def _flatten(op: Operation, a: list[Any], opset: int) -> list[Arr]:
@@ -643,11 +722,36 @@ def resize_plan(op: Operation, x: Arr, args: list[Any]) -> tuple[list[float], li
     return scales, sizes
 
 
+def resized_axes(x_shape: tuple[int, ...], scales: list[float], sizes: list[int]) -> list[int]:
+    return [ax for ax in range(len(x_shape)) if sizes[ax] != x_shape[ax] or scales[ax] != 1.0]
+
+
+def check_linear(op: Operation) -> None:
+    """Reject the linear Resize variants dlac does not run (one line, naming the node)."""
+    if int(op.attr("antialias", 0)):
+        raise SemanticsError(f"{op.loc.prefix()}: antialiased linear Resize is not supported")
+
+
 @impl("resize", "upsample")
 def _resize(op: Operation, a: list[Any], opset: int) -> list[Arr]:
     x = a[0]
-    if op.attr("mode", "nearest") != "nearest":
-        raise SemanticsError(f"{op.loc.prefix()}: only nearest Resize is supported")
+    mode = op.attr("mode", "nearest")
+    if mode == "linear":
+        check_linear(op)
+        scales, sizes = resize_plan(op, x, a)
+        coord = op.attr("coordinate_transformation_mode", "half_pixel")
+        for ax in resized_axes(x.shape, scales, sizes):
+            try:
+                i0, i1, w1 = linear_coefficients(x.shape[ax], sizes[ax], scales[ax], coord)
+            except ValueError as err:
+                raise SemanticsError(f"{op.loc.prefix()}: {err}") from None
+            shape = [1] * x.ndim
+            shape[ax] = -1
+            w1 = w1.reshape(shape)
+            x = np.take(x, i0, axis=ax) * (1 - w1) + np.take(x, i1, axis=ax) * w1
+        return [x.astype(np.float32)]
+    if mode != "nearest":
+        raise SemanticsError(f"{op.loc.prefix()}: {mode} Resize is not supported")
     scales, sizes = resize_plan(op, x, a)
     mode = op.attr("coordinate_transformation_mode", "half_pixel")
     if op.name == "graph.upsample":

@@ -35,7 +35,7 @@ from dlac.ir.semantics.arith import (
 from dlac.ir.semantics.errors import SemanticsError
 
 Arr = np.ndarray
-QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr]] = {}
+QIMPLS: dict[str, Callable[[Operation, list[Any]], Arr | tuple[Arr, ...]]] = {}
 
 # graph ops that only move data: exact on int8 with their float implementation
 DATA_MOVEMENT = frozenset(f"graph.{n}" for n in (
@@ -67,7 +67,8 @@ def run_reference(func: FuncOp | Operation, inputs: list[Arr],
         args = [env[id(v)] for v in op.operands]
         fn = QIMPLS.get(op.name)
         if fn is not None:
-            outs = [fn(op, args)]
+            found = fn(op, args)
+            outs = list(found) if isinstance(found, tuple) else [found]
         elif op.name in ("graph.constant", "graph.none") or op.name in DATA_MOVEMENT:
             outs = evaluate.run_op(op, args)
         else:
@@ -205,6 +206,8 @@ def _reduce(op: Operation, a: list[Any]) -> Arr:
     kind = op.attr("reduction")
     if kind in ("max", "min"):
         return (x.max if kind == "max" else x.min)(axis=axes, keepdims=keep).astype(np.int8)
+    if kind == "prod":
+        return _reduce_prod(a[0], axes, keep, op.attr("in_scale"), op.attr("multiplier"))
     term = {"sum": x, "l1": np.abs(x)}.get(kind, x * x)
     acc = term.sum(axis=axes, keepdims=keep)
     if kind == "l2":
@@ -254,3 +257,79 @@ def _lrn(op: Operation, a: list[Any]) -> Arr:
         acc += sq[:, i:i + x.shape[1]]
     factor = op.attr("factor_table").astype(np.int64)[acc >> int(op.attr("shift"))]
     return acc_scale(x.astype(np.int64) * factor, op.attr("multiplier"))
+
+
+@qimpl("arg_max")
+def _arg_max(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    return evaluate.arg_extreme(x, int(op.attr("axis")) % x.ndim, bool(op.attr("largest")),
+                                bool(op.attr("select_last_index")), bool(op.attr("keepdims")))
+
+
+@qimpl("top_k")
+def _top_k(op: Operation, a: list[Any]) -> tuple[Arr, Arr]:
+    return evaluate.top_k(a[0], int(op.attr("k")), int(op.attr("axis")) % a[0].ndim,
+                          bool(op.attr("largest")))
+
+
+@qimpl("resize_linear")
+def _resize_linear(op: Operation, a: list[Any]) -> Arr:
+    """Separable in exact integers: the same sum as the C's loop over corners."""
+    acc = a[0].astype(np.int64)
+    coef = np.asarray(op.attr("coefficients"), np.int64)
+    row = 0
+    for axis, size in enumerate(op.results[0].type.shape):
+        i0, i1, w0, w1 = coef[row:row + size].T
+        row += size
+        shape = [1] * acc.ndim
+        shape[axis] = -1
+        acc = np.take(acc, i0, axis=axis) * w0.reshape(shape) + \
+            np.take(acc, i1, axis=axis) * w1.reshape(shape)
+    return acc_scale(acc, op.attr("multiplier"))
+
+
+@qimpl("compare")
+def _compare(op: Operation, a: list[Any]) -> Arr:
+    lhs = a[0].astype(np.float32) * np.float32(op.attr("a_scale"))
+    rhs = a[1].astype(np.float32) * np.float32(op.attr("b_scale"))
+    return evaluate.COMPARISONS[str(op.attr("predicate"))](lhs, rhs)
+
+
+@qimpl("select")
+def _select(op: Operation, a: list[Any]) -> Arr:
+    return np.where(a[0].astype(bool), a[1], a[2]).astype(np.int8)
+
+
+@qimpl("reduce_log_sum_exp")
+def _reduce_log_sum_exp(op: Operation, a: list[Any]) -> Arr:
+    x = a[0].astype(np.int64)
+    axes = tuple(int(i) % x.ndim for i in op.attr("axes"))
+    m = x.max(axis=axes, keepdims=True)
+    e = op.attr("exp_table").astype(np.int64)[x - m + 255]
+    s = e.sum(axis=axes, keepdims=True)
+    k = np.vectorize(lambda v: int(v).bit_length(), otypes=[np.int64])(s) - 9
+    log = op.attr("log_table").astype(np.int64)[(s >> k) - 256] + (k - 12) * int(op.attr("ln2_q"))
+    acc = m * int(op.attr("a")) + log
+    if not op.attr("keepdims"):
+        acc = acc.reshape(op.results[0].type.shape)
+    return acc_scale(acc, op.attr("multiplier"))
+
+
+def _reduce_prod(x: Arr, axes: tuple[int, ...], keep: bool, in_scale: float,
+                 multiplier: float) -> Arr:
+    """float32 product of the real values, in row-major order of the reduced axes (the C
+    loop's order), then MVIN_SCALE."""
+    rest = [d for d in range(x.ndim) if d not in axes]
+    moved = np.transpose(x, rest + list(axes))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    p = np.ones(flat.shape[:-1], np.float32)
+    for r in range(flat.shape[-1]):
+        p = (p * (flat[..., r].astype(np.float32) * np.float32(in_scale))).astype(np.float32)
+    if keep:
+        p = p.reshape([1 if d in axes else x.shape[d] for d in range(x.ndim)])
+    return mvin_scale(p, multiplier)
+
+
+@qimpl("logic")
+def _logic(op: Operation, a: list[Any]) -> Arr:
+    return evaluate.LOGIC[str(op.attr("function"))](*[x.astype(bool) for x in a])

@@ -174,7 +174,11 @@ class AnalyticalModel:
         self.target = target
         self.params = params or ModelParams()
         self.sizes = np.array([layer.canonical()[d] for d in CANON], dtype=np.float32)[:, None]
+        # dims with more than one iteration; a 1x1x1 problem keeps one so every per-dim
+        # reduction below has something to reduce over
         self.live = np.flatnonzero(self.sizes[:, 0] > 1)
+        if not self.live.size:
+            self.live = np.array([0])
         self.energy = access_energies(target)
         conv = isinstance(layer, ConvLayer)
         self.stride = layer.stride if conv else 1

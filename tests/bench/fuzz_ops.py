@@ -8,7 +8,12 @@ lower, map, emit). A case either compiles, or fails with one line that names its
 With `--validate N` the first N compiled cases also run on the simulator and must be
 bit-exact.
 
+`--family recurrent` draws instead from LSTM/GRU (direction, layout, initial states,
+linear_before_reset, optional outputs), ArgMax/ArgMin, TopK, linear Resize (every
+coordinate mode), comparisons and Where with a run-time condition.
+
 Usage: python tests/bench/fuzz_ops.py [--cases 1000] [--seed 0] [--validate 0] [--json out.json]
+                                      [--family classic|recurrent]
 """
 
 from __future__ import annotations
@@ -120,9 +125,65 @@ def _misc(rng: np.random.Generator) -> tuple:
     return kind, {"x": x}, {}, {}, 17
 
 
-def case(seed: int) -> onnx.ModelProto:
+def _rnn(rng: np.random.Generator) -> tuple:
+    kind = str(rng.choice(["LSTM", "GRU"]))
+    gates = 4 if kind == "LSTM" else 3
+    direction = str(rng.choice(["forward", "reverse", "bidirectional"]))
+    d = 2 if direction == "bidirectional" else 1
+    t, b, i, h = (int(rng.integers(1, 5)), int(rng.integers(1, 3)), int(rng.integers(1, 6)),
+                  int(rng.integers(1, 6)))
+    layout = int(rng.integers(0, 2))
+    attrs = {"hidden_size": h, "direction": direction, "layout": layout}
+    if kind == "GRU":
+        attrs["linear_before_reset"] = int(rng.integers(0, 2))
+    inits = {"w": rng.normal(0, 0.5, (d, gates * h, i)).astype(np.float32),
+             "r": rng.normal(0, 0.5, (d, gates * h, h)).astype(np.float32),
+             "bias": rng.normal(0, 0.2, (d, 2 * gates * h)).astype(np.float32)}
+    ins = {"x": (b, t, i) if layout else (t, b, i)}
+    if rng.random() < 0.4:
+        ins["h0"] = (b, d, h) if layout else (d, b, h)
+    return kind, ins, attrs, inits, 14
+
+
+def _selection(rng: np.random.Generator) -> tuple:
+    rank = int(rng.integers(1, 5))
+    x = _shape(rng, rank)
+    axis = int(rng.integers(-rank, rank))
+    kind = str(rng.choice(["ArgMax", "ArgMin", "TopK", "Resize", "Greater", "LessOrEqual",
+                           "Equal", "Where"]))
+    if kind in ("ArgMax", "ArgMin"):
+        return kind, {"x": x}, {"axis": axis, "keepdims": int(rng.integers(0, 2)),
+                                "select_last_index": int(rng.integers(0, 2))}, {}, 13
+    if kind == "TopK":
+        k = np.array([int(rng.integers(1, x[axis] + 2))], np.int64)  # k > n is invalid
+        return kind, {"x": x}, {"axis": axis, "largest": int(rng.integers(0, 2))}, \
+            {"k": k}, 13
+    if kind == "Resize":
+        x = (1, int(rng.integers(1, 4)), int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+        scales = np.array([1, 1, rng.choice([0.5, 1, 1.5, 2, 3]), rng.choice([0.5, 2, 2.5])],
+                          np.float32)
+        mode = str(rng.choice(["asymmetric", "half_pixel", "align_corners",
+                               "pytorch_half_pixel", "tf_crop_and_resize"]))
+        return kind, {"x": x}, {"mode": "linear", "coordinate_transformation_mode": mode}, \
+            {"roi": np.zeros(0, np.float32), "sc": scales}, 17
+    other = x[int(rng.integers(0, rank)):]
+    if kind == "Where":
+        return kind, {"cond": other, "x": x, "x2": _shape(rng, 1) if rng.random() < 0.5
+                      else x}, {}, {}, 17
+    return kind, {"x": x, "x2": other}, {}, {}, 17
+
+
+#: Output element types of the ops whose outputs are not all float, per output index.
+_OUT_TYPES = {"ArgMax": [TensorProto.INT64], "ArgMin": [TensorProto.INT64],
+              "TopK": [TensorProto.FLOAT, TensorProto.INT64], "Greater": [TensorProto.BOOL],
+              "LessOrEqual": [TensorProto.BOOL], "Equal": [TensorProto.BOOL]}
+
+
+def case(seed: int, family: str = "classic") -> onnx.ModelProto:
     """The seeded model of one fuzz case."""
     rng = np.random.default_rng(seed)
+    if family == "recurrent":
+        return _model(rng, *(_rnn(rng) if rng.random() < 0.4 else _selection(rng)))
     pick = rng.random()
     if pick < 0.3:
         op, ins, attrs, inits, opset = _conv(rng, transpose=False)
@@ -132,22 +193,32 @@ def case(seed: int) -> onnx.ModelProto:
         op, ins, attrs, inits, opset = _pool(rng)
     else:
         op, ins, attrs, inits, opset = _misc(rng)
-    n_out = int(rng.integers(1, 3)) if op == "Split" else 1
+    return _model(rng, op, ins, attrs, inits, opset)
+
+
+def _model(rng: np.random.Generator, op: str, ins: dict, attrs: dict, inits: dict,
+           opset: int) -> onnx.ModelProto:
+    n_out = {"Split": int(rng.integers(1, 3)), "LSTM": int(rng.integers(1, 4)),
+             "GRU": int(rng.integers(1, 3)), "TopK": 2}.get(op, 1)
     if op == "Resize":
         order = ["x", "roi", "sc"]
+    elif op in ("LSTM", "GRU"):
+        order = ["x", "w", "r", "bias", "", *(["h0"] if "h0" in ins else [])]
     else:
         order = [*ins, *inits]
     node = helper.make_node(op, order, [f"y{i}" for i in range(n_out)], name=NODE, **attrs)
+    types = _OUT_TYPES.get(op, [TensorProto.FLOAT] * n_out)
     graph = helper.make_graph(
-        [node], "fuzz", [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v))
-                         for k, v in ins.items()],
-        [helper.make_tensor_value_info(f"y{i}", TensorProto.FLOAT, ["any"])
-         for i in range(n_out)],
+        [node], "fuzz", [helper.make_tensor_value_info(
+            k, TensorProto.BOOL if k == "cond" else TensorProto.FLOAT, list(v))
+            for k, v in ins.items()],
+        [helper.make_tensor_value_info(f"y{i}", types[i], ["any"]) for i in range(n_out)],
         [numpy_helper.from_array(v, k) for k, v in inits.items()])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
 
 
-def run_case(seed: int, validate: bool, work: Path) -> tuple[str, str]:
+def run_case(seed: int, validate: bool, work: Path, family: str = "classic"
+             ) -> tuple[str, str]:
     """('ok' | 'error' | 'crash', message) for one case."""
     from dlac.flow.emit import emit
     from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
@@ -156,7 +227,7 @@ def run_case(seed: int, validate: bool, work: Path) -> tuple[str, str]:
     from dlac.ir.target import Target
     from dlac.tools.compile_flow import map_and_lower, seeded_inputs
 
-    model = case(seed)
+    model = case(seed, family)
     path = work / f"case{seed}.onnx"
     onnx.save(model, path)
     try:
@@ -194,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--validate", type=int, default=0,
                     help="also validate the first N compiled cases on the simulator")
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--family", default="classic", choices=("classic", "recurrent"),
+                    help="op family to draw cases from (see the module docstring)")
     args = ap.parse_args(argv)
     from rich.progress import track
 
@@ -205,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dlac-fuzz-") as tmp:
         for seed in track(range(args.seed, args.seed + args.cases), description="fuzz"):
             check = validated < args.validate
-            verdict, message = run_case(seed, check, Path(tmp))
+            verdict, message = run_case(seed, check, Path(tmp), args.family)
             validated += check and verdict == "ok"
             counts[verdict] += 1
             if verdict == "crash":
@@ -222,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  crash seed {c['seed']}: {c['message']}")
     if args.json:
         Path(args.json).write_text(json.dumps({"cases": args.cases, "seed": args.seed,
+                                               "family": args.family,
                                                "counts": dict(counts), "crashes": crashes,
                                                "errors": dict(errors)}, indent=2))
     return 1 if crashes else 0

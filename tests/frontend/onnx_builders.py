@@ -79,3 +79,24 @@ def conv_chain_model(seed: int = 0) -> onnx.ModelProto:
         [tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("fc", fc),
          tensor("fcb", fcb)])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def typed_node_model(op_type: str, inputs: dict[str, tuple[int, ...]],
+                     outputs: dict[str, int], attrs: dict | None = None,
+                     inits: dict[str, np.ndarray] | None = None, opset: int = 17
+                     ) -> onnx.ModelProto:
+    """One node with float graph inputs, `inits` as initializers and outputs of the given
+    element types (TensorProto codes), their shapes filled in by ONNX shape inference."""
+    inits = inits or {}
+    node = helper.make_node(op_type, [*inputs, *inits], list(outputs),
+                            name=f"{op_type.lower()}_node", **(attrs or {}))
+    graph = helper.make_graph(
+        [node], "t", [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(s))
+                      for n, s in inputs.items()],
+        [helper.make_tensor_value_info(o, t, None) for o, t in outputs.items()],
+        [tensor(k, v) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    inferred = onnx.shape_inference.infer_shapes(model)
+    model.graph.ClearField("output")
+    model.graph.output.extend(inferred.graph.output)
+    return model

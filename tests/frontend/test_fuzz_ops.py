@@ -16,3 +16,9 @@ from fuzz_ops import run_case  # noqa: E402
 def test_fuzz_case_compiles_or_fails_in_one_line(tmp_path: Path, seed: int) -> None:
     verdict, message = run_case(seed, seed < 3, tmp_path)
     assert verdict in ("ok", "error"), message
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_recurrent_family_case_compiles_or_fails_in_one_line(tmp_path: Path, seed: int) -> None:
+    verdict, message = run_case(seed, seed < 2, tmp_path, "recurrent")
+    assert verdict in ("ok", "error"), message

@@ -42,6 +42,9 @@ CASES = {
     "shrink": ("Shrink", {"x": (2, 6)}, {"lambd": 0.4, "bias": 0.1}, None, 17, False),
     "pow_const": ("Pow", {"x": (2, 6)}, None, {"e": np.float32(3.0)}, 17, False),
     "tile": ("Tile", {"x": (2, 3)}, None, {"r": i64(2, 3)}, 17, False),
+    "expand": ("Expand", {"x": (3, 1)}, None, {"s": i64(2, 3, 4)}, 17, False),
+    "gelu": ("Gelu", {"x": (2, 6)}, None, None, 20, False),
+    "gelu_tanh": ("Gelu", {"x": (2, 6)}, {"approximate": "tanh"}, None, 20, False),
     "depth_to_space": ("DepthToSpace", {"x": (1, 8, 2, 3)}, {"blocksize": 2}, None, 17,
                        False),
     "depth_to_space_crd": ("DepthToSpace", {"x": (1, 8, 2, 3)},
@@ -126,7 +129,9 @@ def test_qdiv_rounds_once_per_float_op_and_saturates_division_by_zero() -> None:
 REDUCES = {"sum": ("ReduceSum", 13, True), "max": ("ReduceMax", 13, False),
            "min": ("ReduceMin", 18, True), "l1": ("ReduceL1", 13, False),
            "l2": ("ReduceL2", 18, True), "sum_square": ("ReduceSumSquare", 13, False),
-           "mean": ("ReduceMean", 18, True)}
+           "mean": ("ReduceMean", 18, True), "log_sum_exp": ("ReduceLogSumExp", 18, True),
+           "log_sum_exp_attr": ("ReduceLogSumExp", 13, False),
+           "prod": ("ReduceProd", 18, True), "prod_attr": ("ReduceProd", 13, False)}
 
 
 @pytest.mark.parametrize("name", sorted(REDUCES))
