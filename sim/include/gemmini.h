@@ -182,7 +182,7 @@ static inline uint32_t acc_scale_t_to_acc_scale_t_bits(acc_scale_t x) {
         (DLAC_U64(A_stride) << 16) | (DLAC_U64(B_transpose) << 9) | (DLAC_U64(A_transpose) << 8) | \
         (DLAC_U64(set_only_strides) << 7) | (DLAC_U64(sys_act) << 3) | (DLAC_U64(dataflow) << 2) | \
         CONFIG_EX, \
-        (DLAC_U64(C_stride) << 48) | DLAC_U64((uint32_t)(sys_shift)))
+        (DLAC_U64(C_stride) << 48) | DLAC_U64((uint32_t)(sys_shift)));
 #define gemmini_extended2_config_ex(dataflow, sys_act, sys_shift, A_stride, A_transpose, B_transpose) \
     gemmini_extended3_config_ex(dataflow, sys_act, sys_shift, ACC_SCALE_IDENTITY, 1, A_stride, \
                                 A_transpose, B_transpose, false)

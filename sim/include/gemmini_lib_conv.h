@@ -6,6 +6,8 @@
 #ifndef DLAC_GEMMINI_LIB_CONV_H
 #define DLAC_GEMMINI_LIB_CONV_H
 
+#include "gemmini_lib_cpu.h"
+
 static inline int dlac_max_i(int a, int b) { return a > b ? a : b; }
 static inline int dlac_min_i(int a, int b) { return a < b ? a : b; }
 
@@ -123,6 +125,14 @@ static inline void tiled_conv(int batch_size, int in_row_dim, int in_col_dim, in
         int pochs, int krows, int kcols, int kchs, const elem_t *input, const elem_t *weights,
         const acc_t *bias, elem_t *output, int act, acc_scale_t scale, int pool_size,
         int pool_stride, int pool_padding, enum tiled_matmul_type_t tiled_conv_type) {
+    if (tiled_conv_type == CPU) {
+        conv_cpu(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
+                 out_col_dim, stride, input_dilation, kernel_dilation, padding, kernel_dim,
+                 in_stride, weight_stride, out_stride, wrot180, trans_output_1203,
+                 trans_input_3120, trans_weight_1203, trans_weight_0132, input, weights, bias,
+                 output, act, scale, pool_size, pool_stride, pool_padding);
+        return;
+    }
     (void)pool_size;
     (void)pool_padding;
     if (tiled_conv_type != WS) {
@@ -236,7 +246,7 @@ static inline void tiled_conv_auto(int batch_size, int in_row_dim, int in_col_di
 }
 
 /* Depthwise conv, one channel at a time through the dense conv path.
- * weights are [krow][kcol][channel]. */
+ * weights are [channel][krow][kcol], as in Gemmini's library. */
 static inline void tiled_conv_dw_auto(int batch_size, int in_row_dim, int in_col_dim, int channels,
         int out_row_dim, int out_col_dim, int stride, int padding, int kernel_dim,
         const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output, int act,
@@ -244,8 +254,9 @@ static inline void tiled_conv_dw_auto(int batch_size, int in_row_dim, int in_col
         enum tiled_matmul_type_t tiled_conv_type) {
     for (int c = 0; c < channels; c++)
         tiled_conv_stride_auto(batch_size, in_row_dim, in_col_dim, 1, 1, out_row_dim, out_col_dim,
-                               stride, 1, 1, padding, kernel_dim, channels, channels, channels,
-                               false, false, false, false, false, input + c, weights + c,
+                               stride, 1, 1, padding, kernel_dim, channels, 1, channels,
+                               false, false, false, false, false, input + c,
+                               weights + (size_t)c * kernel_dim * kernel_dim,
                                bias ? bias + c : NULL, output + c, act, scale, pool_size,
                                pool_stride, pool_padding, tiled_conv_type);
 }
@@ -571,19 +582,12 @@ static inline void dlac_conv_dw_flat(int batch_size, int in_row_dim, int in_col_
 
 /* ---- residual add and global average ------------------------------------------------- */
 
+/* Tiles in elements, as in Gemmini's library (rounded up to whole DIM blocks). */
 static inline void tiled_resadd(size_t I, size_t J, size_t stride, size_t tile_I, size_t tile_J,
         scale_t A_scale, scale_t B_scale, acc_scale_t C_scale, const elem_t *A, const elem_t *B,
         elem_t *C, bool relu, enum tiled_matmul_type_t matadd_type) {
     if (matadd_type == CPU) {
-        for (size_t i = 0; i < I; i++)
-            for (size_t j = 0; j < J; j++) {
-                int32_t a = A[i * stride + j], b = B[i * stride + j];
-                if (A_scale != 1.0f) a = (int32_t)MVIN_SCALE(a, A_scale);
-                if (B_scale != 1.0f) b = (int32_t)MVIN_SCALE(b, B_scale);
-                float y = nearbyintf((float)(a + b) * C_scale);
-                int32_t v = y > 127.0f ? 127 : (y < -128.0f ? -128 : (int32_t)y);
-                C[i * stride + j] = (elem_t)(relu && v < 0 ? 0 : v);
-            }
+        resadd_cpu(I, J, stride, A_scale, B_scale, C_scale, A, B, C, relu);
         return;
     }
     dlac_charge(0, 0);
@@ -593,6 +597,8 @@ static inline void tiled_resadd(size_t I, size_t J, size_t stride, size_t tile_I
     gemmini_extended4_config_ld(stride * sizeof(elem_t), A_scale, true, DIM, 0);
     gemmini_extended4_config_ld(stride * sizeof(elem_t), B_scale, true, DIM, 1);
     const size_t dI = DLAC_CEIL(I, DIM), dJ = DLAC_CEIL(J, DIM);
+    tile_I = DLAC_CEIL(tile_I, DIM);
+    tile_J = DLAC_CEIL(tile_J, DIM);
     for (size_t i = 0; i < dI; i += tile_I)
         for (size_t j = 0; j < dJ; j += tile_J) {
             const size_t ti = dlac_min_sz(tile_I, dI - i), tj = dlac_min_sz(tile_J, dJ - j);
@@ -606,21 +612,22 @@ static inline void tiled_resadd(size_t I, size_t J, size_t stride, size_t tile_I
     gemmini_fence();
 }
 
-static inline void tiled_resadd_stride_auto(size_t I, size_t J, size_t stride, scale_t A_scale,
-        scale_t B_scale, acc_scale_t C_scale, const elem_t *A, const elem_t *B, elem_t *C,
-        bool relu, enum tiled_matmul_type_t matadd_type) {
+static inline void tiled_resadd_stride_auto(size_t I, size_t J, scale_t A_scale,
+        scale_t B_scale, acc_scale_t C_scale, size_t stride, const elem_t *A, const elem_t *B,
+        elem_t *C, bool relu, enum tiled_matmul_type_t matadd_type) {
     size_t tI = DLAC_CEIL(I, DIM), tJ = DLAC_CEIL(J, DIM);
     while (tI * tJ * DIM > ACC_ROWS / 2) {
         if (tI >= tJ || tJ <= 1) tI = DLAC_CEIL(tI, 2);
         else tJ--;
     }
-    tiled_resadd(I, J, stride, tI, tJ, A_scale, B_scale, C_scale, A, B, C, relu, matadd_type);
+    tiled_resadd(I, J, stride, tI * DIM, tJ * DIM, A_scale, B_scale, C_scale, A, B, C, relu,
+                 matadd_type);
 }
 
 static inline void tiled_resadd_auto(size_t I, size_t J, scale_t A_scale, scale_t B_scale,
         acc_scale_t C_scale, const elem_t *A, const elem_t *B, elem_t *C, bool relu,
         enum tiled_matmul_type_t matadd_type) {
-    tiled_resadd_stride_auto(I, J, J, A_scale, B_scale, C_scale, A, B, C, relu, matadd_type);
+    tiled_resadd_stride_auto(I, J, A_scale, B_scale, C_scale, J, A, B, C, relu, matadd_type);
 }
 
 /* Mean over the dim x dim pixels of each image, per channel (NHWC in, [batch][channel] out). */
