@@ -64,6 +64,9 @@ struct dlac_sim {
     int st_act;
     float st_scale;
     int st_pool_stride;
+    /* pooling during mvout (config_st): window, padding and the tile's geometry */
+    uint32_t pool_size, pool_upad, pool_lpad, pool_out_dim, pool_porows, pool_pocols,
+        pool_orows, pool_ocols;
     /* preload / array state */
     int have_preload;
     uint64_t pre_bd, pre_c;

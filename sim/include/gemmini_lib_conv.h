@@ -11,20 +11,7 @@
 static inline int dlac_max_i(int a, int b) { return a > b ? a : b; }
 static inline int dlac_min_i(int a, int b) { return a < b ? a : b; }
 
-static inline bool dlac_conv_unsupported(int input_dilation, bool wrot180, bool trans_output_1203,
-                                         bool trans_input_3120, bool trans_weight_1203,
-                                         bool trans_weight_0132, int pool_stride) {
-    if (input_dilation != 1 || wrot180 || trans_output_1203 || trans_input_3120 ||
-        trans_weight_1203 || trans_weight_0132) {
-        gemmini_lib_fail("tiled_conv: input dilation, wrot180 and layout transposes are not supported");
-        return true;
-    }
-    if (pool_stride != 0) {
-        gemmini_lib_fail("tiled_conv: pooling is not supported by dlac-sim");
-        return true;
-    }
-    return false;
-}
+#include "gemmini_lib_conv_ext.h"
 
 /* One conv with explicit tiles and an explicit DRAM loop order over "NPQKRSC"-style letters:
  * N batch, Q output rows, P output cols, K output channels, S kernel rows, R kernel cols,
@@ -133,46 +120,64 @@ static inline void tiled_conv(int batch_size, int in_row_dim, int in_col_dim, in
                  output, act, scale, pool_size, pool_stride, pool_padding);
         return;
     }
-    (void)pool_size;
-    (void)pool_padding;
     if (tiled_conv_type != WS) {
         gemmini_lib_fail("tiled_conv: only the WS dataflow is supported");
         return;
     }
-    if (dlac_conv_unsupported(input_dilation, wrot180, trans_output_1203, trans_input_3120,
-                              trans_weight_1203, trans_weight_0132, pool_stride))
+    const dlac_conv_feat feat = {input_dilation, pool_size, pool_stride, pool_padding, wrot180,
+                                 trans_output_1203, trans_input_3120, trans_weight_1203,
+                                 trans_weight_0132};
+    if (dlac_conv_feat_any(&feat)) {
+        dlac_tiled_conv_ext(batch_size, in_row_dim, in_col_dim, in_channels, out_channels,
+                            out_row_dim, out_col_dim, stride, kernel_dilation, padding, kernel_dim,
+                            in_stride, weight_stride, out_stride, &feat, batches, porows, pocols,
+                            pochs, krows, kcols, kchs, input, weights, bias, output, act, scale);
         return;
+    }
     dlac_tiled_conv_perm(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
                          out_col_dim, stride, kernel_dilation, padding, kernel_dim, in_stride,
                          weight_stride, out_stride, batches, porows, pocols, pochs, krows, kcols,
                          kchs, input, weights, bias, output, act, scale, NULL);
 }
 
-/* Rows a conv tile needs (Gemmini's tiled_conv_total_spad_rows, no pooling). */
+/* Rows a conv tile needs (Gemmini's tiled_conv_total_spad_rows); args[1..2] count pooled
+ * outputs, f == NULL is a plain conv. */
 static inline void dlac_conv_tile_rows(const int args[7], int stride, int kernel_dilation,
-                                       size_t *spad_rows, size_t *acc_rows) {
+                                       const dlac_conv_feat *f, size_t *spad_rows,
+                                       size_t *acc_rows) {
     const int b = args[0], porows = args[1], pocols = args[2], pochs = args[3], krows = args[4],
               kcols = args[5], kchs = args[6];
+    const int pstride = f && f->pool_stride ? f->pool_stride : 1;
+    const int psize = f && f->pool_stride ? f->pool_size : 1;
+    const int dil = f ? f->input_dilation : 1;
+    const int orows = porows * pstride + psize - 1, ocols = pocols * pstride + psize - 1;
     const int dk_r = krows + (kernel_dilation - 1) * (krows - 1);
     const int dk_c = kcols + (kernel_dilation - 1) * (kcols - 1);
-    const int irows = porows * stride + dk_r - 1, icols = pocols * stride + dk_c - 1;
-    const size_t A = (size_t)DLAC_CEIL(kchs, DIM) * b * irows * icols;
-    const size_t B = (size_t)DLAC_CEIL(pochs, DIM) * kcols * krows * kchs;
+    const int irows = DLAC_CEIL(orows * stride + dk_r - 1, dil);
+    const int icols = DLAC_CEIL(ocols * stride + dk_c - 1, dil);
+    const size_t A = f && f->trans_input_3120
+        ? (size_t)DLAC_CEIL(b, DIM) * kchs * irows * icols
+        : (size_t)DLAC_CEIL(kchs, DIM) * b * irows * icols;
+    const size_t B = f && f->trans_weight_0132
+        ? (size_t)DLAC_CEIL(kchs, DIM) * kcols * krows * pochs
+        : (size_t)DLAC_CEIL(pochs, DIM) * kcols * krows * kchs;
     *spad_rows = A + B;
-    *acc_rows = (size_t)DLAC_CEIL(pochs, DIM) * b * porows * pocols;
+    *acc_rows = (size_t)DLAC_CEIL(pochs, DIM) * b * orows * ocols;
 }
 
-/* Gemmini's default conv tiling: shrink, grow pocols, then grow everything. */
-static inline void tiled_conv_auto_tiles(int batch_size, int out_row_dim, int out_col_dim,
-                                         int in_channels, int out_channels, int kernel_dim,
-                                         int stride, int kernel_dilation, int tiles[7]) {
+/* Gemmini's default conv tiling: shrink, grow pocols, then grow everything. out_row_dim /
+ * out_col_dim are the (pooled) output's. */
+static inline void dlac_conv_auto_tiles(int batch_size, int out_row_dim, int out_col_dim,
+                                        int in_channels, int out_channels, int kernel_dim,
+                                        int stride, int kernel_dilation, const dlac_conv_feat *f,
+                                        int tiles[7]) {
     const int maxv[7] = {batch_size, out_row_dim, out_col_dim, out_channels, kernel_dim, kernel_dim,
                          in_channels};
     const size_t spad_max = (size_t)BANK_NUM * BANK_ROWS / 2, acc_max = (size_t)ACC_ROWS / 2;
     int *a = tiles;
     for (int i = 0; i < 7; i++) a[i] = maxv[i];
     size_t sp, ac;
-    dlac_conv_tile_rows(a, stride, kernel_dilation, &sp, &ac);
+    dlac_conv_tile_rows(a, stride, kernel_dilation, f, &sp, &ac);
     while (sp > spad_max || ac > acc_max) {
         int best = -1;
         for (int i = 0; i < 7; i++) {
@@ -187,12 +192,12 @@ static inline void tiled_conv_auto_tiles(int batch_size, int out_row_dim, int ou
         } else {
             a[best]--;
         }
-        dlac_conv_tile_rows(a, stride, kernel_dilation, &sp, &ac);
+        dlac_conv_tile_rows(a, stride, kernel_dilation, f, &sp, &ac);
     }
     for (;;) {
         if (a[2] + 1 > maxv[2]) break;
         a[2]++;
-        dlac_conv_tile_rows(a, stride, kernel_dilation, &sp, &ac);
+        dlac_conv_tile_rows(a, stride, kernel_dilation, f, &sp, &ac);
         if (sp > spad_max || ac > acc_max) {
             a[2]--;
             break;
@@ -204,11 +209,18 @@ static inline void tiled_conv_auto_tiles(int batch_size, int out_row_dim, int ou
         for (int i = 0; i < 7; i++) {
             if (a[i] + 1 > maxv[i]) continue;
             a[i]++;
-            dlac_conv_tile_rows(a, stride, kernel_dilation, &sp, &ac);
+            dlac_conv_tile_rows(a, stride, kernel_dilation, f, &sp, &ac);
             if (sp > spad_max || ac > acc_max) a[i]--;
             else changed = true;
         }
     }
+}
+
+static inline void tiled_conv_auto_tiles(int batch_size, int out_row_dim, int out_col_dim,
+                                         int in_channels, int out_channels, int kernel_dim,
+                                         int stride, int kernel_dilation, int tiles[7]) {
+    dlac_conv_auto_tiles(batch_size, out_row_dim, out_col_dim, in_channels, out_channels,
+                         kernel_dim, stride, kernel_dilation, NULL, tiles);
 }
 
 static inline void tiled_conv_stride_auto(int batch_size, int in_row_dim, int in_col_dim,
@@ -219,9 +231,16 @@ static inline void tiled_conv_stride_auto(int batch_size, int in_row_dim, int in
         const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output, int act,
         acc_scale_t scale, int pool_size, int pool_stride, int pool_padding,
         enum tiled_matmul_type_t tiled_conv_type) {
+    const dlac_conv_feat feat = {input_dilation, pool_size, pool_stride, pool_padding, wrot180,
+                                 trans_output_1203, trans_input_3120, trans_weight_1203,
+                                 trans_weight_0132};
+    const int psize = pool_stride ? pool_size : 1, pstride = pool_stride ? pool_stride : 1;
+    const int ppad = pool_stride ? pool_padding : 0;
     int t[7];
-    tiled_conv_auto_tiles(batch_size, out_row_dim, out_col_dim, in_channels, out_channels,
-                          kernel_dim, stride, kernel_dilation, t);
+    dlac_conv_auto_tiles(batch_size, (out_row_dim + 2 * ppad - psize) / pstride + 1,
+                         (out_col_dim + 2 * ppad - psize) / pstride + 1, in_channels, out_channels,
+                         kernel_dim, stride, kernel_dilation,
+                         dlac_conv_feat_any(&feat) ? &feat : NULL, t);
     tiled_conv(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
                out_col_dim, stride, input_dilation, kernel_dilation, padding, kernel_dim, in_stride,
                weight_stride, out_stride, wrot180, trans_output_1203, trans_input_3120,
