@@ -97,6 +97,12 @@ struct dlac_sim {
     uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */
     int tlb_fill[2];
     dlac_sim_stats st;
+    /* performance counters (counters.c): event per counter, its value at the last reset,
+     * and the frozen values while a snapshot is held */
+    uint32_t ctr_event[8];
+    int ctr_external[8];
+    double ctr_base[8], ctr_snap[8];
+    int ctr_snap_on;
     /* errors */
     int failed;
     char err[320];
