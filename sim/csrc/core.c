@@ -133,12 +133,18 @@ static int exec_config(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
         count_class(s, DLAC_CLS_CONFIG_ST);
         s->st_act = (int)((rs1 >> 2) & 3);
         s->st_pool_stride = (int)((rs1 >> 4) & 3);
+        s->pool_size = (uint32_t)((rs1 >> 6) & 3);
+        s->pool_upad = (uint32_t)((rs1 >> 8) & 3);
+        s->pool_lpad = (uint32_t)((rs1 >> 10) & 3);
+        s->pool_out_dim = (uint32_t)((rs1 >> 24) & 0xFF);
+        s->pool_porows = (uint32_t)((rs1 >> 32) & 0xFF);
+        s->pool_pocols = (uint32_t)((rs1 >> 40) & 0xFF);
+        s->pool_orows = (uint32_t)((rs1 >> 48) & 0xFF);
+        s->pool_ocols = (uint32_t)((rs1 >> 56) & 0xFF);
         s->st_stride = rs2 & 0xFFFFFFFFu;
         s->st_scale = bits_to_float((uint32_t)(rs2 >> 32));
         if (s->st_act > 1)
             return sim_assert_fail(s, "config_st: activation %d is not supported", s->st_act);
-        if (s->st_pool_stride)
-            return sim_assert_fail(s, "config_st: pooling during mvout is not supported");
     } else {
         count_class(s, DLAC_CLS_CONFIG_OTHER);
         return sim_assert_fail(s, "config_norm is not supported (no normalization unit)");
@@ -238,8 +244,73 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
     return 0;
 }
 
+/* One pooled output element: the max over the window of the (scaled, activated)
+ * results; window positions outside the tile's orows x ocols count as zero. */
+static int8_t pool_value(const dlac_sim *s, laddr a, int porow, int pocol, uint32_t ch) {
+    int32_t best = -128;
+    for (int wr = 0; wr < (int)s->pool_size; wr++)
+        for (int wc = 0; wc < (int)s->pool_size; wc++) {
+            const int orow = porow * s->st_pool_stride + wr - (int)s->pool_upad;
+            const int ocol = pocol * s->st_pool_stride + wc - (int)s->pool_lpad;
+            int32_t v = 0;
+            if (orow >= 0 && ocol >= 0 && orow < (int)s->pool_orows && ocol < (int)s->pool_ocols) {
+                const size_t row = a.row + (size_t)orow * s->pool_ocols + (size_t)ocol;
+                if (a.is_acc) {
+                    v = scale_sat8(s->acc[row * s->dim + ch], s->st_scale);
+                    if (s->st_act == 1 && v < 0) v = 0;
+                } else {
+                    v = s->spad[row * s->dim + ch];
+                }
+            }
+            if (v > best) best = v;
+        }
+    return (int8_t)best;
+}
+
+/* mvout with pooling configured: `cols` channels of the tile at `a` (orows x ocols pixels,
+ * one per row) max-pooled to porows x pocols pixels, pixel (r, c) written at DRAM
+ * rs1 + (r * pool_out_dim + c) * stride. */
+static int exec_mvout_pool(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
+    const uint32_t cols = (uint32_t)((rs2 >> 32) & 0xFFFF);
+    const laddr a = sim_decode((uint32_t)rs2);
+    const uint32_t pixels = s->pool_orows * s->pool_ocols, out = s->pool_porows * s->pool_pocols;
+    if (a.garbage) return sim_assert_fail(s, "mvout from the garbage address");
+    if (rs1 == 0) return sim_assert_fail(s, "mvout to DRAM address 0");
+    if (cols == 0 || cols > (uint32_t)s->dim)
+        return sim_assert_fail(s, "pooled mvout of %u channels (1..DIM)", cols);
+    if (a.is_acc && a.full) return sim_assert_fail(s, "pooled mvout of full-width results");
+    if (!pixels || !out || !s->pool_size)
+        return sim_assert_fail(s, "pooled mvout with an empty pooling window or tile");
+    if (check_range(s, "mvout", a, a.row + pixels - 1)) return -1;
+    if (!s->cfg.timing_only)
+        for (uint32_t r = 0; r < s->pool_porows; r++)
+            for (uint32_t c = 0; c < s->pool_pocols; c++) {
+                uint8_t *dst = (uint8_t *)(uintptr_t)(rs1 + ((uint64_t)r * s->pool_out_dim + c) *
+                                                                s->st_stride);
+                for (uint32_t ch = 0; ch < cols; ch++)
+                    dst[ch] = (uint8_t)pool_value(s, a, (int)r, (int)c, ch);
+            }
+    /* timing: the pooling unit reads every pixel of the tile, the DMA writes the pooled rows */
+    double t = timing_issue(s, UNIT_ST, who);
+    double start = dmax(dmax(t, s->unit_free[UNIT_ST]), timing_rows_ready(s, a, pixels, 1, WAIT_RAW));
+    double occ = dmax((double)pixels * s->pool_size,
+                      timing_dma_occupancy(s, (uint64_t)out * cols, out)) +
+                 s->cfg.mvout_fixed_cycles + timing_tlb(s, 1, rs1, out, s->st_stride, cols);
+    double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
+    double done = start + read_lat + occ + s->mem_latency;
+    s->unit_free[UNIT_ST] = start + occ;
+    timing_rows_mark(s, a, pixels, 1, start + read_lat + occ, ROW_RD);
+    if (a.is_acc) s->st.acc_reads += (uint64_t)pixels * cols;
+    else s->st.spad_reads += (uint64_t)pixels * cols;
+    s->st.dram_writes += (uint64_t)out * cols;
+    s->st.busy_st += occ;
+    timing_retire(s, UNIT_ST, done);
+    return 0;
+}
+
 static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     count_class(s, DLAC_CLS_MVOUT);
+    if (s->st_pool_stride) return exec_mvout_pool(s, rs1, rs2, who);
     const uint32_t rows = (uint32_t)((rs2 >> 48) & 0xFFFF);
     const uint32_t cols = (uint32_t)((rs2 >> 32) & 0xFFFF);
     const laddr a = sim_decode((uint32_t)rs2);

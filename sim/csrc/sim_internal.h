@@ -64,6 +64,9 @@ struct dlac_sim {
     int st_act;
     float st_scale;
     int st_pool_stride;
+    /* pooling during mvout (config_st): window, padding and the tile's geometry */
+    uint32_t pool_size, pool_upad, pool_lpad, pool_out_dim, pool_porows, pool_pocols,
+        pool_orows, pool_ocols;
     /* preload / array state */
     int have_preload;
     uint64_t pre_bd, pre_c;
@@ -94,6 +97,12 @@ struct dlac_sim {
     uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */
     int tlb_fill[2];
     dlac_sim_stats st;
+    /* performance counters (counters.c): event per counter, its value at the last reset,
+     * and the frozen values while a snapshot is held */
+    uint32_t ctr_event[8];
+    int ctr_external[8];
+    double ctr_base[8], ctr_snap[8];
+    int ctr_snap_on;
     /* errors */
     int failed;
     char err[320];

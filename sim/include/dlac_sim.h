@@ -98,6 +98,9 @@ dlac_sim *dlac_sim_new(const dlac_sim_config *cfg);
 void dlac_sim_free(dlac_sim *sim);
 /* Returns 0, or -1 after a hardware assertion (see dlac_sim_error). */
 int dlac_sim_issue(dlac_sim *sim, uint32_t funct, uint64_t rs1, uint64_t rs2);
+/* One performance-counter instruction (Gemmini's k_COUNTER): reset / snapshot / configure
+ * as `config` asks, then the value of the counter it names. */
+uint32_t dlac_sim_counter(dlac_sim *sim, uint32_t config);
 /* The RISC-V fence: the CPU waits until the accelerator has drained. */
 int dlac_sim_fence(dlac_sim *sim);
 /* CPU-side work of the C library (cycles), charged to the host clock. */

@@ -19,6 +19,7 @@
 #include "gemmini_params.h"
 #include "dlac_sim_config.h"
 #include "dlac_sim.h"
+#include "gemmini_counter.h"
 
 #define k_CONFIG 0
 #define k_MVIN2 1
@@ -182,7 +183,7 @@ static inline uint32_t acc_scale_t_to_acc_scale_t_bits(acc_scale_t x) {
         (DLAC_U64(A_stride) << 16) | (DLAC_U64(B_transpose) << 9) | (DLAC_U64(A_transpose) << 8) | \
         (DLAC_U64(set_only_strides) << 7) | (DLAC_U64(sys_act) << 3) | (DLAC_U64(dataflow) << 2) | \
         CONFIG_EX, \
-        (DLAC_U64(C_stride) << 48) | DLAC_U64((uint32_t)(sys_shift)))
+        (DLAC_U64(C_stride) << 48) | DLAC_U64((uint32_t)(sys_shift)));
 #define gemmini_extended2_config_ex(dataflow, sys_act, sys_shift, A_stride, A_transpose, B_transpose) \
     gemmini_extended3_config_ex(dataflow, sys_act, sys_shift, ACC_SCALE_IDENTITY, 1, A_stride, \
                                 A_transpose, B_transpose, false)
@@ -226,6 +227,46 @@ static inline uint32_t acc_scale_t_to_acc_scale_t_bits(acc_scale_t x) {
         (DLAC_U64(set_stats_id_only) << 17) | (DLAC_U64(act_msb) << 16) | (DLAC_U64(stat_id) << 8) | \
         CONFIG_BERT, \
         (DLAC_U64((uint32_t)(igelu_qc)) << 32) | DLAC_U64((uint32_t)(igelu_qb)))
+
+/* ---- performance counters (config_reg encoding as in Gemmini's gemmini.h) ------------- */
+
+#define gemmini_counter_access(rd, config_reg) \
+    { rd = dlac_sim_counter(gemmini_sim(), (uint32_t)(config_reg)); }
+
+static inline uint32_t counter_read(size_t index) {
+    uint32_t res;
+    gemmini_counter_access(res, (index & 0x7) << 4);
+    return res;
+}
+
+/* Point counter `index` at event `counter_code` (codes above INCREMENTAL_COUNTERS are
+ * external signals) and zero it. */
+static inline void counter_configure(size_t index, size_t counter_code) {
+    const uint32_t external = counter_code > INCREMENTAL_COUNTERS;
+    if (external) counter_code -= INCREMENTAL_COUNTERS;
+    uint32_t unused;
+    gemmini_counter_access(unused, ((index & 0x7) << 4) | 0x8 | ((counter_code & 0x3F) << 12) |
+                                       (external << 31));
+    (void)unused;
+}
+
+static inline void counter_snapshot_take(void) {
+    uint32_t unused;
+    gemmini_counter_access(unused, 0x4);
+    (void)unused;
+}
+
+static inline void counter_snapshot_reset(void) {
+    uint32_t unused;
+    gemmini_counter_access(unused, 0x2);
+    (void)unused;
+}
+
+static inline void counter_reset(void) {
+    uint32_t unused;
+    gemmini_counter_access(unused, 0x1);
+    (void)unused;
+}
 
 #define gemmini_flush(skip) gemmini_rocc(k_FLUSH, DLAC_U64(skip), 0)
 #define gemmini_fence() dlac_sim_fence(gemmini_sim())
