@@ -80,7 +80,8 @@ def joint_sobol(space: HwSpace, layers: Sequence[Layer], points: int, per_pair: 
             target = targets[int(a * len(targets))]
             layer = layers[int(b * len(layers))]
             try:
-                batch = MappingSpace(layer, target).sobol(per_pair, seed=seed + drawn + k)
+                batch = MappingSpace(layer, target).sobol(per_pair, seed=seed + drawn + k,
+                                                          max_points=1 << 15)
             except (NoLegalMapping, MappingError):
                 continue
             out.append(PointGroup(target, layer, batch))
