@@ -24,19 +24,27 @@ MIN_SAMPLES = 3
 
 
 class Starlight:
-    """fit(x_enc, ln_edp) on high-fidelity samples, then predict(x_enc) -> (mean, var)."""
+    """fit(x_enc, ln_edp) on high-fidelity samples, then predict(x_enc) -> (mean, var).
 
-    def __init__(self, low: StarlightLow, iterations: int = 150, lr: float = 0.01,
-                 gp_lr: float = 0.05, seed: int = 0) -> None:
+    The fit has two phases: `iterations` steps of the GP's hyperparameters alone on the
+    transferred features (cheap: the features are computed once), then
+    `finetune_iterations` steps of encoder, predictor and GP together at the network
+    learning rate `lr`. The second phase is short and gentle on purpose: on layers the
+    samples never covered, long fine-tuning fits the network to the sampled layers and
+    lowers rho (docs/starlight.md)."""
+
+    def __init__(self, low: StarlightLow, iterations: int = 150, lr: float = 1e-3,
+                 gp_lr: float = 0.05, seed: int = 0, finetune_iterations: int = 30) -> None:
         self.low = low
         self.iterations = iterations
+        self.finetune_iterations = finetune_iterations
         self.lr = lr
         self.gp_lr = gp_lr
         self.seed = seed
         self._model = None
 
     def fit(self, x_enc: np.ndarray, log_edp: np.ndarray) -> Starlight:
-        """Fine-tune the transferred encoder and fit the GP (deterministic for the seed)."""
+        """Fit the GP, then fine-tune end to end (deterministic for the seed)."""
         import gpytorch
         import torch
 
@@ -53,31 +61,43 @@ class Starlight:
             torch.manual_seed(self.seed)
             tx = self.low.standardise(x_enc).double()
             ty = torch.as_tensor((y - self.y_mean) / self.y_std, dtype=torch.float64)
-            net = copy.deepcopy(self.low.net).double()
+            self._net = copy.deepcopy(self.low.net).double()
             with torch.no_grad():
-                z0 = net.encode(tx)
-                offset = float((ty - net.predictor(z0).squeeze(-1)).mean())
-            model = _dkl(net, z0, tx, ty, offset)
-            lik = model.likelihood
-            model.train()
-            lik.train()
-            opt = torch.optim.Adam([
-                {"params": [*net.encoder.parameters(), *net.mu.parameters(),
-                            *net.predictor.parameters()], "lr": self.lr},
-                {"params": [p for n, p in model.named_parameters() if not n.startswith("net.")],
-                 "lr": self.gp_lr}])
-            mll = gpytorch.mlls.ExactMarginalLogLikelihood(lik, model)
+                z0 = self._net.encode(tx)
+                self._shift = z0.mean(0)
+                self._scale = (z0.std(0).clamp_min(1e-6) if len(z0) > 1
+                               else torch.ones_like(self._shift))
+                h0 = self._features(tx)
+            gp = _head(h0, ty, float((ty - h0[:, -1]).mean()))
+            self._model = gp
+            gp.train()
+            mll = gpytorch.mlls.ExactMarginalLogLikelihood(gp.likelihood, gp)
             with gpytorch.settings.cholesky_jitter(1e-6):
+                opt = torch.optim.Adam(gp.parameters(), lr=self.gp_lr)
                 for _ in range(self.iterations):
                     opt.zero_grad()
-                    loss = -mll(model(tx), ty)
-                    loss.backward()
+                    (-mll(gp(h0), ty)).backward()
                     opt.step()
-            model.eval()
-            lik.eval()
-            self._model = model
-            self._cache_posterior(tx, ty)
+                if self.finetune_iterations and self.lr > 0:
+                    opt = torch.optim.Adam([{"params": self._net.parameters(), "lr": self.lr},
+                                            {"params": gp.parameters(), "lr": self.gp_lr}])
+                    for _ in range(self.finetune_iterations):
+                        opt.zero_grad()
+                        h = self._features(tx)
+                        gp.set_train_data(h, ty, strict=False)
+                        (-mll(gp(h), ty)).backward()
+                        opt.step()
+            gp.eval()
+            with torch.no_grad():
+                self._cache_posterior(self._features(tx), ty)
         return self
+
+    def _features(self, tx):
+        """GP input: the scaled latent plus the transferred predictor's output."""
+        import torch
+
+        z = self._net.encode(tx)
+        return torch.cat([(z - self._shift) / self._scale, self._net.predictor(z)], dim=-1)
 
     def predict(self, x_enc: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance of ln EDP (latent function, no observation noise).
@@ -92,7 +112,7 @@ class Starlight:
         means, variances = [], []
         with single_thread(), torch.no_grad():
             for i in range(0, len(x_enc), chunk):
-                h = self._model.features(self.low.standardise(x_enc[i:i + chunk]).double())
+                h = self._features(self.low.standardise(x_enc[i:i + chunk]).double())
                 k = self._model.covar_module(h, self._h).to_dense().float()
                 v = torch.linalg.solve_triangular(self._chol, k.T, upper=False)
                 means.append((self._model.mean_module(h).float() + k @ self._alpha).numpy())
@@ -102,67 +122,51 @@ class Starlight:
         mean = np.concatenate(means).astype(np.float64) * self.y_std + self.y_mean
         return mean, np.concatenate(variances).astype(np.float64) * self.y_std ** 2
 
-    def _cache_posterior(self, tx, ty) -> None:
+    def _cache_posterior(self, h, ty) -> None:
         """Cholesky factor of K + noise and the weights alpha of the training residuals."""
         import torch
 
         model = self._model
-        with torch.no_grad():
-            h = model.features(tx)
-            k = model.covar_module(h).to_dense()
-            noise = model.likelihood.noise.reshape(())
-            chol = torch.linalg.cholesky(k + (noise + 1e-6) * torch.eye(len(h), dtype=k.dtype))
-            alpha = torch.cholesky_solve((ty - model.mean_module(h)).unsqueeze(-1), chol)
+        k = model.covar_module(h).to_dense()
+        noise = model.likelihood.noise.reshape(())
+        chol = torch.linalg.cholesky(k + (noise + 1e-6) * torch.eye(len(h), dtype=k.dtype))
+        alpha = torch.cholesky_solve((ty - model.mean_module(h)).unsqueeze(-1), chol)
         self._h = h
         self._chol = chol.float()
         self._alpha = alpha.squeeze(-1).float()
         self._prior_var = float(model.covar_module.outputscale.detach())
 
 
-def _dkl(net, z0, tx, ty, offset: float):
-    """The exact GP over the transferred encoder's latent (scaled by its initial spread on
-    the training points, so the lengthscale prior means the same on every data set)."""
+def _head(h, ty, offset: float):
+    """The GP on Starlight's features: mean a * (transferred prediction) + b, starting as
+    Starlight-Low's own prediction; Matern-5/2 kernel with gamma priors."""
     import gpytorch
     import torch
     from gpytorch.priors import GammaPrior
 
-    shift = z0.mean(0)
-    scale = z0.std(0).clamp_min(1e-6) if len(z0) > 1 else torch.ones_like(shift)
-
     class PredictorMean(gpytorch.means.Mean):
-        """a * transferred predictor + b, starting as Starlight-Low's own prediction."""
-
         def __init__(self) -> None:
             super().__init__()
             self.a = torch.nn.Parameter(torch.ones((), dtype=torch.float64))
             self.b = torch.nn.Parameter(torch.tensor(offset, dtype=torch.float64))
 
-        def forward(self, h: torch.Tensor) -> torch.Tensor:
-            return self.a * h[..., -1] + self.b
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.a * x[..., -1] + self.b
 
-    class DKL(gpytorch.models.ExactGP):
+    class Head(gpytorch.models.ExactGP):
         def __init__(self) -> None:
             lik = gpytorch.likelihoods.GaussianLikelihood(
                 noise_prior=GammaPrior(1.1, 0.05),
                 noise_constraint=gpytorch.constraints.GreaterThan(1e-5))
-            super().__init__(tx, ty, lik)
-            self.net = net
-            self.register_buffer("shift", shift)
-            self.register_buffer("scale", scale)
+            super().__init__(h, ty, lik)
             self.mean_module = PredictorMean()
             self.covar_module = gpytorch.kernels.ScaleKernel(
-                gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=z0.shape[1] + 1,
+                gpytorch.kernels.MaternKernel(nu=2.5, ard_num_dims=h.shape[1],
                                               lengthscale_prior=GammaPrior(3.0, 6.0)),
                 outputscale_prior=GammaPrior(2.0, 0.15))
 
-        def features(self, x: torch.Tensor) -> torch.Tensor:
-            """GP input: the scaled latent plus the transferred predictor's output."""
-            z = self.net.encode(x)
-            return torch.cat([(z - self.shift) / self.scale, self.net.predictor(z)], dim=-1)
-
         def forward(self, x: torch.Tensor) -> gpytorch.distributions.MultivariateNormal:
-            h = self.features(x)
-            return gpytorch.distributions.MultivariateNormal(self.mean_module(h),
-                                                             self.covar_module(h))
+            return gpytorch.distributions.MultivariateNormal(self.mean_module(x),
+                                                             self.covar_module(x))
 
-    return DKL().double()
+    return Head().double()

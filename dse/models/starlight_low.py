@@ -105,6 +105,8 @@ class StarlightLow:
     y_std: float
     analytical: bool
     train_seconds: float
+    """CPU seconds of sampling, scoring and training (one thread; wall time on a shared
+    machine says more about the neighbours)."""
     key: str
 
     @property
@@ -169,7 +171,7 @@ def train(space: HwSpace, layers: Sequence[Layer], config: LowConfig = LowConfig
     """Sample, score and fit Starlight-Low (deterministic for `config.seed`)."""
     import torch
 
-    start = time.perf_counter()
+    start = time.process_time()
     groups = joint_sobol(space, layers, config.points, config.per_pair, config.seed)
     x, y = analytical_dataset(groups, config.analytical)
     scale = Standardizer.fit(x)
@@ -200,7 +202,7 @@ def train(space: HwSpace, layers: Sequence[Layer], config: LowConfig = LowConfig
                 advance()
     net.eval()
     return StarlightLow(net, scale, y_mean, y_std, config.analytical,
-                        time.perf_counter() - start, key)
+                        time.process_time() - start, key)
 
 
 class _bar:
