@@ -102,8 +102,10 @@ class Starlight:
     def predict(self, x_enc: np.ndarray, chunk: int = 8192) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and variance of ln EDP (latent function, no observation noise).
 
-        Exact GP posterior from a Cholesky factor kept after the fit, evaluated in float32
-        chunks: a triangular solve per chunk is what makes 10^5 predictions/s on one core."""
+        The exact posterior of the fitted GP, evaluated in float32 from what the fit kept
+        (a float32 copy of the network, the inverse Cholesky factor, the Matern-5/2 kernel
+        written out): per chunk the network and three matrix products, which is what makes
+        10^5 predictions/s on one core."""
         import torch
 
         if self._model is None:
@@ -112,18 +114,26 @@ class Starlight:
         means, variances = [], []
         with single_thread(), torch.no_grad():
             for i in range(0, len(x_enc), chunk):
-                h = self._features(self.low.standardise(x_enc[i:i + chunk]).double())
-                k = self._model.covar_module(h, self._h).to_dense().float()
-                v = torch.linalg.solve_triangular(self._chol, k.T, upper=False)
-                means.append((self._model.mean_module(h).float() + k @ self._alpha).numpy())
-                variances.append((self._prior_var - v.pow(2).sum(0)).clamp_min(0.0).numpy())
+                h = self._features32(self.low.standardise(x_enc[i:i + chunk]))
+                d = torch.cdist(h / self._lengthscale, self._h_scaled) * 5.0 ** 0.5
+                k = self._prior_var * (1.0 + d + d * d / 3.0) * torch.exp(-d)
+                v = k @ self._chol_inv_t
+                means.append((self._a * h[:, -1] + self._b + k @ self._alpha).numpy())
+                variances.append((self._prior_var - v.pow(2).sum(1)).clamp_min(0.0).numpy())
         if not means:
             return np.zeros(0), np.zeros(0)
         mean = np.concatenate(means).astype(np.float64) * self.y_std + self.y_mean
         return mean, np.concatenate(variances).astype(np.float64) * self.y_std ** 2
 
+    def _features32(self, tx):
+        import torch
+
+        z = self._net32.encode(tx)
+        return torch.cat([(z - self._shift32) / self._scale32, self._net32.predictor(z)], dim=-1)
+
     def _cache_posterior(self, h, ty) -> None:
-        """Cholesky factor of K + noise and the weights alpha of the training residuals."""
+        """Cholesky factor of K + noise, the weights alpha of the training residuals and
+        float32 copies of everything `predict` needs."""
         import torch
 
         model = self._model
@@ -131,10 +141,16 @@ class Starlight:
         noise = model.likelihood.noise.reshape(())
         chol = torch.linalg.cholesky(k + (noise + 1e-6) * torch.eye(len(h), dtype=k.dtype))
         alpha = torch.cholesky_solve((ty - model.mean_module(h)).unsqueeze(-1), chol)
-        self._h = h
-        self._chol = chol.float()
+        self._lengthscale = model.covar_module.base_kernel.lengthscale.detach().float()
+        self._h_scaled = h.float() / self._lengthscale
+        eye = torch.eye(len(h), dtype=chol.dtype)
+        self._chol_inv_t = torch.linalg.solve_triangular(chol, eye, upper=False).T.float()
         self._alpha = alpha.squeeze(-1).float()
         self._prior_var = float(model.covar_module.outputscale.detach())
+        self._a = float(model.mean_module.a.detach())
+        self._b = float(model.mean_module.b.detach())
+        self._net32 = copy.deepcopy(self._net).float()
+        self._shift32, self._scale32 = self._shift.float(), self._scale.float()
 
 
 def _head(h, ty, offset: float):
