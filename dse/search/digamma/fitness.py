@@ -1,7 +1,9 @@
 """Scoring a whole population with a vectorised evaluator: individuals are grouped by
 their allocated design, and each (design, layer) is one batch of the analytical model,
 so a generation costs (distinct designs x unique layers) model calls rather than one
-per mapping."""
+per mapping. Costs are memoised by (design, layer, mapping): a child shares most of its
+layers' genes (and often its design) with a parent, so most of a generation's layer
+mappings were scored before (the memo is dropped when it holds MEMO entries)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from dlac.ir.target import Target
 from ...evaluators import Evaluator
 from ...hwspace import HwGrid
 from .genome import Population, Problem
+
+MEMO = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class Scorer:
         self.grid = grid
         self.evaluator = evaluator
         self._targets: dict[int, Target] = {}
+        self._memo: dict[tuple[int, int, bytes], tuple[float, float, float]] = {}
 
     def target(self, design: int) -> Target:
         if design not in self._targets:
@@ -58,12 +63,20 @@ class Scorer:
         energy = np.full(shape, np.inf)
         util = np.zeros(shape)
         members = np.asarray(members, dtype=np.int64)
+        if len(self._memo) > MEMO:
+            self._memo.clear()
         for design in np.unique(pop.design[members]):
             group = members[pop.design[members] == design]
             target = self.target(int(design))
             for li, layer in enumerate(self.problem.layers):
-                cost = self.evaluator.evaluate(layer, target, pop.batch(li, group))
-                cycles[group, li] = cost.cycles
-                energy[group, li] = cost.energy_pj
-                util[group, li] = cost.utilization
+                keys = [(int(design), li, pop.tiles[p, li].tobytes() + pop.rank[p, li].tobytes()
+                         + pop.os[p, li].tobytes()) for p in group]
+                miss = [j for j, k in enumerate(keys) if k not in self._memo]
+                if miss:
+                    cost = self.evaluator.evaluate(layer, target, pop.batch(li, group[miss]))
+                    for m, j in enumerate(miss):
+                        self._memo[keys[j]] = (float(cost.cycles[m]), float(cost.energy_pj[m]),
+                                               float(cost.utilization[m]))
+                for p, k in zip(group, keys, strict=True):
+                    cycles[p, li], energy[p, li], util[p, li] = self._memo[k]
         return Scores(cycles, energy, util)

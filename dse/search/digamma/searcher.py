@@ -45,7 +45,7 @@ class DiGamma(Searcher):
     name = "digamma"
 
     def __init__(self, domain: Any, seed: int, config: SearchConfig = HW_CONFIG, *,
-                 population: int = 40, elite_ratio: float = 0.1, generations: int = 0,
+                 population: int = 20, elite_ratio: float = 0.1, generations: int = 0,
                  crossover_rate: float = 0.9, mutation_rate: float = 0.1,
                  hw_mutation_rate: float = 0.2) -> None:
         super().__init__(domain, seed, config)
