@@ -25,6 +25,7 @@ from typing import Any
 from dlac.dse.driver import Options, autotune, parse_budget
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
+from dlac.dse.search import searcher_names
 from dlac.errors import DlacError
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS), choices=MODELS,
                    metavar="ZOO_MODEL")
-    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=SEARCHERS)
+    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=searcher_names(),
+                   help="any registered searcher (default: random, vanilla-bo, dabo)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budget", default="100", help="HW evaluations per run (equal for all)")
     p.add_argument("--hw-space", default="edge")

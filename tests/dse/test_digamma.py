@@ -19,6 +19,7 @@ from dlac.dse.hwspace import HwSpace
 from dlac.dse.models.features import WorkloadProfile
 from dlac.dse.nested import NestedEvaluator, SwConfig
 from dlac.dse.search.digamma.buffers import BufferTable, legalize
+from dlac.dse.search.digamma.fitness import Scorer
 from dlac.dse.search.digamma.genome import Population, Problem, random_population
 from dlac.dse.search.digamma.operators import (
     crossover,
@@ -27,8 +28,9 @@ from dlac.dse.search.digamma.operators import (
     mutate_map,
     reorder,
 )
+from dlac.dse.search.digamma.warm import heuristic_population
 from dlac.ir.hwcost import area_mm2
-from dlac.passes.mapping import ConvLayer, MappingSpace, MatmulLayer
+from dlac.passes.mapping import ConvLayer, MappingSpace, MatmulLayer, heuristic_mapping
 
 from .conftest import tiny_models
 
@@ -195,3 +197,20 @@ def test_cli_bad_budget_is_one_line(tmp_path: Path) -> None:
     assert proc.stderr.startswith("dlac: error: digamma: budget of 5 evaluations is smaller")
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_warm_start_keeps_gemmini_heuristic_tiles(small_space: HwSpace) -> None:
+    domain, table = _table(small_space)
+    scorer = Scorer(table.problem, domain.grid, make_evaluator("analytical"))
+    raw = heuristic_population(table, scorer, 4)
+    assert 0 < len(raw) <= 4
+    pop = legalize(table, raw)
+    _assert_legal(domain, table, pop)
+    assert (pop.tiles == raw.tiles).all()
+    for p in range(len(pop)):
+        want = domain.grid.target(table.largest(int(pop.dim[p]), int(pop.df[p])))
+        got = domain.grid.target(int(pop.design[p]))
+        assert area_mm2(got) <= area_mm2(want)
+        for li, layer in enumerate(table.problem.layers):
+            assert pop.mapping(table.problem, p, li).tile == heuristic_mapping(layer,
+                                                                                want).tile

@@ -89,6 +89,10 @@ class BufferTable:
         hit = np.flatnonzero((sp >= sp_need) & (acc >= acc_need))
         return int(rows[hit[0]]) if len(hit) else None
 
+    def largest(self, dim: int, df: int) -> int:
+        """Grid row of the pair's largest-area design within the budget."""
+        return int(self._table[(dim, df)][0][-1])
+
     def caps(self, dim: int, df: int) -> tuple[int, int]:
         _, sp, acc = self._table[(dim, df)]
         return int(sp.max()), int(acc.max())

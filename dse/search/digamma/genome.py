@@ -110,12 +110,14 @@ def min_tiles(problem: Problem, dim: np.ndarray) -> np.ndarray:
 
 
 def legal_tiles(problem: Problem, pop: Population) -> Population:
-    """Tiles within [smallest, dim size], block dims in whole DIM blocks (nearest)."""
+    """Tiles within [smallest, dim size], block dims in whole DIM blocks (nearest) or
+    the whole dim."""
     sizes = problem.sizes[None]
     d = problem.dims[pop.dim][:, None, None]
     t = np.clip(pop.tiles, 1, sizes)
     blocks = np.maximum(1, np.rint(t / d).astype(np.int64))
-    t = np.where(problem.block[None], np.minimum(blocks * d, sizes), t)
+    whole = np.where(t >= sizes, sizes, np.minimum(blocks * d, sizes))
+    t = np.where(problem.block[None], whole, t)
     return replace(pop, tiles=t)
 
 

@@ -16,6 +16,8 @@ the tells (the driver's objective of each genome: EDP, latency or energy summed 
 over models) are the GA's fitness, so a resumed run replays exactly. The layers' picks
 are the genome's own mappings (direct lowering), which the driver re-times and emits.
 
+Generation 0 holds Gemmini's heuristic tiling on each allowed array size and dataflow
+(`warm.py`; `warm_start=false` for the paper's all-random start), the rest random.
 Selection: elites (the best `elite_ratio` of the population) survive; parents are drawn
 uniformly from the better half; a child is a per-group crossover (probability
 `crossover_rate`) or a copy of its first parent, then mutate-HW (`hw_mutation_rate` per
@@ -36,6 +38,7 @@ from .buffers import BufferTable, legalize
 from .fitness import Scorer, Scores
 from .genome import Population, Problem, random_population
 from .operators import crossover, grow_age, mutate_hw, mutate_map, reorder
+from .warm import heuristic_population
 
 
 @SEARCHERS.register("digamma")
@@ -47,7 +50,7 @@ class DiGamma(Searcher):
     def __init__(self, domain: Any, seed: int, config: SearchConfig = HW_CONFIG, *,
                  population: int = 20, elite_ratio: float = 0.1, generations: int = 0,
                  crossover_rate: float = 0.9, mutation_rate: float = 0.1,
-                 hw_mutation_rate: float = 0.2) -> None:
+                 hw_mutation_rate: float = 0.2, warm_start: bool = True) -> None:
         super().__init__(domain, seed, config)
         if population < 2:
             raise DseError(f"digamma: population must be >= 2, got {population}")
@@ -66,6 +69,7 @@ class DiGamma(Searcher):
         self.crossover_rate = crossover_rate
         self.mutation_rate = mutation_rate
         self.hw_mutation_rate = hw_mutation_rate
+        self.warm_start = warm_start
         self.generation = 0
         self._table: BufferTable | None = None
         self._scorer: Scorer | None = None
@@ -127,8 +131,7 @@ class DiGamma(Searcher):
         if n < 1 or (self.generations and self.generation >= self.generations):
             return []
         if self._pop is None:
-            kids = legalize(self._table, random_population(
-                self._table.problem, self._table.combos, self.population, self.rng))
+            kids = self._first_generation()
         else:
             kids = self._breed(self.population - self.elites)
         kids = kids.take(np.arange(min(len(kids), n)))
@@ -160,6 +163,15 @@ class DiGamma(Searcher):
         self._pop, self._fit = kids, fit
         self._kids = None
         self.generation += 1
+
+    def _first_generation(self) -> Population:
+        table, scorer = self._table, self._scorer
+        assert table is not None and scorer is not None
+        warm = heuristic_population(table, scorer, self.population // 2 if self.warm_start
+                                    else 0)
+        rand = random_population(table.problem, table.combos, self.population - len(warm),
+                                 self.rng)
+        return legalize(table, Population.concat([warm, rand]))
 
     def _ranked(self) -> np.ndarray:
         return np.argsort(self._fit, kind="stable")
