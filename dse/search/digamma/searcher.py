@@ -16,7 +16,8 @@ the tells (the driver's objective of each genome: EDP, latency or energy summed 
 over models) are the GA's fitness, so a resumed run replays exactly. The layers' picks
 are the genome's own mappings (direct lowering), which the driver re-times and emits.
 
-Generation 0 holds Gemmini's heuristic tiling on each allowed array size and dataflow
+Generation 0 holds Gemmini's heuristic tiling on default Gemmini and on each allowed
+array size and dataflow
 (`warm.py`; `warm_start=false` for the paper's all-random start), the rest random.
 Selection: elites (the best `elite_ratio` of the population) survive; parents are drawn
 uniformly from the better half; a child is a per-group crossover (probability
@@ -167,8 +168,11 @@ class DiGamma(Searcher):
     def _first_generation(self) -> Population:
         table, scorer = self._table, self._scorer
         assert table is not None and scorer is not None
+        space = self.domain.grid.space
+        x = self.domain.encode_target(space.base.replace(dma_bus_bits=max(space.bus_bits)))
+        default = None if x is None else self.domain.index(x)
         warm = heuristic_population(table, scorer, self.population // 2 if self.warm_start
-                                    else 0)
+                                    else 0, default)
         rand = random_population(table.problem, table.combos, self.population - len(warm),
                                  self.rng)
         return legalize(table, Population.concat([warm, rand]))

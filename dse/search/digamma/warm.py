@@ -1,6 +1,7 @@
 """Warm start: Gemmini's own tiling (tiled_matmul_auto / tiled_conv_auto) as genomes of
-generation 0, one per allowed (DIM, dataflow) pair on that pair's largest design within
-the area budget, up to half the population. The buffers are then re-allocated to what
+generation 0: on default Gemmini when the space holds it, then one per allowed (DIM,
+dataflow) pair on that pair's largest design within the area budget, up to half the
+population. The buffers are then re-allocated to what
 those tiles need, and the rest of the population stays random, so the GA starts at
 least where Gemmini's default heuristic is on each array size and still explores."""
 
@@ -15,12 +16,21 @@ from .fitness import Scorer
 from .genome import Population
 
 
-def heuristic_population(table: BufferTable, scorer: Scorer, limit: int) -> Population:
-    """Up to `limit` genomes of Gemmini's heuristic mappings (not yet legalised)."""
+def heuristic_population(table: BufferTable, scorer: Scorer, limit: int,
+                         default_row: int | None = None) -> Population:
+    """Up to `limit` genomes of Gemmini's heuristic mappings (not yet legalised), the
+    first on grid row `default_row` (default Gemmini) if given."""
     problem = table.problem
+    grid = table.grid
+    designs = [] if default_row is None else [default_row]
+    designs += [table.largest(int(di), int(fi)) for di, fi in table.combos]
+    allowed = {(int(a), int(b)) for a, b in table.combos}
     rows: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
-    for di, fi in table.combos[:max(0, limit)]:
-        target = scorer.target(table.largest(int(di), int(fi)))
+    for design in designs[:max(0, limit)]:
+        di, fi = int(grid.rows[design, 0]), int(grid.rows[design, 5])
+        if (di, fi) not in allowed:
+            continue
+        target = scorer.target(design)
         try:
             maps = [heuristic_mapping(layer, target) for layer in problem.layers]
         except MappingError:
@@ -31,7 +41,7 @@ def heuristic_population(table: BufferTable, scorer: Scorer, limit: int) -> Popu
             batch = MappingBatch.from_mappings(layer, [m])
             tiles[li], rank[li] = batch.tiles[:, 0], batch.rank[:, 0]
         os = np.array([m.dataflow == "OS" for m in maps])
-        rows.append((int(di), int(fi), tiles, rank, os))
+        rows.append((di, fi, tiles, rank, os))
     n = len(rows)
     return Population(np.array([r[0] for r in rows], dtype=np.int64),
                       np.array([r[1] for r in rows], dtype=np.int64),
