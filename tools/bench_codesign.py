@@ -25,6 +25,7 @@ from typing import Any
 from dlac.dse.driver import Options, autotune, parse_budget
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
+from dlac.dse.search import parse_options, searcher_names, searcher_options
 from dlac.errors import DlacError
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
@@ -60,11 +61,15 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
     baselines: dict[str, float | None] = {}
     seconds: dict[str, float] = {s: 0.0 for s in args.searchers}
     for searcher in args.searchers:
+        known = searcher_options(searcher)
+        tuned = parse_options(searcher, [o for o in args.searcher_option
+                                         if o.partition("=")[0].strip() in known])
         for seed in range(args.seeds):
             opts = Options(space=space, searcher=searcher, evaluator=args.evaluator,
                            budget=parse_budget(args.budget), seed=seed,
                            sw=SwConfig("batch", args.sw_samples), db_path=db,
-                           progress=False, validate="sim" if args.measure == "sim" else "none")
+                           progress=False, validate="sim" if args.measure == "sim" else "none",
+                           searcher_options=tuned)
             t0 = time.monotonic()
             result = autotune(models, opts, host=host)
             seconds[searcher] += time.monotonic() - t0
@@ -109,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS), choices=MODELS,
                    metavar="ZOO_MODEL")
-    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=SEARCHERS)
+    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=searcher_names(),
+                   help="any registered searcher (default: random, vanilla-bo, dabo)")
+    p.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a setting for every searcher that has it (e.g. population=20)")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--budget", default="100", help="HW evaluations per run (equal for all)")
     p.add_argument("--hw-space", default="edge")
