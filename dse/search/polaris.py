@@ -1,0 +1,340 @@
+"""Polaris: co-design with the high-fidelity evaluator in the loop (dissertation 6.1).
+
+n hardware iterations x m software iterations (`hw_iterations`, `sw_iterations`; 8 x 6
+by default). A hardware candidate minimises the lower confidence bound (the paper's UCB
+on -EDP) of the model's predicted cost over the continuous HW box, from a few starting
+points with L-BFGS-B, and is rounded to the nearest unseen feasible design by L1 distance
+(`hw_box`). The first candidate, before any data, is the rounded first point of a
+scrambled Sobol sequence. Per software iteration every unique layer draws `sw_samples`
+Sobol points of its legal mapping space with tiles that divide the dims (spatial
+factors fill the array: channel tiles move in whole DIM blocks) plus Gemmini's own
+mapping, scores them by LCB and runs the best untried one on the driver's evaluator (the
+simulator with `--evaluator sim`); the iteration's layers go to the executor together,
+their results join the surrogate's data and it is refitted. A layer's pick is its lowest
+cost sample; the design's cost is the driver's: sum(energy) x sum(delay) over layers with
+their counts.
+
+How the HW acquisition aggregates the layers (docs/codesign.md, "Polaris"): each layer
+contributes its best predicted cost q_l = min over its templates (its `templates` best
+sampled mappings so far) of mu - kappa * sigma of log EDP on the candidate hardware; a
+model's log EDP is 2 log sum_l n_l exp(q_l / 2), the Cauchy-Schwarz bound
+(sum n E)(sum n D) >= (sum n sqrt(E D))^2 that is exact when every layer draws the same
+power; models add their logs. For latency or energy the layers' costs simply add.
+
+The budget counts high-fidelity samples (`spent()`): one per unique layer per software
+iteration. The last hardware iteration runs only the software iterations the budget has
+left; a domain of one design (software-only DSE) spends the whole budget on it. A trial
+stores its samples, so a resumed run replays them and refits on the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any
+
+import numpy as np
+from dlac.ir.target import Target
+from dlac.passes.mapping import (
+    Layer,
+    Mapping,
+    MappingBatch,
+    MappingError,
+    MappingSpace,
+    NoLegalMapping,
+    heuristic_mapping,
+)
+from scipy.optimize import minimize
+from scipy.special import logsumexp
+from scipy.stats import qmc
+
+from ..errors import DseError
+from ..measure import MappingTask
+from ..models.threads import single_thread
+from ..objective import metric
+from ..registry import SEARCHERS
+from .base import HW_CONFIG, Domain, SearchConfig, Searcher
+from .hw_box import HwBox
+from .polaris_model import PointModel, make_model
+
+REFINED = 1
+"""Best starting points of the HW acquisition that L-BFGS-B refines."""
+
+Sample = tuple[str, Mapping, float, float, float]
+"""(layer hash, mapping, cycles, energy pJ, utilisation) of one high-fidelity run."""
+
+
+def _seed(*parts: object) -> int:
+    """A 31-bit seed from the run's seed and what is being drawn."""
+    text = ":".join(str(p) for p in parts)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
+
+
+def _key(mapping: Mapping) -> str:
+    return json.dumps(mapping.to_attrs(), sort_keys=True)
+
+
+@SEARCHERS.register("polaris")
+class Polaris(Searcher):
+    """Starlight-guided HW/SW co-design, high-fidelity samples in the loop."""
+
+    name = "polaris"
+
+    def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
+                 hw_iterations: int = 8, sw_iterations: int = 6, sw_samples: int = 512,
+                 kappa: float = 1.0, templates: int = 8, hw_starts: int = 256,
+                 surrogate: str = "gp") -> None:
+        super().__init__(domain, seed, config)
+        for opt, value in (("hw_iterations", hw_iterations), ("sw_iterations", sw_iterations),
+                           ("sw_samples", sw_samples), ("templates", templates),
+                           ("hw_starts", hw_starts)):
+            if value < 1:
+                raise DseError(f"polaris: {opt} must be >= 1, got {value}")
+        if kappa < 0:
+            raise DseError(f"polaris: kappa must be >= 0, got {kappa}")
+        self._encoder = make_model(surrogate)
+        self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
+        self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
+        self.hw_starts, self.surrogate = hw_starts, surrogate
+        self.box = HwBox(domain)
+        if len(self.box.pool) == 0:
+            raise DseError("polaris: the hardware space has no feasible design")
+        self._layers: dict[str, Layer] = {}
+        self._counts: list[list[tuple[str, int]]] = []
+        self._evaluator = ""
+        self._goal = "edp"
+        self._total: int | None = None
+        self._spent = 0
+        self._hw_done = 0
+        self._x: list[np.ndarray] = []
+        self._y: list[float] = []
+        self._seen_maps: dict[str, list[tuple[Mapping, float]]] = {}
+        self._model: PointModel | None = None
+        self._fitted_on = -1
+
+    # ----------------------------------------------------------------- driver hooks
+    def prepare(self, nested: Any, budget: Any) -> None:
+        """The layers, their counts per model and the budget of high-fidelity samples."""
+        self._layers = dict(nested.unique)
+        self._counts = [[(layer.workload_hash(), n) for layer, n in w]
+                        for w in nested.models.values()]
+        self._evaluator = nested.evaluator.name
+        self._goal = nested.goal
+        self._seen_maps = {h: [] for h in self._layers}
+        self._total = budget.evaluations
+        per = len(self._layers)
+        if self._total is not None and self._total < per:
+            raise DseError(f"polaris: a budget of {self._total} {self._evaluator} samples is "
+                           f"below one software iteration ({per} unique layers, one sample "
+                           f"each); one hardware iteration takes {per * self.sw_iterations}")
+
+    def spent(self) -> int:
+        return self._spent
+
+    def ask(self) -> np.ndarray | None:
+        if self._hw_done >= self.hw_iterations or self._left() < len(self._layers):
+            return None
+        return self.box.nearest(self._maximise(), self._seen)
+
+    def tell(self, x: np.ndarray, y: float) -> None:
+        super().tell(x, y)
+        self._hw_done += 1
+
+    def evaluate_target(self, target: Target, layers: dict[str, Layer],
+                        executor: Any) -> tuple[dict[str, tuple[Any, ...]] | str, dict[str, Any]]:
+        """m software iterations on `target`: per layer the best-LCB untried mapping, all
+        layers of an iteration on the executor at once."""
+        hw = self.box.raw_of(target)
+        spaces: dict[str, MappingSpace] = {}
+        for h, layer in layers.items():
+            try:
+                spaces[h] = self._space(layer, target)
+            except NoLegalMapping as err:
+                return str(err), {"samples": []}
+        samples: list[Sample] = []
+        tried: dict[str, set[str]] = {h: set() for h in layers}
+        for it in range(self._iterations()):
+            picks = {h: self._pick(spaces[h], hw, h, it, tried[h]) for h in layers}
+            tasks = [MappingTask(layers[h], target, self._evaluator, m) for h, m in picks.items()]
+            for (h, m), outcome in zip(picks.items(), executor.gather(tasks), strict=True):
+                tried[h].add(_key(m))
+                best = outcome.best
+                sample = (h, m, math.nan, math.nan, math.nan) if best is None else \
+                    (h, m, best.cycles, best.energy_pj, best.utilization)
+                samples.append(sample)
+                self._add(hw, sample)
+            self._spent += len(layers)
+        return self._picks(samples, layers, target), {"samples": [self._dump(s) for s in samples]}
+
+    def restore(self, x: np.ndarray, state: dict[str, Any] | None) -> None:
+        """Replay a stored trial's samples (its result comes from the database)."""
+        hw = self.box.raw_of(self.domain.target(x))  # type: ignore[attr-defined]
+        rows = (state or {}).get("samples", [])
+        for row in rows:
+            self._add(hw, self._load(row))
+        self._spent += len(rows)
+
+    # ----------------------------------------------------------------- budget
+    def _left(self) -> int:
+        return (1 << 62) if self._total is None else self._total - self._spent
+
+    def _iterations(self) -> int:
+        """Software iterations of this HW candidate: m, or what the budget has left (all
+        of it when the domain is a single design)."""
+        fit = self._left() // max(len(self._layers), 1)
+        if len(self.box.pool) == 1 and self._total is not None:
+            return fit
+        return min(self.sw_iterations, fit)
+
+    # ----------------------------------------------------------------- data
+    def _add(self, hw: np.ndarray, sample: Sample) -> None:
+        h, mapping, cycles, energy, _ = sample
+        cost = float(metric(cycles, energy, self._goal))
+        if not (math.isfinite(cost) and cost > 0):
+            return
+        layer = self._layers[h]
+        batch = MappingBatch.from_mappings(layer, [mapping])
+        self._x.append(self._encoder.encode(hw, layer, batch)[0])
+        self._y.append(math.log(cost))
+        self._seen_maps[h].append((mapping, math.log(cost)))
+
+    @staticmethod
+    def _dump(s: Sample) -> list[Any]:
+        h, m, cycles, energy, util = s
+        ok = math.isfinite(cycles)
+        return [h, m.to_attrs(), cycles if ok else None, energy if ok else None,
+                util if ok else None]
+
+    @staticmethod
+    def _load(row: list[Any]) -> Sample:
+        h, attrs, cycles, energy, util = row
+
+        def num(v: Any) -> float:
+            return math.nan if v is None else float(v)
+
+        return h, Mapping.from_attrs(attrs), num(cycles), num(energy), num(util)
+
+    def _picks(self, samples: list[Sample], layers: dict[str, Layer],
+               target: Target) -> dict[str, tuple[Any, ...]] | str:
+        """Each layer's lowest-cost sample as (mapping, cycles, energy, utilisation, count)."""
+        out: dict[str, tuple[Any, ...]] = {}
+        for h, layer in layers.items():
+            mine = [s for s in samples if s[0] == h]
+            ok = [s for s in mine if math.isfinite(metric(s[2], s[3], self._goal))]
+            if not ok:
+                return (f"layer {layer.name!r} ({layer.describe()}) on {target.name}: the "
+                        f"{self._evaluator} evaluator ran none of the {len(mine)} mappings "
+                        "Polaris tried")
+            best = min(ok, key=lambda s: float(metric(s[2], s[3], self._goal)))
+            out[h] = (best[1], best[2], best[3], best[4], len(mine))
+        return out
+
+    # ----------------------------------------------------------------- surrogate
+    def _fitted(self) -> PointModel | None:
+        """The surrogate on every sample so far (refitted from scratch when data came)."""
+        if len(self._y) < 2:
+            return None
+        if self._fitted_on != len(self._y):
+            import torch
+
+            torch.manual_seed(_seed(self.seed, "fit", len(self._y)))
+            with single_thread():
+                self._model = make_model(self.surrogate)
+                self._model.fit(np.stack(self._x), np.array(self._y))
+            self._fitted_on = len(self._y)
+        return self._model
+
+    def _lcb(self, x: np.ndarray) -> np.ndarray:
+        model = self._fitted()
+        assert model is not None
+        with single_thread():
+            mu, var = model.predict(x)
+        return mu - self.kappa * np.sqrt(np.maximum(var, 0.0))
+
+    # ----------------------------------------------------------------- software
+    @staticmethod
+    def _space(layer: Layer, target: Target) -> MappingSpace:
+        """Tiles that divide the dims; every legal tile when no divisor tile fits."""
+        try:
+            return MappingSpace(layer, target, divisors_only=True)
+        except NoLegalMapping:
+            return MappingSpace(layer, target)
+
+    def _pick(self, space: MappingSpace, hw: np.ndarray, h: str, it: int,
+              tried: set[str]) -> Mapping:
+        layer, target = space.layer, space.target
+        parts = []
+        try:
+            parts.append(MappingBatch.from_mappings(layer, [heuristic_mapping(layer, target)]))
+        except MappingError:
+            pass
+        parts.append(space.sobol(self.sw_samples,
+                                 seed=_seed(self.seed, target.to_json(), h, it)))
+        batch = MappingBatch.concat(parts)
+        model = self._fitted()
+        if model is None:
+            order = np.arange(len(batch))
+        else:
+            order = np.argsort(self._lcb(self._encoder.encode(hw, layer, batch)),
+                               kind="stable")
+        mappings = [batch.mapping(layer, int(i)) for i in order]
+        return next((m for m in mappings if _key(m) not in tried), mappings[0])
+
+    # ----------------------------------------------------------------- hardware
+    def _templates(self) -> dict[str, MappingBatch]:
+        """Each layer's best sampled mappings: the mappings the HW acquisition assumes."""
+        out = {}
+        for h, seen in self._seen_maps.items():
+            if seen:
+                best = sorted(seen, key=lambda t: t[1])[: self.templates]
+                out[h] = MappingBatch.from_mappings(self._layers[h], [m for m, _ in best])
+        return out
+
+    def acquisition(self, u: np.ndarray, templates: dict[str, MappingBatch]) -> np.ndarray:
+        """Aggregated LCB of the models' log cost at box points `u` (rows; lower is
+        better)."""
+        u = np.atleast_2d(u)
+        hw = self.box.raw(u)
+        q: dict[str, np.ndarray] = {}
+        for h, b in templates.items():
+            rows = np.repeat(hw, len(b), axis=0)
+            pairs = b.take(np.tile(np.arange(len(b)), len(u)))
+            lcb = self._lcb(self._encoder.encode(rows, self._layers[h], pairs))
+            q[h] = lcb.reshape(len(u), len(b)).min(axis=1)
+        total = np.zeros(len(u))
+        for counts in self._counts:
+            terms = [(math.log(n), q[h]) for h, n in counts if h in q]
+            logn = np.array([t[0] for t in terms])[:, None]
+            qs = np.stack([t[1] for t in terms])
+            if self._goal == "edp":
+                total += 2.0 * logsumexp(logn + qs / 2.0, axis=0)
+            else:
+                total += logsumexp(logn + qs, axis=0)
+        return total
+
+    def _sobol(self, n: int, *salt: object) -> np.ndarray:
+        """n points of a scrambled Sobol sequence over the box (drawn as a power of two)."""
+        sob = qmc.Sobol(self.box.width, scramble=True, seed=_seed(self.seed, *salt))
+        return sob.random_base2(max(0, math.ceil(math.log2(n))))[:n]
+
+    def _maximise(self) -> np.ndarray:
+        """The box point of lowest aggregated LCB: `hw_starts` Sobol points and the best
+        designs seen scored at once, the best few refined by L-BFGS-B. Before there is a
+        surrogate, the next point of a Sobol sequence."""
+        templates = self._templates()
+        if self._fitted() is None or not templates:
+            return self._sobol(self._hw_done + 1, "hw")[self._hw_done]
+        finite = [i for i, y in enumerate(self.ys) if math.isfinite(y)]
+        best = sorted(finite, key=lambda i: (self.ys[i], i))[:2]
+        starts = np.concatenate([np.array([self.xs[i] for i in best]).reshape(-1, self.box.width),
+                                 self._sobol(self.hw_starts, "starts", self._hw_done)])
+        scores = self.acquisition(starts, templates)
+        bounds = [(0.0, 1.0)] * self.box.width
+        found = []
+        for i in np.argsort(scores, kind="stable")[:REFINED]:
+            res = minimize(lambda v: float(self.acquisition(v, templates)[0]), starts[i],
+                           method="L-BFGS-B", bounds=bounds, options={"maxiter": 10})
+            found.append((min(float(res.fun), float(scores[i])),
+                          np.clip(res.x, 0.0, 1.0) if res.fun <= scores[i] else starts[i]))
+        return min(found, key=lambda t: t[0])[1]
