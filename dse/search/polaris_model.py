@@ -13,6 +13,7 @@ canonical dims, the mapping's canonical tiles, DRAM loop positions and dataflow.
 
 from __future__ import annotations
 
+import warnings
 from typing import Protocol
 
 import numpy as np
@@ -64,7 +65,9 @@ class GpPointModel:
         return self
 
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mu, sd = self._gp.predict(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # gpytorch warns when x repeats its training data
+            mu, sd = self._gp.predict(x)
         return mu, sd * sd
 
 
