@@ -53,18 +53,24 @@ class HwBox:
                          along(self._flows, u[:, 3]),
                          2.0 ** along(self._bus, u[:, 4])], axis=1)
 
-    @staticmethod
-    def raw_of(target: Target) -> np.ndarray:
-        """RAW_NAMES of a realised design."""
-        return np.array([target.dim, target.sp_kib, target.acc_kib,
-                         DATAFLOWS.index(target.dataflow), target.dma_bus_bits],
-                        dtype=np.float64)
-
     def nearest(self, u: np.ndarray, seen: Collection[bytes] = ()) -> np.ndarray | None:
         """The feasible design closest to `u` by L1 distance that is not in `seen` (domain
-        keys); None when every design is seen. Ties go to the lowest grid row."""
+        keys); None when every design is seen. Ties go to the first design in grid order."""
+        i = self.nearest_index(u, seen)
+        return None if i is None else self.pool[i].copy()
+
+    def nearest_index(self, u: np.ndarray, seen: Collection[bytes] = ()) -> int | None:
+        """Row of `pool` that `nearest` returns."""
         dist = np.abs(self.pool - np.asarray(u, dtype=np.float64)).sum(axis=1)
+        if not seen:
+            return int(np.argmin(dist))
         for i in np.argsort(dist, kind="stable"):
             if self.domain.keys(self.pool[i][None, :])[0] not in seen:
-                return self.pool[i].copy()
+                return int(i)
         return None
+
+
+def raw_of(target: Target) -> np.ndarray:
+    """RAW_NAMES of a realised design."""
+    return np.array([target.dim, target.sp_kib, target.acc_kib,
+                     DATAFLOWS.index(target.dataflow), target.dma_bus_bits], dtype=np.float64)

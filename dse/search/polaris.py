@@ -14,12 +14,14 @@ their results join the surrogate's data and it is refitted. A layer's pick is it
 cost sample; the design's cost is the driver's: sum(energy) x sum(delay) over layers with
 their counts.
 
-How the HW acquisition aggregates the layers (docs/codesign.md, "Polaris"): each layer
-contributes its best predicted cost q_l = min over its templates (its `templates` best
-sampled mappings so far) of mu - kappa * sigma of log EDP on the candidate hardware; a
-model's log EDP is 2 log sum_l n_l exp(q_l / 2), the Cauchy-Schwarz bound
-(sum n E)(sum n D) >= (sum n sqrt(E D))^2 that is exact when every layer draws the same
-power; models add their logs. For latency or energy the layers' costs simply add.
+How the HW acquisition aggregates the layers (docs/codesign.md, "Polaris"): at a box point
+u, each layer contributes its best predicted cost q_l = min over its candidate mappings of
+mu - kappa * sigma of ln EDP, the candidates being Gemmini's own mapping and the layer's
+`templates` best sampled mappings that are legal on the design nearest to u, encoded on
+that design and relaxed to u's HW parameters (`PointModel.relax`); a model's ln EDP is
+2 ln sum_l n_l exp(q_l / 2), the Cauchy-Schwarz bound (sum n E)(sum n D) >=
+(sum n sqrt(E D))^2 that is exact when every layer draws the same power; models add their
+logs. For latency or energy the layers' costs simply add.
 
 The budget counts high-fidelity samples (`spent()`): one per unique layer per software
 iteration. The last hardware iteration runs only the software iterations the budget has
@@ -56,7 +58,7 @@ from ..objective import metric
 from ..registry import SEARCHERS
 from .base import HW_CONFIG, Domain, SearchConfig, Searcher
 from .hw_box import HwBox
-from .polaris_model import PointModel, make_model
+from .polaris_model import ModelFactory, PointModel
 
 REFINED = 1
 """Best starting points of the HW acquisition that L-BFGS-B refines."""
@@ -83,8 +85,9 @@ class Polaris(Searcher):
 
     def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
                  hw_iterations: int = 8, sw_iterations: int = 6, sw_samples: int = 512,
-                 kappa: float = 1.0, templates: int = 8, hw_starts: int = 256,
-                 surrogate: str = "gp") -> None:
+                 kappa: float = 1.0, templates: int = 4, hw_starts: int = 64,
+                 surrogate: str = "starlight", low_points: int = 1 << 16,
+                 low_epochs: int = 40, retrain: bool = False, progress: bool = True) -> None:
         super().__init__(domain, seed, config)
         for opt, value in (("hw_iterations", hw_iterations), ("sw_iterations", sw_iterations),
                            ("sw_samples", sw_samples), ("templates", templates),
@@ -93,7 +96,7 @@ class Polaris(Searcher):
                 raise DseError(f"polaris: {opt} must be >= 1, got {value}")
         if kappa < 0:
             raise DseError(f"polaris: kappa must be >= 0, got {kappa}")
-        self._encoder = make_model(surrogate)
+        self._models = ModelFactory(surrogate, low_points, low_epochs, retrain, progress)
         self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
         self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
         self.hw_starts, self.surrogate = hw_starts, surrogate
@@ -111,7 +114,10 @@ class Polaris(Searcher):
         self._y: list[float] = []
         self._seen_maps: dict[str, list[tuple[Mapping, float]]] = {}
         self._model: PointModel | None = None
+        self._encoder: PointModel | None = None
         self._fitted_on = -1
+        self._designs: dict[int, tuple[np.ndarray, list[tuple[str, int]]]] = {}
+        self._designs_at = -1
 
     # ----------------------------------------------------------------- driver hooks
     def prepare(self, nested: Any, budget: Any) -> None:
@@ -121,6 +127,8 @@ class Polaris(Searcher):
                         for w in nested.models.values()]
         self._evaluator = nested.evaluator.name
         self._goal = nested.goal
+        self._models.prepare(self.box.space)
+        self._encoder = self._models.make(self.seed)
         self._seen_maps = {h: [] for h in self._layers}
         self._total = budget.evaluations
         per = len(self._layers)
@@ -145,7 +153,6 @@ class Polaris(Searcher):
                         executor: Any) -> tuple[dict[str, tuple[Any, ...]] | str, dict[str, Any]]:
         """m software iterations on `target`: per layer the best-LCB untried mapping, all
         layers of an iteration on the executor at once."""
-        hw = self.box.raw_of(target)
         spaces: dict[str, MappingSpace] = {}
         for h, layer in layers.items():
             try:
@@ -155,7 +162,7 @@ class Polaris(Searcher):
         samples: list[Sample] = []
         tried: dict[str, set[str]] = {h: set() for h in layers}
         for it in range(self._iterations()):
-            picks = {h: self._pick(spaces[h], hw, h, it, tried[h]) for h in layers}
+            picks = {h: self._pick(spaces[h], h, it, tried[h]) for h in layers}
             tasks = [MappingTask(layers[h], target, self._evaluator, m) for h, m in picks.items()]
             for (h, m), outcome in zip(picks.items(), executor.gather(tasks), strict=True):
                 tried[h].add(_key(m))
@@ -163,16 +170,16 @@ class Polaris(Searcher):
                 sample = (h, m, math.nan, math.nan, math.nan) if best is None else \
                     (h, m, best.cycles, best.energy_pj, best.utilization)
                 samples.append(sample)
-                self._add(hw, sample)
+                self._add(target, sample)
             self._spent += len(layers)
         return self._picks(samples, layers, target), {"samples": [self._dump(s) for s in samples]}
 
     def restore(self, x: np.ndarray, state: dict[str, Any] | None) -> None:
         """Replay a stored trial's samples (its result comes from the database)."""
-        hw = self.box.raw_of(self.domain.target(x))  # type: ignore[attr-defined]
+        target = self.domain.target(x)  # type: ignore[attr-defined]
         rows = (state or {}).get("samples", [])
         for row in rows:
-            self._add(hw, self._load(row))
+            self._add(target, self._load(row))
         self._spent += len(rows)
 
     # ----------------------------------------------------------------- budget
@@ -188,14 +195,18 @@ class Polaris(Searcher):
         return min(self.sw_iterations, fit)
 
     # ----------------------------------------------------------------- data
-    def _add(self, hw: np.ndarray, sample: Sample) -> None:
+    def _encode(self, target: Target, layer: Layer, batch: MappingBatch) -> np.ndarray:
+        assert self._encoder is not None, "prepare() runs first"
+        return self._encoder.encode(target, layer, batch)
+
+    def _add(self, target: Target, sample: Sample) -> None:
         h, mapping, cycles, energy, _ = sample
         cost = float(metric(cycles, energy, self._goal))
         if not (math.isfinite(cost) and cost > 0):
             return
         layer = self._layers[h]
         batch = MappingBatch.from_mappings(layer, [mapping])
-        self._x.append(self._encoder.encode(hw, layer, batch)[0])
+        self._x.append(self._encode(target, layer, batch)[0])
         self._y.append(math.log(cost))
         self._seen_maps[h].append((mapping, math.log(cost)))
 
@@ -233,14 +244,15 @@ class Polaris(Searcher):
     # ----------------------------------------------------------------- surrogate
     def _fitted(self) -> PointModel | None:
         """The surrogate on every sample so far (refitted from scratch when data came)."""
-        if len(self._y) < 2:
+        if len(self._y) < self._models.min_samples:
             return None
         if self._fitted_on != len(self._y):
             import torch
 
-            torch.manual_seed(_seed(self.seed, "fit", len(self._y)))
+            fit_seed = _seed(self.seed, "fit", len(self._y))
+            torch.manual_seed(fit_seed)
             with single_thread():
-                self._model = make_model(self.surrogate)
+                self._model = self._models.make(fit_seed)
                 self._model.fit(np.stack(self._x), np.array(self._y))
             self._fitted_on = len(self._y)
         return self._model
@@ -261,8 +273,7 @@ class Polaris(Searcher):
         except NoLegalMapping:
             return MappingSpace(layer, target)
 
-    def _pick(self, space: MappingSpace, hw: np.ndarray, h: str, it: int,
-              tried: set[str]) -> Mapping:
+    def _pick(self, space: MappingSpace, h: str, it: int, tried: set[str]) -> Mapping:
         layer, target = space.layer, space.target
         parts = []
         try:
@@ -276,41 +287,72 @@ class Polaris(Searcher):
         if model is None:
             order = np.arange(len(batch))
         else:
-            order = np.argsort(self._lcb(self._encoder.encode(hw, layer, batch)),
-                               kind="stable")
+            order = np.argsort(self._lcb(self._encode(target, layer, batch)), kind="stable")
         mappings = [batch.mapping(layer, int(i)) for i in order]
         return next((m for m in mappings if _key(m) not in tried), mappings[0])
 
     # ----------------------------------------------------------------- hardware
-    def _templates(self) -> dict[str, MappingBatch]:
-        """Each layer's best sampled mappings: the mappings the HW acquisition assumes."""
-        out = {}
-        for h, seen in self._seen_maps.items():
-            if seen:
-                best = sorted(seen, key=lambda t: t[1])[: self.templates]
-                out[h] = MappingBatch.from_mappings(self._layers[h], [m for m, _ in best])
+    def _design(self, i: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
+        """Encoded candidate mappings of every layer on pool design `i` and how many each
+        layer has: Gemmini's own mapping and the layer's best samples legal there."""
+        if self._designs_at != len(self._y):
+            self._designs, self._designs_at = {}, len(self._y)
+        if i not in self._designs:
+            target = self.domain.target(self.box.pool[i])  # type: ignore[attr-defined]
+            rows, segments = [], []
+            for h, seen in self._seen_maps.items():
+                layer = self._layers[h]
+                try:
+                    space = MappingSpace(layer, target)
+                except NoLegalMapping:
+                    continue
+                best = [m for m, _ in sorted(seen, key=lambda t: t[1])]
+                cands = [m for m in best if space.is_legal(m)][: self.templates]
+                try:
+                    cands.append(heuristic_mapping(layer, target))
+                except MappingError:
+                    pass
+                if cands:
+                    rows.append(self._encode(target, layer,
+                                             MappingBatch.from_mappings(layer, cands)))
+                    segments.append((h, len(cands)))
+            self._designs[i] = (np.concatenate(rows) if rows else np.zeros((0, 0)), segments)
+        return self._designs[i]
+
+    def acquisition(self, u: np.ndarray) -> np.ndarray:
+        """Aggregated LCB of the models' ln cost at box points `u` (rows; lower is better)."""
+        u = np.atleast_2d(u)
+        assert self._encoder is not None
+        hw = self.box.raw(u)
+        parts, plans = [], []
+        for j in range(len(u)):
+            x, segments = self._design(self.box.nearest_index(u[j]))  # type: ignore[arg-type]
+            parts.append(self._encoder.relax(x, hw[j]))
+            plans.append(segments)
+        lcb = self._lcb(np.concatenate(parts))
+        out = np.empty(len(u))
+        at = 0
+        for j, segments in enumerate(plans):
+            q: dict[str, float] = {}
+            for h, n in segments:
+                q[h] = float(lcb[at:at + n].min())
+                at += n
+            out[j] = self._aggregate(q)
         return out
 
-    def acquisition(self, u: np.ndarray, templates: dict[str, MappingBatch]) -> np.ndarray:
-        """Aggregated LCB of the models' log cost at box points `u` (rows; lower is
-        better)."""
-        u = np.atleast_2d(u)
-        hw = self.box.raw(u)
-        q: dict[str, np.ndarray] = {}
-        for h, b in templates.items():
-            rows = np.repeat(hw, len(b), axis=0)
-            pairs = b.take(np.tile(np.arange(len(b)), len(u)))
-            lcb = self._lcb(self._encoder.encode(rows, self._layers[h], pairs))
-            q[h] = lcb.reshape(len(u), len(b)).min(axis=1)
-        total = np.zeros(len(u))
+    def _aggregate(self, q: dict[str, float]) -> float:
+        """Sum over models of the predicted ln cost from per-layer ln costs `q`."""
+        total = 0.0
         for counts in self._counts:
             terms = [(math.log(n), q[h]) for h, n in counts if h in q]
-            logn = np.array([t[0] for t in terms])[:, None]
-            qs = np.stack([t[1] for t in terms])
+            if not terms:
+                continue
+            logn = np.array([t[0] for t in terms])
+            qs = np.array([t[1] for t in terms])
             if self._goal == "edp":
-                total += 2.0 * logsumexp(logn + qs / 2.0, axis=0)
+                total += 2.0 * float(logsumexp(logn + qs / 2.0))
             else:
-                total += logsumexp(logn + qs, axis=0)
+                total += float(logsumexp(logn + qs))
         return total
 
     def _sobol(self, n: int, *salt: object) -> np.ndarray:
@@ -320,21 +362,21 @@ class Polaris(Searcher):
 
     def _maximise(self) -> np.ndarray:
         """The box point of lowest aggregated LCB: `hw_starts` Sobol points and the best
-        designs seen scored at once, the best few refined by L-BFGS-B. Before there is a
+        designs seen scored at once, the best refined by L-BFGS-B. Before there is a
         surrogate, the next point of a Sobol sequence."""
-        templates = self._templates()
-        if self._fitted() is None or not templates:
+        if self._fitted() is None:
             return self._sobol(self._hw_done + 1, "hw")[self._hw_done]
         finite = [i for i, y in enumerate(self.ys) if math.isfinite(y)]
         best = sorted(finite, key=lambda i: (self.ys[i], i))[:2]
         starts = np.concatenate([np.array([self.xs[i] for i in best]).reshape(-1, self.box.width),
                                  self._sobol(self.hw_starts, "starts", self._hw_done)])
-        scores = self.acquisition(starts, templates)
+        scores = self.acquisition(starts)
         bounds = [(0.0, 1.0)] * self.box.width
         found = []
         for i in np.argsort(scores, kind="stable")[:REFINED]:
-            res = minimize(lambda v: float(self.acquisition(v, templates)[0]), starts[i],
+            res = minimize(lambda v: float(self.acquisition(v)[0]), starts[i],
                            method="L-BFGS-B", bounds=bounds, options={"maxiter": 10})
+            better = float(res.fun) <= float(scores[i])
             found.append((min(float(res.fun), float(scores[i])),
-                          np.clip(res.x, 0.0, 1.0) if res.fun <= scores[i] else starts[i]))
+                          np.clip(res.x, 0.0, 1.0) if better else starts[i]))
         return min(found, key=lambda t: t[0])[1]

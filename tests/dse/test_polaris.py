@@ -14,7 +14,8 @@ from dlac.dse.search import make_searcher
 from dlac.dse.search.hw_box import HwBox
 from dlac.ir.hwcost import area_mm2
 
-POLARIS = {"hw_iterations": 3, "sw_iterations": 2, "sw_samples": 32, "hw_starts": 16}
+POLARIS = {"hw_iterations": 3, "sw_iterations": 2, "sw_samples": 32, "hw_starts": 16,
+           "surrogate": "gp"}
 
 
 def _opts(space, tmp_path, budget: int = 12, **kw) -> Options:
@@ -116,7 +117,7 @@ def test_empty_grid_and_bad_options(models, small_space) -> None:
     domain = _domain(models, small_space)
     empty = HwDomain(domain.grid, np.array([], dtype=np.int64), domain.profile)
     with pytest.raises(DseError, match="no feasible design"):
-        make_searcher("polaris", empty, 0)
+        make_searcher("polaris", empty, 0, surrogate="gp")
     with pytest.raises(DseError, match="sw_iterations must be >= 1"):
         make_searcher("polaris", domain, 0, sw_iterations=0)
     with pytest.raises(DseError, match="unknown surrogate"):
