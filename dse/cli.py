@@ -14,13 +14,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dlac.errors import DlacError
+from dlac.ir.target import Target, TargetError
 from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
 from .driver import Options, autotune, parse_budget
+from .errors import DseError
 from .executors import DEFAULT as DEFAULT_EXECUTOR
 from .executors import executor_names
-from .hwspace import load_space
+from .hwspace import fixed_space, load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
 from .objective import OBJECTIVES
@@ -60,13 +62,19 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="area budget in mm^2 (default: the space's, = default Gemmini)")
     g.add_argument("--kernel", default="linear", choices=KERNELS,
                    help="daBO surrogate kernel (default: linear)")
-    g.add_argument("--sw-strategy", default="batch", choices=SW_STRATEGIES,
+    g.add_argument("--sw-only", action="store_true",
+                   help="software-only DSE: keep the hardware fixed at --target (default "
+                        "Gemmini) and search only each layer's mapping (--hw-space and "
+                        "--area-budget are ignored); with --searcher dabo the per-layer "
+                        "search defaults to dabo with the budget's share of trials")
+    g.add_argument("--sw-strategy", default=None, choices=SW_STRATEGIES,
                    help="per-layer mapping search (default: batch)")
     g.add_argument("--sw-samples", type=int, default=None,
                    help="mappings scored per layer by the batch strategy (default: 2000 "
                         "with the analytical evaluator, 16 with the simulator)")
-    g.add_argument("--sw-trials", type=int, default=100,
-                   help="evaluations per layer for searcher strategies (default: 100)")
+    g.add_argument("--sw-trials", type=int, default=None,
+                   help="evaluations per layer for searcher strategies (default: 100; with "
+                        "--sw-only --searcher dabo: the budget over the unique layers)")
     g.add_argument("--im2col", action="store_true",
                    help="also consider every dense conv as an im2col matmul (search only: the "
                         "backends emit those directly; pointwise convs are always considered "
@@ -106,10 +114,22 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
     samples = args.sw_samples
     if samples is None:
         samples = SIM_SAMPLES if args.evaluator == "sim" else ANALYTICAL_SAMPLES
-    space = load_space(args.hw_space).with_area_budget(args.area_budget)
+    strategy, trials = args.sw_strategy or "batch", args.sw_trials or 100
+    if args.sw_only:
+        try:
+            space = fixed_space(Target.parse(getattr(args, "target", None) or "default"))
+        except TargetError as err:
+            raise DseError(f"--target: {err}") from None
+        if args.searcher == "dabo" and args.sw_strategy is None:
+            unique = {layer.workload_hash() for w in layers_by_model.values() for layer, _ in w}
+            strategy = "dabo"
+            if args.sw_trials is None and budget.evaluations is not None:
+                trials = max(1, budget.evaluations // max(len(unique), 1))
+    else:
+        space = load_space(args.hw_space).with_area_budget(args.area_budget)
     options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
                       budget=budget, seed=args.seed,
-                      sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
+                      sw=SwConfig(strategy, samples, trials,
                                   im2col=args.im2col, objective=args.objective),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),

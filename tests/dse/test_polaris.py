@@ -122,3 +122,37 @@ def test_empty_grid_and_bad_options(models, small_space) -> None:
         make_searcher("polaris", domain, 0, sw_iterations=0)
     with pytest.raises(DseError, match="unknown surrogate"):
         make_searcher("polaris", domain, 0, surrogate="nope")
+
+
+def _sw_only(tmp_path, searcher: str, *extra: str) -> list[str]:
+    return ["zoo:tiny_cnn", "--autotune", "--sw-only", "--target", "small", "--searcher",
+            searcher, "-o", str(tmp_path / "out"), "--db", str(tmp_path / "db.sqlite"),
+            "--no-progress", "--sim-check", "none", *extra]
+
+
+@pytest.mark.parametrize("searcher, extra", [
+    ("polaris", ["--budget", "8", "--searcher-option", "surrogate=gp",
+                 "--searcher-option", "sw_samples=32"]),
+    ("dabo", ["--budget", "8"]),
+])
+def test_sw_only_cli_keeps_the_given_target(tmp_path, searcher: str, extra: list[str]) -> None:
+    import json
+
+    from dlac.ir.target import Target
+    from dlac.tools.dlac_main import main
+
+    assert main(_sw_only(tmp_path, searcher, *extra)) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert Target.from_dict(report["target"]) == Target.parse("small")
+    assert report["bit_exact"] is True and len(report["history"]) == 1
+
+
+def test_cli_budget_below_one_iteration_is_one_line(tmp_path, capsys) -> None:
+    from dlac.tools.dlac_main import main
+
+    code = main(_sw_only(tmp_path, "polaris", "--budget", "1",
+                         "--searcher-option", "surrogate=gp"))
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1, err
+    assert err.startswith("dlac: error: polaris: a budget of 1") and "software iteration" in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "db.sqlite").exists()
