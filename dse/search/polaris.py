@@ -2,17 +2,19 @@
 
 n hardware iterations x m software iterations (`hw_iterations`, `sw_iterations`; 8 x 6
 by default). A hardware candidate minimises the lower confidence bound (the paper's UCB
-on -EDP) of the model's predicted cost over the continuous HW box, from a few starting
+on -EDP) of the model's predicted cost over the continuous HW box, from Sobol starting
 points with L-BFGS-B, and is rounded to the nearest unseen feasible design by L1 distance
-(`hw_box`). The first candidate, before any data, is the rounded first point of a
-scrambled Sobol sequence. Per software iteration every unique layer draws `sw_samples`
-Sobol points of its legal mapping space with tiles that divide the dims (spatial
-factors fill the array: channel tiles move in whole DIM blocks) plus Gemmini's own
-mapping, scores them by LCB and runs the best untried one on the driver's evaluator (the
-simulator with `--evaluator sim`); the iteration's layers go to the executor together,
-their results join the surrogate's data and it is refitted. A layer's pick is its lowest
-cost sample; the design's cost is the driver's: sum(energy) x sum(delay) over layers with
-their counts.
+(`hw_box`). The first candidate, before any data, is default Gemmini when the space holds
+it (else the rounded first point of a scrambled Sobol sequence), so the search starts
+from the design and, in its first software iteration, the mappings (Gemmini's own tiling
+is always a candidate) that the baselines use. Per software iteration every unique layer
+draws `sw_samples` Sobol points of its legal mapping space with tiles that divide the
+dims (spatial factors fill the array: channel tiles move in whole DIM blocks) plus
+Gemmini's own mapping, scores them by LCB and runs the best untried one on the driver's
+evaluator (the simulator with `--evaluator sim`); the iteration's layers go to the
+executor together, their results join the surrogate's data and it is refitted. A layer's
+pick is its lowest-cost sample; the design's cost is the driver's: sum(energy) x
+sum(delay) over layers with their counts.
 
 How the HW acquisition aggregates the layers (docs/codesign.md, "Polaris"): at a box point
 u, each layer contributes its best predicted cost q_l = min over its candidate mappings of
@@ -363,8 +365,12 @@ class Polaris(Searcher):
     def _maximise(self) -> np.ndarray:
         """The box point of lowest aggregated LCB: `hw_starts` Sobol points and the best
         designs seen scored at once, the best refined by L-BFGS-B. Before there is a
-        surrogate, the next point of a Sobol sequence."""
+        surrogate: default Gemmini first (when the space holds it), then the next point of
+        a Sobol sequence."""
         if self._fitted() is None:
+            default = getattr(self.domain, "encode_target", lambda t: None)(Target())
+            if self._hw_done == 0 and default is not None:
+                return default
             return self._sobol(self._hw_done + 1, "hw")[self._hw_done]
         finite = [i for i, y in enumerate(self.ys) if math.isfinite(y)]
         best = sorted(finite, key=lambda i: (self.ys[i], i))[:2]

@@ -156,3 +156,19 @@ def test_cli_budget_below_one_iteration_is_one_line(tmp_path, capsys) -> None:
     assert code != 0 and len(err.splitlines()) == 1, err
     assert err.startswith("dlac: error: polaris: a budget of 1") and "software iteration" in err
     assert not (tmp_path / "out").exists() and not (tmp_path / "db.sqlite").exists()
+
+
+def test_bench_codesign_equal_sample_budget(tmp_path, capsys) -> None:
+    import json
+
+    from dlac.tools.bench_codesign import main
+
+    out = tmp_path / "bench.json"
+    # mlp: 3 unique layers; 24 samples = 2 daBO evaluations x 3 layers x (3 samples + Gemmini's)
+    assert main(["--workloads", "mlp", "--seeds", "1", "--sw-samples", "3", "--sample-budget",
+                 "24", "--searchers", "polaris", "dabo", "--polaris-option", "surrogate=gp",
+                 "--polaris-option", "sw_samples=16", "--db", str(tmp_path / "db.sqlite"),
+                 "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["results"]["mlp"]["rows"]
+    assert rows["polaris"]["samples"] == [24] and rows["dabo"]["samples"] == [24]
+    assert "samples" in capsys.readouterr().out
