@@ -46,10 +46,11 @@ SEARCHERS = ("random", "vanilla-bo", "dabo", "polaris")
 
 
 def _edp(result: Any, key: str, measure: str, name: str) -> float | None:
-    """EDP of one design for model `name`, by the model or by the simulator."""
+    """EDP of one design for model `name`, by the model or by the simulator (a search on
+    the simulator costed its designs there already)."""
     res = {"chosen": result.best, "default_heuristic": result.default_heuristic,
            "default_best_mapping": result.default_best}[key]
-    if measure == "analytical":
+    if measure == "analytical" or result.options.evaluator == "sim":
         return res.models[name].edp if res.feasible else None
     m = result.validation.get(key, {}).get("models", {}).get(name)
     return m["edp"] if m else None

@@ -70,7 +70,8 @@ Sample = tuple[str, Mapping, float, float, float]
 
 
 def _seed(*parts: object) -> int:
-    """A 31-bit seed from the run's seed and what is being drawn."""
+    """A 31-bit seed from the run's seed and what is being drawn (nested.derived_seed's
+    rule; the searchers cannot import nested, which imports them)."""
     text = ":".join(str(p) for p in parts)
     return int(hashlib.sha256(text.encode()).hexdigest()[:8], 16) & 0x7FFFFFFF
 
@@ -101,7 +102,7 @@ class Polaris(Searcher):
         self._models = ModelFactory(surrogate, low_points, low_epochs, retrain, progress)
         self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
         self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
-        self.hw_starts, self.surrogate = hw_starts, surrogate
+        self.hw_starts = hw_starts
         self.box = HwBox(domain)
         if len(self.box.pool) == 0:
             raise DseError("polaris: the hardware space has no feasible design")
