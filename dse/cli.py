@@ -26,13 +26,15 @@ from .hwspace import fixed_space, load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
 from .objective import OBJECTIVES
+from .registry import SEARCHERS
 from .report import write_outputs
-from .search import parse_options, searcher_names
+from .search import parse_options, searcher_names, searcher_options
 
 #: Default batch sizes of the per-layer search: the vectorised model scores thousands of
 #: mappings in milliseconds, the simulator runs one mapping at a time.
 ANALYTICAL_SAMPLES = 2000
 SIM_SAMPLES = 16
+DEFAULT_BUDGET = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
@@ -50,8 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="what to minimise under the area budget (default: edp)")
     g.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"),
                    help="cost of a (layer, mapping, target) (default: analytical)")
-    g.add_argument("--budget", default="100",
-                   help="HW evaluations (e.g. 100) or wall clock (e.g. 10m) (default: 100)")
+    g.add_argument("--budget", default=None,
+                   help="HW evaluations (e.g. 100; polaris: high-fidelity samples) or wall "
+                        "clock (e.g. 10m) (default: 100; polaris: its whole n x m loop, "
+                        "n x m x unique layers samples)")
     if output:
         g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     g.add_argument("--db", default=None, metavar="PATH",
@@ -97,6 +101,17 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                        help="output directory (default: dlac-autotune)")
 
 
+def _default_budget(searcher: str, options: Mapping[str, object],
+                    layers_by_model: Mapping[str, Workload]) -> int:
+    """100 HW evaluations, or what the searcher's `default_budget(unique layers, **options)`
+    says (Polaris: its whole loop)."""
+    hook = getattr(SEARCHERS.get(searcher), "default_budget", None)
+    if hook is None:
+        return DEFAULT_BUDGET
+    unique = {layer.workload_hash() for w in layers_by_model.values() for layer, _ in w}
+    return int(hook(len(unique), **{**searcher_options(searcher), **options}))
+
+
 def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
         emit_model: object = None, host: Mapping[str, HostCost] | None = None) -> int:
     """Run the co-design described by `args` (`host`: each model's CPU-step cost); prints
@@ -110,7 +125,9 @@ def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
 
 def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
          emit_model: object, host: Mapping[str, HostCost] | None) -> int:
-    budget = parse_budget(args.budget)
+    options_of = parse_options(args.searcher, args.searcher_option)
+    budget = parse_budget(args.budget if args.budget is not None
+                          else _default_budget(args.searcher, options_of, layers_by_model))
     samples = args.sw_samples
     if samples is None:
         samples = SIM_SAMPLES if args.evaluator == "sim" else ANALYTICAL_SAMPLES
@@ -135,7 +152,7 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
                       progress=not args.no_progress and sys.stderr.isatty(),
                       kernel=args.kernel, validate=args.sim_check, executor=args.executor,
                       jobs=args.jobs, ray_address=args.ray_address,
-                      searcher_options=parse_options(args.searcher, args.searcher_option))
+                      searcher_options=options_of)
     result = autotune(layers_by_model, options, host=host)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

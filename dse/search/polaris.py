@@ -122,6 +122,12 @@ class Polaris(Searcher):
         self._designs: dict[int, tuple[np.ndarray, list[tuple[str, int]]]] = {}
         self._designs_at = -1
 
+    @classmethod
+    def default_budget(cls, unique_layers: int, *, hw_iterations: int, sw_iterations: int,
+                       **_: Any) -> int:
+        """The whole loop: n x m software iterations of one sample per unique layer."""
+        return max(hw_iterations * sw_iterations * unique_layers, 1)
+
     # ----------------------------------------------------------------- driver hooks
     def prepare(self, nested: Any, budget: Any) -> None:
         """The layers, their counts per model and the budget of high-fidelity samples."""

@@ -172,3 +172,12 @@ def test_bench_codesign_equal_sample_budget(tmp_path, capsys) -> None:
     rows = json.loads(out.read_text())["results"]["mlp"]["rows"]
     assert rows["polaris"]["samples"] == [24] and rows["dabo"]["samples"] == [24]
     assert "samples" in capsys.readouterr().out
+
+
+def test_default_budget_is_the_whole_loop(models) -> None:
+    from dlac.dse.cli import _default_budget
+
+    # tiny: 2 unique layers
+    assert _default_budget("polaris", {"hw_iterations": 2, "sw_iterations": 3}, models) == 12
+    assert _default_budget("polaris", {}, models) == 8 * 6 * 2
+    assert _default_budget("dabo", {}, models) == 100
