@@ -181,3 +181,14 @@ def test_default_budget_is_the_whole_loop(models) -> None:
     assert _default_budget("polaris", {"hw_iterations": 2, "sw_iterations": 3}, models) == 12
     assert _default_budget("polaris", {}, models) == 8 * 6 * 2
     assert _default_budget("dabo", {}, models) == 100
+
+
+def test_runs_on_starlight(models, small_space, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DLAC_CACHE", str(tmp_path / "cache"))
+    opts = _opts(small_space, tmp_path, budget=8,
+                 searcher_options={**POLARIS, "surrogate": "starlight", "low_points": 256,
+                                   "low_epochs": 1, "progress": False})
+    res = autotune(models, opts)
+    assert res.searcher.spent() == 8 and len(res.trials) == 2
+    assert res.best.feasible
+    assert list((tmp_path / "cache" / "starlight").glob("*.pt"))
