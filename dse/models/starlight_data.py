@@ -10,6 +10,7 @@ on the design are skipped, as the co-design search never proposes them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,24 +43,30 @@ def zoo_layers() -> list[Layer]:
     return list(seen.values())
 
 
-def designs(space: HwSpace) -> list[Target]:
+@functools.lru_cache(maxsize=8)
+def designs(space: HwSpace) -> tuple[Target, ...]:
     """The space's designs within its area budget, the widest DMA bus of each."""
     grid = space.grid()
     inside = np.flatnonzero(grid.area() <= space.area_budget_mm2 * (1 + 1e-12))
     if not len(inside):
         raise DseError(f"hardware space holds no design within the area budget "
                        f"({space.area_budget_mm2:g} mm^2)")
-    return [grid.target(int(i)) for i in grid.widest_bus(inside)]
+    return tuple(grid.target(int(i)) for i in grid.widest_bus(inside))
 
 
 def joint_sobol(space: HwSpace, layers: Sequence[Layer], points: int, per_pair: int = 32,
-                seed: int = 0) -> list[PointGroup]:
-    """`points` legal points (rounded up to whole pairs), deterministic for a seed."""
+                seed: int = 0, n_designs: int | None = None) -> list[PointGroup]:
+    """`points` legal points (rounded up to whole pairs), deterministic for a seed.
+    `n_designs`: draw the pairs' designs from that many Sobol-chosen designs only (each
+    new design costs the simulator a library build)."""
     from scipy.stats import qmc
 
     if not layers:
         raise DseError("Starlight needs at least one layer to sample")
     targets = designs(space)
+    if n_designs is not None and n_designs < len(targets):
+        u = qmc.Sobol(d=1, scramble=True, seed=seed + 1).random(n_designs)[:, 0]
+        targets = tuple(targets[int(v * len(targets))] for v in u)
     pairs = -(-points // per_pair)
     engine = qmc.Sobol(d=2, scramble=True, seed=seed)
     out: list[PointGroup] = []
@@ -73,7 +80,8 @@ def joint_sobol(space: HwSpace, layers: Sequence[Layer], points: int, per_pair: 
             target = targets[int(a * len(targets))]
             layer = layers[int(b * len(layers))]
             try:
-                batch = MappingSpace(layer, target).sobol(per_pair, seed=seed + drawn + k)
+                batch = MappingSpace(layer, target).sobol(per_pair, seed=seed + drawn + k,
+                                                          max_points=1 << 15)
             except (NoLegalMapping, MappingError):
                 continue
             out.append(PointGroup(target, layer, batch))

@@ -52,6 +52,11 @@ class LowConfig:
     analytical: bool = True
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.points < self.per_pair or self.epochs < 1 or self.batch_size < 1:
+            raise DseError(f"Starlight-Low needs at least {self.per_pair} training points "
+                           f"and 1 epoch, got {self.points} points, {self.epochs} epochs")
+
 
 def _mlp(sizes: Sequence[int], last_relu: bool):
     from torch import nn
