@@ -14,23 +14,27 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dlac.errors import DlacError
+from dlac.ir.target import Target, TargetError
 from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
 from .driver import Options, autotune, parse_budget
+from .errors import DseError
 from .executors import DEFAULT as DEFAULT_EXECUTOR
 from .executors import executor_names
-from .hwspace import load_space
+from .hwspace import fixed_space, load_space
 from .models.gp import KERNELS
 from .nested import SW_STRATEGIES, SwConfig
 from .objective import OBJECTIVES
+from .registry import SEARCHERS
 from .report import write_outputs
-from .search import parse_options, searcher_names
+from .search import parse_options, searcher_names, searcher_options
 
 #: Default batch sizes of the per-layer search: the vectorised model scores thousands of
 #: mappings in milliseconds, the simulator runs one mapping at a time.
 ANALYTICAL_SAMPLES = 2000
 SIM_SAMPLES = 16
+DEFAULT_BUDGET = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> None:
@@ -48,8 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="what to minimise under the area budget (default: edp)")
     g.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"),
                    help="cost of a (layer, mapping, target) (default: analytical)")
-    g.add_argument("--budget", default="100",
-                   help="HW evaluations (e.g. 100) or wall clock (e.g. 10m) (default: 100)")
+    g.add_argument("--budget", default=None,
+                   help="HW evaluations (e.g. 100; polaris: high-fidelity samples) or wall "
+                        "clock (e.g. 10m) (default: 100; polaris: its whole n x m loop, "
+                        "n x m x unique layers samples)")
     if output:
         g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     g.add_argument("--db", default=None, metavar="PATH",
@@ -60,13 +66,19 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                    help="area budget in mm^2 (default: the space's, = default Gemmini)")
     g.add_argument("--kernel", default="linear", choices=KERNELS,
                    help="daBO surrogate kernel (default: linear)")
-    g.add_argument("--sw-strategy", default="batch", choices=SW_STRATEGIES,
+    g.add_argument("--sw-only", action="store_true",
+                   help="software-only DSE: keep the hardware fixed at --target (default "
+                        "Gemmini) and search only each layer's mapping (--hw-space and "
+                        "--area-budget are ignored); with --searcher dabo the per-layer "
+                        "search defaults to dabo with the budget's share of trials")
+    g.add_argument("--sw-strategy", default=None, choices=SW_STRATEGIES,
                    help="per-layer mapping search (default: batch)")
     g.add_argument("--sw-samples", type=int, default=None,
                    help="mappings scored per layer by the batch strategy (default: 2000 "
                         "with the analytical evaluator, 16 with the simulator)")
-    g.add_argument("--sw-trials", type=int, default=100,
-                   help="evaluations per layer for searcher strategies (default: 100)")
+    g.add_argument("--sw-trials", type=int, default=None,
+                   help="evaluations per layer for searcher strategies (default: 100; with "
+                        "--sw-only --searcher dabo: the budget over the unique layers)")
     g.add_argument("--im2col", action="store_true",
                    help="also consider every dense conv as an im2col matmul (search only: the "
                         "backends emit those directly; pointwise convs are always considered "
@@ -89,6 +101,17 @@ def add_arguments(parser: argparse.ArgumentParser, *, output: bool = True) -> No
                        help="output directory (default: dlac-autotune)")
 
 
+def _default_budget(searcher: str, options: Mapping[str, object],
+                    layers_by_model: Mapping[str, Workload]) -> int:
+    """100 HW evaluations, or what the searcher's `default_budget(unique layers, **options)`
+    says (Polaris: its whole loop)."""
+    hook = getattr(SEARCHERS.get(searcher), "default_budget", None)
+    if hook is None:
+        return DEFAULT_BUDGET
+    unique = {layer.workload_hash() for w in layers_by_model.values() for layer, _ in w}
+    return int(hook(len(unique), **{**searcher_options(searcher), **options}))
+
+
 def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
         emit_model: object = None, host: Mapping[str, HostCost] | None = None) -> int:
     """Run the co-design described by `args` (`host`: each model's CPU-step cost); prints
@@ -102,20 +125,34 @@ def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
 
 def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
          emit_model: object, host: Mapping[str, HostCost] | None) -> int:
-    budget = parse_budget(args.budget)
+    options_of = parse_options(args.searcher, args.searcher_option)
+    budget = parse_budget(args.budget if args.budget is not None
+                          else _default_budget(args.searcher, options_of, layers_by_model))
     samples = args.sw_samples
     if samples is None:
         samples = SIM_SAMPLES if args.evaluator == "sim" else ANALYTICAL_SAMPLES
-    space = load_space(args.hw_space).with_area_budget(args.area_budget)
+    strategy, trials = args.sw_strategy or "batch", args.sw_trials or 100
+    if args.sw_only:
+        try:
+            space = fixed_space(Target.parse(getattr(args, "target", None) or "default"))
+        except TargetError as err:
+            raise DseError(f"--target: {err}") from None
+        if args.searcher == "dabo" and args.sw_strategy is None:
+            unique = {layer.workload_hash() for w in layers_by_model.values() for layer, _ in w}
+            strategy = "dabo"
+            if args.sw_trials is None and budget.evaluations is not None:
+                trials = max(1, budget.evaluations // max(len(unique), 1))
+    else:
+        space = load_space(args.hw_space).with_area_budget(args.area_budget)
     options = Options(space=space, searcher=args.searcher, evaluator=args.evaluator,
                       budget=budget, seed=args.seed,
-                      sw=SwConfig(args.sw_strategy, samples, args.sw_trials,
+                      sw=SwConfig(strategy, samples, trials,
                                   im2col=args.im2col, objective=args.objective),
                       db_path=Path(args.db) if args.db else None, resume=args.resume,
                       progress=not args.no_progress and sys.stderr.isatty(),
                       kernel=args.kernel, validate=args.sim_check, executor=args.executor,
                       jobs=args.jobs, ray_address=args.ray_address,
-                      searcher_options=parse_options(args.searcher, args.searcher_option))
+                      searcher_options=options_of)
     result = autotune(layers_by_model, options, host=host)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]

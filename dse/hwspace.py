@@ -17,6 +17,7 @@ their bus width only the widest (`HwGrid.widest_bus`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -51,6 +52,8 @@ class HwSpace:
     bus_bits: tuple[int, ...] = (64, 128, 256)
     area_budget_mm2: float = field(default_factory=default_area_mm2)
     base: Target = field(default_factory=Target)
+    fixed: bool = False
+    """Software-only DSE: the grid is `base` alone (its own bank counts), see `fixed_space`."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -81,19 +84,25 @@ class HwSpace:
 
     # ----------------------------------------------------------------- description
     def to_dict(self) -> dict[str, Any]:
-        return {"dims": list(self.dims), "sp_kib": list(self.sp_kib),
-                "acc_kib": list(self.acc_kib), "dataflows": list(self.dataflows),
-                "bus_bits": list(self.bus_bits), "area_budget_mm2": self.area_budget_mm2}
+        out = {"dims": list(self.dims), "sp_kib": list(self.sp_kib),
+               "acc_kib": list(self.acc_kib), "dataflows": list(self.dataflows),
+               "bus_bits": list(self.bus_bits), "area_budget_mm2": self.area_budget_mm2}
+        if self.fixed:
+            out["fixed"] = self.base.to_dict()
+        return out
 
     def with_area_budget(self, mm2: float | None) -> HwSpace:
         if mm2 is None:
             return self
-        return HwSpace(self.dims, self.sp_kib, self.acc_kib, self.dataflows, self.bus_bits,
-                       float(mm2), self.base)
+        return dataclasses.replace(self, area_budget_mm2=float(mm2))
 
     # ----------------------------------------------------------------- grid
     def grid(self) -> HwGrid:
         """Every legal design point of the ranges (bank counts chosen), with its area."""
+        if self.fixed:
+            b = self.base
+            return HwGrid(self, np.array([[0, b.sp_kib, b.sp_banks, b.acc_kib, b.acc_banks,
+                                           0, 0]], dtype=np.int64))
         rows: list[tuple[int, int, int, int, int, int, int]] = []
         sp_values = range(self.sp_kib[0], self.sp_kib[1] + 1, self.sp_kib[2])
         acc_values = range(self.acc_kib[0], self.acc_kib[1] + 1, self.acc_kib[2])
@@ -235,6 +244,15 @@ def smallest_tile_rows(layer: Layer, dim: int) -> tuple[int, int]:
                 for s in CANON}
     sp, acc = capacity.tile_rows(layer, smallest, dim)
     return int(sp), int(acc)
+
+
+def fixed_space(target: Target) -> HwSpace:
+    """The space of `target` alone (software-only DSE: only the mappings are searched);
+    its area is the budget."""
+    return HwSpace(dims=(target.dim,), sp_kib=(target.sp_kib, target.sp_kib, 8),
+                   acc_kib=(target.acc_kib, target.acc_kib, 8), dataflows=(target.dataflow,),
+                   bus_bits=(target.dma_bus_bits,), area_budget_mm2=area_mm2(target),
+                   base=target, fixed=True)
 
 
 # --------------------------------------------------------------------- presets and files

@@ -309,6 +309,11 @@ class LayerSearch:
         return LayerBest(layer, best.mapping, best.cycles, best.energy_pj, best.utilization,
                          rec.candidates, best.lowering), row
 
+    def cost(self, layer: Layer, target: Target, mapping: Mapping) -> LayerBest:
+        """The cost of exactly `mapping` (one that a searcher chose itself); NoLegalMapping
+        when the evaluator cannot run it."""
+        return self._pick(layer, target, MappingBatch.from_mappings(layer, [mapping]), 1)
+
     def _search_lowered(self, layer: Layer, target: Target, lowering: str,
                         seed: int) -> LayerBest:
         if lowering == FLAT:

@@ -1,4 +1,5 @@
-"""What an executor runs: one layer's mapping search on one hardware target.
+"""What an executor runs: one layer's mapping search on one hardware target (or the cost
+of one mapping a searcher chose, `measure.MappingTask`).
 
 A task is a small picklable record (the layer's shape, the Target, the evaluator's name
 and the SW search settings), never an evaluator or a database handle, so it travels to a
@@ -21,6 +22,7 @@ from dlac.ir.target import Target
 from dlac.passes.mapping import Layer, NoLegalMapping
 
 from .evaluators import make_evaluator
+from .measure import MappingTask
 from .nested import LayerBest, LayerRow, LayerSearch, SwConfig
 
 
@@ -32,6 +34,10 @@ class LayerTask:
     target: Target
     evaluator: str
     sw: SwConfig
+
+
+Task = LayerTask | MappingTask
+"""What executors run: a layer search, or the cost of one mapping a searcher chose."""
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,15 @@ def _search(evaluator: str, sw: SwConfig) -> LayerSearch:
     return LayerSearch(make_evaluator(evaluator), sw)
 
 
-def run_task(task: LayerTask) -> LayerOutcome:
+def run_task(task: Task) -> LayerOutcome:
     """Run one task in this process (the function every executor ships to its workers)."""
     t0 = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
+        if isinstance(task, MappingTask):
+            best = _search(task.evaluator, SwConfig()).cost(task.layer, task.target,
+                                                             task.mapping)
+            return LayerOutcome(best, None, "", time.perf_counter() - t0, worker)
         best, row = _search(task.evaluator, task.sw).search(task.layer, task.target)
     except NoLegalMapping as err:
         return LayerOutcome(None, None, str(err), time.perf_counter() - t0, worker)

@@ -8,6 +8,17 @@ best mapping; and the best design of each searcher at equal budgets over several
 `--measure sim` re-times every chosen design on the simulator (the issue's final numbers);
 `--measure analytical` (default) reports the model's EDP, which runs anywhere quickly.
 
+Budgets: `--budget N` is N HW evaluations for the ask/tell searchers, each of which runs
+the per-layer batch search (Gemmini's mapping + `--sw-samples` samples per unique layer on
+`--evaluator`), but N evaluator samples for Polaris, whose budget is counted in
+high-fidelity samples. `--sample-budget N` makes the number of evaluator runs equal
+instead: Polaris gets N samples, every other searcher N // (unique layers x
+(sw-samples + 1)) HW evaluations (at least 1). Either way the `samples` column is what
+each search actually spent (Polaris's `spent()`, the others' per-layer candidates).
+
+    python tools/bench_codesign.py --searchers polaris dabo --evaluator sim --measure sim \
+        --sw-samples 16 --sample-budget 960 --workloads resnet50 --seeds 5
+
     python tools/bench_codesign.py --workloads resnet50 --budget 30 --seeds 5 --json out.json
 """
 
@@ -31,14 +42,15 @@ from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
 
 DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
-SEARCHERS = ("random", "vanilla-bo", "dabo")
+SEARCHERS = ("random", "vanilla-bo", "dabo", "polaris")
 
 
 def _edp(result: Any, key: str, measure: str, name: str) -> float | None:
-    """EDP of one design for model `name`, by the model or by the simulator."""
+    """EDP of one design for model `name`, by the model or by the simulator (a search on
+    the simulator costed its designs there already)."""
     res = {"chosen": result.best, "default_heuristic": result.default_heuristic,
            "default_best_mapping": result.default_best}[key]
-    if measure == "analytical":
+    if measure == "analytical" or result.options.evaluator == "sim":
         return res.models[name].edp if res.feasible else None
     m = result.validation.get(key, {}).get("models", {}).get(name)
     return m["edp"] if m else None
@@ -60,19 +72,22 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
     per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
     baselines: dict[str, float | None] = {}
     seconds: dict[str, float] = {s: 0.0 for s in args.searchers}
+    samples: dict[str, list[int]] = {s: [] for s in args.searchers}
+    unique = len({layer.workload_hash() for layer, _ in models[name]})
     for searcher in args.searchers:
         known = searcher_options(searcher)
         tuned = parse_options(searcher, [o for o in args.searcher_option
                                          if o.partition("=")[0].strip() in known])
         for seed in range(args.seeds):
             opts = Options(space=space, searcher=searcher, evaluator=args.evaluator,
-                           budget=parse_budget(args.budget), seed=seed,
+                           budget=parse_budget(_budget(args, searcher, unique)), seed=seed,
                            sw=SwConfig("batch", args.sw_samples), db_path=db,
                            progress=False, validate="sim" if args.measure == "sim" else "none",
                            searcher_options=tuned)
             t0 = time.monotonic()
             result = autotune(models, opts, host=host)
             seconds[searcher] += time.monotonic() - t0
+            samples[searcher].append(_spent(result))
             per[searcher].append(_edp(result, "chosen", args.measure, name))
             if not baselines:
                 for key in ("default_heuristic", "default_best_mapping"):
@@ -80,7 +95,8 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
             print(f"  {name} {searcher} seed {seed}: EDP {per[searcher][-1]:.4g} "
                   f"({time.monotonic() - t0:.1f} s)", file=sys.stderr)
     rows: dict[str, Any] = {k: _stats([v]) for k, v in baselines.items()}
-    rows.update({s: _stats(v) | {"seconds": seconds[s]} for s, v in per.items()})
+    rows.update({s: _stats(v) | {"seconds": seconds[s], "samples": samples[s]}
+                 for s, v in per.items()})
     wins = {}
     if "dabo" in per:
         for other in ("random", "vanilla-bo"):
@@ -93,16 +109,36 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
             "dabo_vs_default": (dabo_med / base) if base and dabo_med else None}
 
 
+def _budget(args: argparse.Namespace, searcher: str, unique: int) -> str:
+    """The run's --budget: equal evaluator samples with --sample-budget (module doc)."""
+    if args.sample_budget is None:
+        return args.budget
+    if searcher == "polaris":
+        return str(args.sample_budget)
+    return str(max(1, args.sample_budget // (unique * (args.sw_samples + 1))))
+
+
+def _spent(result: Any) -> int:
+    """Evaluator samples the search used."""
+    spent = getattr(result.searcher, "spent", None)
+    if spent is not None:
+        return int(spent())
+    return sum(b.candidates for t in result.trials for b in t.result.layers.values())
+
+
 def _fmt(v: float | None) -> str:
     return "-" if v is None else f"{v:.4g}"
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"{'workload':<12} {'design':<22} {'median EDP':>12} {'min':>12} {'max':>12}")
+    print(f"{'workload':<12} {'design':<22} {'median EDP':>12} {'min':>12} {'max':>12} "
+          f"{'samples':>8}")
     for wl, res in results.items():
         for key, st in res["rows"].items():
+            spent = st.get("samples")
             print(f"{wl:<12} {key:<22} {_fmt(st['median']):>12} {_fmt(st['min']):>12} "
-                  f"{_fmt(st['max']):>12}")
+                  f"{_fmt(st['max']):>12} "
+                  f"{statistics.median(spent) if spent else '-':>8}")
         wins = ", ".join(f"beats {k} in {v}/{res['seeds']} seeds"
                          for k, v in res["dabo_wins_over"].items())
         ratio = res["dabo_vs_default"]
@@ -119,7 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for every searcher that has it (e.g. population=20)")
     p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--budget", default="100", help="HW evaluations per run (equal for all)")
+    p.add_argument("--budget", default="100",
+                   help="HW evaluations per run (Polaris: evaluator samples)")
+    p.add_argument("--sample-budget", type=int, default=None, metavar="N",
+                   help="equal evaluator samples per run for every searcher (overrides "
+                        "--budget; see the module doc)")
     p.add_argument("--hw-space", default="edge")
     p.add_argument("--area-budget", type=float, default=None)
     p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 
 from ..errors import DseError
-from ..tasks import LayerOutcome, LayerTask
+from ..tasks import LayerOutcome, Task
 
 
 def usable_cores() -> int:
@@ -44,10 +44,10 @@ class Executor(ABC):
         self.workers = check_jobs(jobs)
 
     @abstractmethod
-    def run(self, tasks: Sequence[LayerTask]) -> Iterator[tuple[int, LayerOutcome]]:
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, LayerOutcome]]:
         """Every task's outcome with its index, in the order they finish."""
 
-    def gather(self, tasks: Sequence[LayerTask]) -> list[LayerOutcome]:
+    def gather(self, tasks: Sequence[Task]) -> list[LayerOutcome]:
         """Every task's outcome, in task order."""
         out: list[LayerOutcome | None] = [None] * len(tasks)
         for i, outcome in self.run(tasks):

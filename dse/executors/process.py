@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..errors import DseError
 from ..registry import EXECUTORS
-from ..tasks import LayerOutcome, LayerTask, run_task
+from ..tasks import LayerOutcome, Task, run_task
 from .base import Executor
 
 RETRIES = 3
@@ -39,7 +39,7 @@ class ProcessExecutor(Executor):
         self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
         return self._pool
 
-    def run(self, tasks: Sequence[LayerTask]) -> Iterator[tuple[int, LayerOutcome]]:
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, LayerOutcome]]:
         todo = list(range(len(tasks)))
         for _ in range(RETRIES + 1):
             pool = self._pool or self._fresh_pool()

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import DseError
 from ..registry import EXECUTORS
-from ..tasks import LayerOutcome, LayerTask, run_task
+from ..tasks import LayerOutcome, Task, run_task
 from .base import Executor, check_jobs
 
 try:
@@ -73,7 +73,7 @@ class RayExecutor(Executor):
         self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))
         self._remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES)(run_task)
 
-    def run(self, tasks: Sequence[LayerTask]) -> Iterator[tuple[int, LayerOutcome]]:
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, LayerOutcome]]:
         refs = {self._remote.remote(task): i for i, task in enumerate(tasks)}
         pending = list(refs)
         while pending:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ..registry import EXECUTORS
-from ..tasks import LayerOutcome, LayerTask, run_task
+from ..tasks import LayerOutcome, Task, run_task
 from .base import Executor
 
 
@@ -18,6 +18,6 @@ class SerialExecutor(Executor):
         super().__init__(1 if jobs is None else jobs, address)
         self.workers = 1
 
-    def run(self, tasks: Sequence[LayerTask]) -> Iterator[tuple[int, LayerOutcome]]:
+    def run(self, tasks: Sequence[Task]) -> Iterator[tuple[int, LayerOutcome]]:
         for i, task in enumerate(tasks):
             yield i, run_task(task)
