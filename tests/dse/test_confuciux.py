@@ -28,6 +28,7 @@ from .conftest import tiny_models
 
 SW = SwConfig("batch", samples=100)
 NAMES = ["confuciux", "confuciux-tf"]
+BENCH = Path(__file__).parents[1] / "bench" / "bench_confuciux.py"
 
 
 def _problem(space) -> tuple[HwDomain, NestedEvaluator]:
@@ -152,11 +153,21 @@ def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 def test_cli_smoke_emits_bit_exact_c(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "confuciux", "--budget", "4",
-                 "-o", str(out), "--db", str(tmp_path / "t.sqlite"), "--no-progress")
+                 "-o", str(out), "--db", str(tmp_path / "t.sqlite"), "--no-progress",
+                 "--sim-check", "none")
     assert proc.returncode == 0, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["bit_exact"] is True
-    assert (out / "mlp" / "model.c").exists() or (out / "model.c").exists()
+    assert (out / "model.c").exists()
+
+
+def test_bench_quick(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, str(BENCH), "--quick", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert set(data["rows"]) == set(NAMES) and "tf_edp_improvement" in data["claims"]
 
 
 def test_cli_zero_episode_budget(tmp_path: Path) -> None:

@@ -43,10 +43,12 @@ class Policy(Protocol):
 @dataclass
 class Episodes:
     """A batch of sampled episodes: each one's final levels (B, 4), whether it broke the
-    area budget, and its summed log-probability (with the graph, for the update)."""
+    area budget, how many of its steps stayed within it, and its summed log-probability
+    (with the graph, for the update)."""
 
     levels: np.ndarray
     violated: np.ndarray
+    survived: np.ndarray
     logp: torch.Tensor
 
 
@@ -77,17 +79,19 @@ class Reinforce:
         with self._torch():
             running = np.full((batch, len(env.sizes)), -1, dtype=np.int64)
             alive = np.ones(batch, dtype=bool)
+            survived = np.zeros(batch, dtype=np.int64)
             logp = torch.zeros(batch)
             state = self.policy.start(batch)
             for step in range(env.steps):
                 obs = env.observation(step, np.maximum(running, 0))
                 logits, state = self.policy.step([torch.from_numpy(o) for o in obs], state)
                 action, step_logp = _choose(logits, self.policy.sizes)
-                logp = logp + torch.where(torch.from_numpy(alive), step_logp, 0.0)
+                logp = logp + torch.where(torch.tensor(alive), step_logp, 0.0)
                 grown = env.compose(running, action)
                 running = np.where(alive[:, None], grown, running)
                 alive &= env.within_budget(running)
-            return Episodes(running, ~alive, logp)
+                survived += alive
+            return Episodes(running, ~alive, survived, logp)
 
     def update(self, logp: torch.Tensor, returns: np.ndarray) -> bool:
         """One policy-gradient step on standardised returns; False (no step) when all

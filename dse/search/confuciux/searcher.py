@@ -9,9 +9,15 @@ driver evaluates in parallel; once all are told the policy takes one REINFORCE s
 Reward: the paper's R = P_t - P_min if the area budget holds, else Penalty. The driver
 tells one objective per design (log of the models' EDP, or latency/energy), not per layer,
 so the per-step performance P_t collapses to one terminal reward, P = -objective of the
-episode's design; P_min is the worst P found so far; an episode that breaks the budget
-gets Penalty = minus its rewards so far, i.e. a return of 0 (it is not evaluated and costs
-no evaluation). A design that no layer mapping could run (objective inf) also returns 0.
+episode's design; P_min is the worst P found so far, so a design's return is >= 0. An
+episode that breaks the budget is not evaluated (it costs no evaluation) and gets the
+Penalty, which in the paper cancels its per-step rewards so far; there, the steps before
+the violation still keep a positive reward-to-go that grows with how long the budget
+held, which is what teaches a fresh policy to stay within it. With one terminal reward
+that signal is gone (a fresh policy's running maximum over ResNet-50's 24 layers breaks
+the edge budget in every episode, so all returns tie and nothing is learnt), so a
+violation returns -(layers left unassigned) / layers: below every design, and better the
+later it happened. A design that no layer mapping could run (objective inf) returns 0.
 
 Budget: the RL stage spends `(1 - ga_fraction)` of an evaluation budget (or `episodes`
 evaluations, which a wall-clock budget needs), counting evaluated episodes; episodes
@@ -174,8 +180,12 @@ class ConfuciuX(Searcher):
         finite = [v for v in self._values.values() if np.isfinite(v)]
         worst = max(finite) if finite else 0.0
         returns = []
-        for key in (k for k, kept in zip(keys, keep, strict=True) if kept):
-            y = np.inf if key is None else self._values[key]
+        steps = self.env.steps if self.env is not None else 1
+        for i in np.flatnonzero(keep):
+            if keys[i] is None:
+                returns.append(-(steps - int(episodes.survived[i])) / steps)
+                continue
+            y = self._values[keys[i]]
             returns.append(worst - y if np.isfinite(y) else 0.0)
         t0 = time.perf_counter()
         self.agent.update(episodes.logp[np.flatnonzero(keep)], np.array(returns))

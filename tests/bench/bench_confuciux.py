@@ -1,0 +1,119 @@
+"""ConfuciuX vs ConfuciuX-TF (paper 001's claims: TF finds 12.1% better designs and runs
+27% faster per iteration) on dlac's analytical evaluator.
+
+Both agents co-design one Gemmini for a zoo model in the `edge` space at equal numbers of
+evaluations, RL only by default (`ga_fraction=0`, as the paper's comparison), over several
+seeds. Per searcher it prints the median/min/max best EDP, and two times per iteration
+(one iteration = one episode): the agent's own time (sampling and policy updates, what
+the policy network changes) and the wall time per evaluated episode (the agent plus the
+nested layer search of its design).
+
+    python tests/bench/bench_confuciux.py [--model resnet50] [--budget 60] [--seeds 3]
+        [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dlac.dse.driver import Budget, Options, autotune
+from dlac.dse.hwspace import load_space
+from dlac.dse.nested import SwConfig
+from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
+
+SEARCHERS = ("confuciux", "confuciux-tf")
+
+
+def run(model: str, searcher: str, seed: int, args: argparse.Namespace, db: Path,
+        workload: Any, host: Any) -> dict[str, float]:
+    opts = Options(space=load_space(args.hw_space), searcher=searcher,
+                   budget=Budget(evaluations=args.budget), seed=seed,
+                   sw=SwConfig("batch", args.sw_samples), db_path=db, progress=False,
+                   validate="none", searcher_options={"ga_fraction": args.ga_fraction})
+    t0 = time.perf_counter()
+    result = autotune({model: workload}, opts, host=host)
+    wall = time.perf_counter() - t0
+    agent = result.searcher
+    return {"edp": result.best.models[model].edp, "wall_s": wall,
+            "episodes": agent.episodes_sampled, "evaluations": len(result.trials),
+            "agent_s_per_episode": agent.policy_seconds / max(1, agent.episodes_sampled),
+            "wall_s_per_evaluation": wall / max(1, len(result.trials))}
+
+
+def summary(runs: list[dict[str, float]]) -> dict[str, float]:
+    edps = [r["edp"] for r in runs]
+    return {"median_edp": statistics.median(edps), "min_edp": min(edps), "max_edp": max(edps),
+            "agent_ms_per_episode": 1e3 * statistics.median(
+                r["agent_s_per_episode"] for r in runs),
+            "wall_s_per_evaluation": statistics.median(r["wall_s_per_evaluation"]
+                                                       for r in runs)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default=None, help="zoo model (default resnet50; --quick: "
+                   "tiny_cnn)")
+    p.add_argument("--hw-space", default="edge")
+    p.add_argument("--budget", type=int, default=60, help="evaluations per run")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--sw-samples", type=int, default=200)
+    p.add_argument("--ga-fraction", type=float, default=0.0)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: tiny_cnn, 4 evaluations, 1 seed")
+    p.add_argument("--json", default=None, metavar="PATH")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.budget, args.seeds, args.sw_samples = 4, 1, 30
+        args.model = args.model or "tiny_cnn"
+    args.model = args.model or "resnet50"
+    quantized = zoo_quantized(args.model)
+    workload = layers_of(quantized)
+    host = {args.model: host_cost_of(quantized)}
+    per: dict[str, list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.sqlite"
+        for searcher in SEARCHERS:
+            per[searcher] = []
+            for seed in range(args.seeds):
+                r = run(args.model, searcher, seed, args, db, workload, host)
+                per[searcher].append(r)
+                print(f"  {searcher} seed {seed}: EDP {r['edp']:.4g} ({r['wall_s']:.1f} s)",
+                      file=sys.stderr)
+    rows = {s: summary(v) for s, v in per.items()}
+    base, tf = rows["confuciux"], rows["confuciux-tf"]
+    claims = {"tf_edp_improvement": 1 - tf["median_edp"] / base["median_edp"],
+              "tf_agent_time_saving": 1 - tf["agent_ms_per_episode"]
+              / base["agent_ms_per_episode"],
+              "tf_wall_time_saving": 1 - tf["wall_s_per_evaluation"]
+              / base["wall_s_per_evaluation"],
+              "tf_wins": sum(t["edp"] < b["edp"] for t, b in zip(per["confuciux-tf"],
+                                                                  per["confuciux"],
+                                                                  strict=True))}
+    print(f"{args.model}, {args.hw_space}, budget {args.budget}, {args.seeds} seeds, "
+          f"ga_fraction {args.ga_fraction:g}")
+    print(f"{'searcher':<14} {'median EDP':>11} {'min':>11} {'max':>11} "
+          f"{'agent ms/ep':>12} {'wall s/eval':>12}")
+    for s, r in rows.items():
+        print(f"{s:<14} {r['median_edp']:>11.4g} {r['min_edp']:>11.4g} {r['max_edp']:>11.4g} "
+              f"{r['agent_ms_per_episode']:>12.2f} {r['wall_s_per_evaluation']:>12.3f}")
+    print(f"TF vs LSTM: median EDP {100 * claims['tf_edp_improvement']:+.1f}% better "
+          f"(paper 12.1%), wins {claims['tf_wins']}/{args.seeds} seeds; agent time "
+          f"{100 * claims['tf_agent_time_saving']:+.1f}% less per episode, wall "
+          f"{100 * claims['tf_wall_time_saving']:+.1f}% (paper 27%)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"config": vars(args), "rows": rows, "runs": per, "claims": claims},
+            indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
