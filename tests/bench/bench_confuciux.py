@@ -79,10 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     host = {args.model: host_cost_of(quantized)}
     per: dict[str, list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        db = Path(tmp) / "bench.sqlite"
         for searcher in SEARCHERS:
             per[searcher] = []
             for seed in range(args.seeds):
+                db = Path(tmp) / f"{searcher}-{seed}.sqlite"
                 r = run(args.model, searcher, seed, args, db, workload, host)
                 per[searcher].append(r)
                 print(f"  {searcher} seed {seed}: EDP {r['edp']:.4g} ({r['wall_s']:.1f} s)",
