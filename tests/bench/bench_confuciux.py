@@ -9,7 +9,7 @@ the policy network changes) and the wall time per evaluated episode (the agent p
 nested layer search of its design).
 
     python tests/bench/bench_confuciux.py [--model resnet50] [--budget 60] [--seeds 3]
-        [--quick] [--json PATH]
+        [--tf-context episode|step] [--quick] [--json PATH]
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ def run(model: str, searcher: str, seed: int, args: argparse.Namespace, db: Path
     opts = Options(space=load_space(args.hw_space), searcher=searcher,
                    budget=Budget(evaluations=args.budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples), db_path=db, progress=False,
-                   validate="none", searcher_options={"ga_fraction": args.ga_fraction})
+                   validate="none", searcher_options={"ga_fraction": args.ga_fraction} | (
+                       {"context": args.tf_context} if searcher == "confuciux-tf" else {}))
     t0 = time.perf_counter()
     result = autotune({model: workload}, opts, host=host)
     wall = time.perf_counter() - t0
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--sw-samples", type=int, default=200)
     p.add_argument("--ga-fraction", type=float, default=0.0)
+    p.add_argument("--tf-context", default="episode", choices=("episode", "step"),
+                   help="what ConfuciuX-TF's encoder attends over (policy_tf.py)")
     p.add_argument("--quick", action="store_true",
                    help="smoke run: tiny_cnn, 4 evaluations, 1 seed")
     p.add_argument("--json", default=None, metavar="PATH")
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                   per["confuciux"],
                                                                   strict=True))}
     print(f"{args.model}, {args.hw_space}, budget {args.budget}, {args.seeds} seeds, "
-          f"ga_fraction {args.ga_fraction:g}")
+          f"ga_fraction {args.ga_fraction:g}, TF context {args.tf_context}")
     print(f"{'searcher':<14} {'median EDP':>11} {'min':>11} {'max':>11} "
           f"{'agent ms/ep':>12} {'wall s/eval':>12}")
     for s, r in rows.items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ def _toy(domain: HwDomain, x: np.ndarray) -> float:
     return abs(np.log2(t.dim) - 3) - 0.01 * (t.sp_kib + t.acc_kib) / 8
 
 
-@pytest.mark.parametrize("policy", [LstmPolicy, TransformerPolicy])
+@pytest.mark.parametrize("policy", [LstmPolicy, TransformerPolicy,
+                                    partial(TransformerPolicy, context="step")])
 def test_policy_output_shapes(policy) -> None:
     sizes = (3, 12, 12, 2)
     net = policy((7, 4, 1), sizes)
@@ -55,8 +57,9 @@ def test_policy_output_shapes(policy) -> None:
         logits, state = net.step([torch.zeros(5, 7), torch.zeros(5, 4), torch.zeros(5, 1)],
                                  state)
         assert logits.shape == (5, sum(sizes))
-    if policy is TransformerPolicy:
-        assert len(state) == 3 and state[0].shape == (5, 16)
+    if isinstance(net, TransformerPolicy):
+        assert len(state) == (3 if net.context == "episode" else 1)
+        assert state[0].shape == (5, 16)
         layers = net.encoder.layers
         assert len(layers) == 2 and layers[0].self_attn.num_heads == 2
         assert layers[0].linear1.out_features == 128 and layers[0].dropout.p == 0.3
@@ -103,6 +106,11 @@ def test_deterministic_for_a_seed(small_space, name: str) -> None:
     assert a == _asks(name, 3, small_space)
     assert a != _asks(name, 4, small_space)
     assert len(set(a)) == len(a)
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    _asks(name, 3, small_space)
+    assert torch.rand(1) == before, "the agent must not touch the global torch RNG"
 
 
 def _opts(space, tmp_path, name: str, n: int, **kw) -> Options:
@@ -140,9 +148,13 @@ def test_zero_rl_episodes_is_one_line(models, small_space, tmp_path) -> None:
     with pytest.raises(DseError, match="wall-clock budget needs episodes=N"):
         autotune(models, Options(**{**_opts(small_space, tmp_path, "confuciux-tf", 1).__dict__,
                                     "budget": Budget(seconds=5)}))
+    domain = _problem(small_space)[0]
     with pytest.raises(DseError, match="confuciux-tf: batch must be >= 2"):
-        make_searcher("confuciux-tf", _problem(small_space)[0], 0,
-                      **parse_options("confuciux-tf", ["batch=1"]))
+        make_searcher("confuciux-tf", domain, 0, **parse_options("confuciux-tf", ["batch=1"]))
+    with pytest.raises(DseError, match="context must be one of episode, step"):
+        make_searcher("confuciux-tf", domain, 0, context="all")
+    with pytest.raises(DseError, match="searcher 'confuciux' has no option 'context'"):
+        parse_options("confuciux", ["context=step"])
 
 
 def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:

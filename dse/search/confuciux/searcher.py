@@ -32,7 +32,6 @@ agent's own torch state for the policy), so replaying stored tells reproduces th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ from ..base import HW_CONFIG, Domain, SearchConfig, Searcher
 from .env import GemminiEnv
 from .finetune_ga import FineTuneGA
 from .policy_lstm import LstmPolicy
-from .policy_tf import TransformerPolicy
+from .policy_tf import CONTEXTS, TransformerPolicy
 from .reinforce import Episodes, Policy, Reinforce
 
 
@@ -52,7 +51,6 @@ class ConfuciuX(Searcher):
     """REINFORCE with ConfuciuX's LSTM policy, then GA fine-tuning."""
 
     name = "confuciux"
-    policy: Callable[..., Policy] = LstmPolicy
 
     def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
                  batch: int = 4, lr: float = 0.01, ga_fraction: float = 0.3,
@@ -107,10 +105,12 @@ class ConfuciuX(Searcher):
                            f"{least}")
         self.env = GemminiEnv(self.domain, nested.layers())
         env = self.env
-        self.agent = Reinforce(lambda: type(self).policy(env.obs_dims, env.sizes), self.seed,
-                               self.lr)
+        self.agent = Reinforce(lambda: self._policy(env), self.seed, self.lr)
         self.ga = FineTuneGA(env, self.rng, population=self.population, elite=self.elite,
                              mutation=self.mutation)
+
+    def _policy(self, env: GemminiEnv) -> Policy:
+        return LstmPolicy(env.obs_dims, env.sizes)
 
     def ask(self) -> np.ndarray | None:
         xs = self.ask_batch(1)
@@ -216,4 +216,18 @@ class ConfuciuXTF(ConfuciuX):
     """ConfuciuX-TF: the same agent with the transformer-encoder policy."""
 
     name = "confuciux-tf"
-    policy = TransformerPolicy
+
+    def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
+                 batch: int = 4, lr: float = 0.01, ga_fraction: float = 0.3,
+                 population: int = 8, elite: float = 0.25, mutation: float = 0.3,
+                 episodes: int = 0, patience: int = 20, context: str = "episode") -> None:
+        if context not in CONTEXTS:
+            raise DseError(f"{self.name}: context must be one of {', '.join(CONTEXTS)}, "
+                           f"got {context!r}")
+        self.context = context
+        super().__init__(domain, seed, config, batch=batch, lr=lr, ga_fraction=ga_fraction,
+                         population=population, elite=elite, mutation=mutation,
+                         episodes=episodes, patience=patience)
+
+    def _policy(self, env: GemminiEnv) -> Policy:
+        return TransformerPolicy(env.obs_dims, env.sizes, context=self.context)
