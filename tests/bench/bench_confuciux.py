@@ -32,7 +32,7 @@ SEARCHERS = ("confuciux", "confuciux-tf")
 
 
 def run(model: str, searcher: str, seed: int, args: argparse.Namespace, db: Path,
-        workload: Any, host: Any) -> dict[str, float]:
+        workload: Any, host: Any) -> dict[str, Any]:
     opts = Options(space=load_space(args.hw_space), searcher=searcher,
                    budget=Budget(evaluations=args.budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples), db_path=db, progress=False,
@@ -44,17 +44,22 @@ def run(model: str, searcher: str, seed: int, args: argparse.Namespace, db: Path
     agent = result.searcher
     return {"edp": result.best.models[model].edp, "wall_s": wall,
             "episodes": agent.episodes_sampled, "evaluations": len(result.trials),
+            "rl_evaluations": agent.rl_evaluations,
+            "best_from_rl": min((t.result.objective for t in result.trials[:agent.rl_evaluations]),
+                                default=float("inf")) <= result.best.objective,
             "agent_s_per_episode": agent.policy_seconds / max(1, agent.episodes_sampled),
             "wall_s_per_evaluation": wall / max(1, len(result.trials))}
 
 
-def summary(runs: list[dict[str, float]]) -> dict[str, float]:
+def summary(runs: list[dict[str, Any]]) -> dict[str, float]:
     edps = [r["edp"] for r in runs]
     return {"median_edp": statistics.median(edps), "min_edp": min(edps), "max_edp": max(edps),
             "agent_ms_per_episode": 1e3 * statistics.median(
                 r["agent_s_per_episode"] for r in runs),
             "wall_s_per_evaluation": statistics.median(r["wall_s_per_evaluation"]
-                                                       for r in runs)}
+                                                       for r in runs),
+            "rl_evaluations": statistics.median(r["rl_evaluations"] for r in runs),
+            "best_from_rl": sum(bool(r["best_from_rl"]) for r in runs)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     quantized = zoo_quantized(args.model)
     workload = layers_of(quantized)
     host = {args.model: host_cost_of(quantized)}
-    per: dict[str, list[dict[str, float]]] = {}
+    per: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for searcher in SEARCHERS:
             per[searcher] = []
@@ -103,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.model}, {args.hw_space}, budget {args.budget}, {args.seeds} seeds, "
           f"ga_fraction {args.ga_fraction:g}, TF context {args.tf_context}")
     print(f"{'searcher':<14} {'median EDP':>11} {'min':>11} {'max':>11} "
-          f"{'agent ms/ep':>12} {'wall s/eval':>12}")
+          f"{'agent ms/ep':>12} {'wall s/eval':>12} {'RL evals':>9} {'best by RL':>10}")
     for s, r in rows.items():
         print(f"{s:<14} {r['median_edp']:>11.4g} {r['min_edp']:>11.4g} {r['max_edp']:>11.4g} "
-              f"{r['agent_ms_per_episode']:>12.2f} {r['wall_s_per_evaluation']:>12.3f}")
+              f"{r['agent_ms_per_episode']:>12.2f} {r['wall_s_per_evaluation']:>12.3f} "
+              f"{r['rl_evaluations']:>9g} {r['best_from_rl']:>8}/{args.seeds}")
     print(f"TF vs LSTM: median EDP {100 * claims['tf_edp_improvement']:+.1f}% better "
           f"(paper 12.1%), wins {claims['tf_wins']}/{args.seeds} seeds; agent time "
           f"{100 * claims['tf_agent_time_saving']:+.1f}% less per episode, wall "
