@@ -13,10 +13,10 @@ from typing import Any
 
 from ..errors import DseError
 from ..registry import SEARCHERS
-from . import dabo, nevergrad_search, random_search, vanilla_bo
+from . import cbo, dabo, nevergrad_search, random_search, vanilla_bo
 from .base import HW_CONFIG, Domain, SearchConfig, Searcher
 
-__all__ = ["dabo", "make_searcher", "nevergrad_search", "parse_options", "random_search",
+__all__ = ["cbo", "dabo", "make_searcher", "nevergrad_search", "parse_options", "random_search",
            "searcher_names", "searcher_options", "vanilla_bo"]
 
 
