@@ -49,6 +49,11 @@ class HwDomain:
         rows = self.grid.rows[[self.index(r) for r in np.atleast_2d(x)]]
         return [r[[0, 1, 3]].tobytes() for r in rows]
 
+    def categorical_columns(self) -> list[int]:
+        """Columns of the encoding that are categories, not quantities: the dataflow (WS,
+        OS, BOTH have no order), which `cbo`'s surrogate gives a categorical kernel."""
+        return [3]
+
     def index(self, x: np.ndarray) -> int:
         """Grid row of a point this domain produced."""
         return int(self.feasible[self._position[self.keys(x)[0]]])

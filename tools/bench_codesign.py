@@ -7,6 +7,8 @@ best mapping; and the best design of each searcher at equal budgets over several
 (median, min, max), plus how many seeds daBO beat random and vanilla BO.
 `--measure sim` re-times every chosen design on the simulator (the issue's final numbers);
 `--measure analytical` (default) reports the model's EDP, which runs anywhere quickly.
+`--all-searchers` runs every registered searcher on edge and cloud, at equal evaluations
+and at equal wall time, normalised to CMA and to default Gemmini (`bench_searchers`).
 
 Budgets: `--budget N` is N HW evaluations for the ask/tell searchers, each of which runs
 the per-layer batch search (Gemmini's mapping + `--sw-samples` samples per unique layer on
@@ -20,6 +22,7 @@ each search actually spent (Polaris's `spent()`, the others' per-layer candidate
         --sw-samples 16 --sample-budget 960 --workloads resnet50 --seeds 5
 
     python tools/bench_codesign.py --workloads resnet50 --budget 30 --seeds 5 --json out.json
+    python tools/bench_codesign.py --all-searchers --quick --markdown q.md --plot q.png
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from typing import Any
 from dlac.dse.driver import Options, autotune, parse_budget
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
+from dlac.dse.objective import OBJECTIVES
 from dlac.dse.search import parse_options, searcher_names, searcher_options
 from dlac.errors import DlacError
+from dlac.tools import bench_searchers
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
 
@@ -150,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workloads", nargs="+", default=list(DEFAULT_WORKLOADS), choices=MODELS,
                    metavar="ZOO_MODEL")
-    p.add_argument("--searchers", nargs="+", default=list(SEARCHERS), choices=searcher_names(),
-                   help="any registered searcher (default: random, vanilla-bo, dabo)")
+    p.add_argument("--searchers", nargs="+", default=None, choices=searcher_names(),
+                   help=f"default: {' '.join(SEARCHERS)}; with --all-searchers every one")
     p.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for every searcher that has it (e.g. population=20)")
     p.add_argument("--seeds", type=int, default=5)
@@ -161,6 +166,18 @@ def main(argv: list[str] | None = None) -> int:
                    help="equal evaluator samples per run for every searcher (overrides "
                         "--budget; see the module doc)")
     p.add_argument("--hw-space", default="edge")
+    g = p.add_argument_group("every searcher (--all-searchers)")
+    g.add_argument("--all-searchers", action="store_true",
+                   help="compare every registered searcher (tools/bench_searchers.py)")
+    g.add_argument("--quick", action="store_true",
+                   help=f"smoke settings: {bench_searchers.QUICK}")
+    g.add_argument("--spaces", nargs="+", default=["edge", "cloud"],
+                   help="hardware spaces of --all-searchers (default: edge cloud)")
+    g.add_argument("--seconds", type=float, default=60.0,
+                   help="wall time per run of the equal-time comparison (default: 60)")
+    g.add_argument("--objective", default="edp", choices=OBJECTIVES)
+    g.add_argument("--markdown", default=None, metavar="PATH")
+    g.add_argument("--plot", default=None, metavar="PATH", help="convergence plot (PNG)")
     p.add_argument("--area-budget", type=float, default=None)
     p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))
     p.add_argument("--measure", default="analytical", choices=("analytical", "sim"))
@@ -168,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", default=None, help="tuning database (default: a temporary file)")
     p.add_argument("--json", default=None, metavar="PATH")
     args = p.parse_args(argv)
+    if args.all_searchers:
+        return _all_searchers(args)
+    args.searchers = args.searchers or list(SEARCHERS)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
@@ -179,6 +199,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"config": vars(args), "results": results},
                                               indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def _all_searchers(args: argparse.Namespace) -> int:
+    if args.quick:
+        bench_searchers.apply_quick(args)
+    try:
+        doc = bench_searchers.bench(args)
+    except DlacError as err:
+        print(f"bench_codesign: error: {err}", file=sys.stderr)
+        return 1
+    bench_searchers.print_table(doc)
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    if args.markdown:
+        Path(args.markdown).write_text(bench_searchers.markdown(doc))
+    if args.plot:
+        bench_searchers.plot(doc, Path(args.plot))
     return 0
 
 

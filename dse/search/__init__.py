@@ -13,11 +13,12 @@ from typing import Any
 
 from ..errors import DseError
 from ..registry import SEARCHERS
-from . import confuciux, dabo, digamma, nevergrad_search, polaris, random_search, vanilla_bo
+from . import cbo, confuciux, dabo, digamma, nevergrad_search, polaris, random_search, vanilla_bo
 from .base import HW_CONFIG, Domain, SearchConfig, Searcher
 
-__all__ = ["confuciux", "dabo", "digamma", "make_searcher", "nevergrad_search", "parse_options",
-           "polaris", "random_search", "searcher_names", "searcher_options", "vanilla_bo"]
+__all__ = ["cbo", "confuciux", "dabo", "digamma", "make_searcher", "nevergrad_search",
+           "parse_options", "polaris", "random_search", "searcher_names", "searcher_options",
+           "vanilla_bo"]
 
 
 def searcher_names() -> list[str]:

@@ -1,0 +1,231 @@
+"""Every registered HW searcher on one footing: `bench_codesign.py --all-searchers`.
+
+For each workload (zoo models as the frontend lowers them) and hardware space (`edge`,
+`cloud`), every searcher runs `--seeds` seeds twice: at an equal number of HW
+evaluations (`--budget`) and, separately, at equal wall time (`--seconds` per run). Each
+run reports its chosen design's EDP and latency on the analytical model (host steps
+included), normalised two ways: to CMA's median over seeds (how DiGamma's Figure 5
+normalises; > 1 is worse than CMA) and to default Gemmini with its heuristic mapping.
+Runs at equal evaluations share one (temporary) tuning database: a cached layer search is
+exactly what a fresh one computes, so results do not depend on it. Every equal-time run
+starts from an empty database, so no searcher gets evaluations for free from another's
+cache.
+
+Outputs: a text table on stdout, `--json`, `--markdown` (per workload and space, plus the
+geometric mean over them) and `--plot` (best-so-far objective over evaluations, median
+over seeds, normalised to default Gemmini, one panel per workload and space).
+`--quick` shrinks everything to a smoke run of about two minutes on an idle 2-core
+machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from dlac.dse.driver import AutotuneResult, Options, autotune, parse_budget
+from dlac.dse.hwspace import load_space
+from dlac.dse.nested import SwConfig
+from dlac.dse.search import searcher_names
+from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
+
+QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
+         "seconds": 4.0, "sw_samples": 100}
+"""The `--quick` settings (they override the command line's)."""
+
+REFERENCE = "cma"
+"""The searcher the others are normalised to, as in DiGamma's comparison."""
+
+MODES = ("evaluations", "time")
+
+
+def apply_quick(args: argparse.Namespace) -> None:
+    for key, value in QUICK.items():
+        setattr(args, key, value)
+
+
+def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace, space: Any,
+         searcher: str, seed: int, budget: str, db: Path) -> tuple[AutotuneResult, float]:
+    opts = Options(space=space, searcher=searcher, evaluator="analytical",
+                   budget=parse_budget(budget), seed=seed,
+                   sw=SwConfig("batch", args.sw_samples, objective=args.objective),
+                   db_path=db, progress=False, validate="none")
+    t0 = time.monotonic()
+    result = autotune(models, opts, host=host)
+    return result, time.monotonic() - t0
+
+
+def _record(result: AutotuneResult, name: str, seconds: float) -> dict[str, Any]:
+    """One run: its chosen design's EDP and latency, the default's, and the best-so-far
+    objective metric after each trial."""
+    best, default = result.best.models[name], result.default_heuristic.models[name]
+    curve, cur = [], math.inf
+    for t in result.trials:
+        if t.result.feasible:
+            cur = min(cur, t.result.models[name].value(t.result.goal))
+        curve.append(cur if math.isfinite(cur) else None)
+    return {"edp": best.edp, "latency": best.cycles, "default_edp": default.edp,
+            "default_latency": default.cycles, "default_objective": default.value(
+                result.best.goal), "target": result.best.target.name,
+            "evaluations": len(result.trials), "seconds": seconds, "curve": curve}
+
+
+def _spread(values: list[float], scale: float | None) -> dict[str, float] | None:
+    if not values or not scale:
+        return None
+    vals = [v / scale for v in values]
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals)}
+
+
+def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per searcher: median/min/max EDP and latency over seeds, raw and normalised."""
+    ref = runs.get(REFERENCE, [])
+    out = {}
+    for searcher, recs in runs.items():
+        row: dict[str, Any] = {"seeds": len(recs),
+                               "evaluations": statistics.median(r["evaluations"] for r in recs),
+                               "seconds": statistics.median(r["seconds"] for r in recs)}
+        for metric in ("edp", "latency"):
+            vals = [r[metric] for r in recs]
+            ref_median = statistics.median(r[metric] for r in ref) if ref else None
+            row[metric] = _spread(vals, 1.0)
+            row[f"{metric}_vs_{REFERENCE}"] = _spread(vals, ref_median)
+            row[f"{metric}_vs_default"] = _spread(vals, recs[0][f"default_{metric}"])
+        out[searcher] = row
+    return out
+
+
+def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
+               space_name: str, mode: str, searchers: list[str],
+               dbs: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every searcher and seed on one workload and space in one budget mode."""
+    (wl,) = models
+    space = load_space(space_name)
+    budget = args.budget if mode == "evaluations" else f"{args.seconds}s"
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for searcher in searchers:
+        for seed in range(args.seeds):
+            db = (dbs / "shared.sqlite" if mode == "evaluations"
+                  else dbs / f"{wl}-{space_name}-{searcher}-{seed}.sqlite")
+            result, secs = _run(models, host, args, space, searcher, seed, budget, db)
+            rec = _record(result, wl, secs)
+            runs.setdefault(searcher, []).append(rec)
+            print(f"  {mode} {wl}/{space_name} {searcher} seed {seed}: EDP {rec['edp']:.4g}"
+                  f" ({rec['evaluations']} trials, {secs:.1f} s)", file=sys.stderr)
+    return runs
+
+
+def bench(args: argparse.Namespace) -> dict[str, Any]:
+    """Every (mode, workload, space, searcher, seed) run; returns the JSON document."""
+    searchers = args.searchers or searcher_names()
+    results: dict[str, Any] = {m: {} for m in MODES}
+    with tempfile.TemporaryDirectory() as tmp:
+        for wl in args.workloads:
+            quantized = zoo_quantized(wl)
+            models, host = {wl: layers_of(quantized)}, {wl: host_cost_of(quantized)}
+            for space_name in args.spaces:
+                for mode in MODES:
+                    runs = _cell_runs(models, host, args, space_name, mode, searchers,
+                                      Path(tmp))
+                    results[mode][f"{wl}/{space_name}"] = {"summary": summarise(runs),
+                                                           "runs": runs}
+    return {"config": dict(vars(args)), "searchers": searchers, "reference": REFERENCE,
+            "results": results}
+
+
+def _cell(st: dict[str, float] | None) -> str:
+    if st is None:
+        return "-"
+    return f"{st['median']:.3g} ({st['min']:.3g}-{st['max']:.3g})"
+
+
+def geomean_vs_reference(doc: dict[str, Any], mode: str) -> dict[str, float | None]:
+    """Geometric mean over workloads and spaces of each searcher's median EDP / CMA's."""
+    out: dict[str, float | None] = {}
+    for searcher in doc["searchers"]:
+        logs = []
+        for cell in doc["results"][mode].values():
+            st = cell["summary"].get(searcher, {}).get(f"edp_vs_{REFERENCE}")
+            if st is not None:
+                logs.append(math.log(st["median"]))
+        out[searcher] = math.exp(sum(logs) / len(logs)) if logs else None
+    return out
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The tables of docs/codesign.md: per mode, the geometric means, then every cell."""
+    lines = []
+    for mode in MODES:
+        title = ("equal HW evaluations" if mode == "evaluations"
+                 else "equal wall time per run")
+        lines += [f"**{title}**", "",
+                  f"| searcher | EDP / {REFERENCE.upper()} (geomean of medians) |", "| --- | --- |"]
+        for s, g in geomean_vs_reference(doc, mode).items():
+            lines.append(f"| {s} | {'-' if g is None else f'{g:.3f}'} |")
+        lines += ["", f"| workload/space | searcher | evaluations | EDP / {REFERENCE.upper()} | "
+                  "EDP / default | latency / " + REFERENCE.upper() + " | latency / default |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        for cell, res in doc["results"][mode].items():
+            for s, row in res["summary"].items():
+                lines.append(f"| {cell} | {s} | {row['evaluations']:g} | "
+                             f"{_cell(row[f'edp_vs_{REFERENCE}'])} | "
+                             f"{_cell(row['edp_vs_default'])} | "
+                             f"{_cell(row[f'latency_vs_{REFERENCE}'])} | "
+                             f"{_cell(row['latency_vs_default'])} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Best-so-far objective / default Gemmini's over evaluations (equal-evaluation runs),
+    median over seeds, one panel per workload and space."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = doc["results"]["evaluations"]
+    cols = min(2, len(cells))
+    rows = math.ceil(len(cells) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 4 * rows), squeeze=False)
+    for ax, (cell, res) in zip(axes.flat, cells.items(), strict=False):
+        for searcher, recs in res["runs"].items():
+            length = max(len(r["curve"]) for r in recs)
+            xs, ys = [], []
+            for i in range(length):
+                vals = [r["curve"][min(i, len(r["curve"]) - 1)] for r in recs]
+                vals = [v / r["default_objective"] for v, r in zip(vals, recs, strict=True)
+                        if v is not None]
+                if vals:
+                    xs.append(i + 1)
+                    ys.append(statistics.median(vals))
+            ax.step(xs, ys, where="post", label=searcher)
+        ax.set_title(cell)
+        ax.set_yscale("log")
+        ax.set_xlabel("trials (HW evaluations or generations)")
+        ax.set_ylabel(f"best {doc['config']['objective']} / default Gemmini")
+        ax.legend(fontsize=7, ncol=2)
+    for ax in list(axes.flat)[len(cells):]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def print_table(doc: dict[str, Any]) -> None:
+    for mode in MODES:
+        print(f"== {mode}: EDP / {REFERENCE} median (min-max), EDP / default median")
+        for cell, res in doc["results"][mode].items():
+            for s, row in res["summary"].items():
+                print(f"{cell:<22} {s:<14} {row['evaluations']:>5g} evals "
+                      f"{_cell(row[f'edp_vs_{REFERENCE}']):>28} "
+                      f"{_cell(row['edp_vs_default']):>28}")
+        geo = geomean_vs_reference(doc, mode)
+        print("geomean EDP / cma: " + ", ".join(
+            f"{s} {'-' if g is None else f'{g:.3f}'}" for s, g in geo.items()))
