@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import FrontendError
+
 if TYPE_CHECKING:
     import onnx
 
@@ -191,8 +193,6 @@ class _Rewriter:
         """The int32 bias dequantized at (input scale) x (weight scale), as onnxruntime
         quantized it."""
         if scales[0] is None or scales[1] is None:
-            from dlac.frontend.errors import FrontendError
-
             raise FrontendError(f"node '{label}' ({node.op_type}): non-constant scales")
         alpha = next((a.f for a in node.attribute if a.name == "alpha"), 1.0)
         product = (scales[0].astype(np.float32) * scales[1].astype(np.float32) *
