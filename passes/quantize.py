@@ -536,7 +536,9 @@ class _Quantizer:
         new = qgraph.ReduceMeanOp([x], [self.out_type(op.results[0])], attrs, loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
 
-    def _reduce(self, op: Operation, kind: str) -> None:
+    def _reduce_input(self, op: Operation) -> tuple[Value, float, list[int]] | None:
+        """A Reduce*'s int8 input, its scale and the reduced axes; None (the result is the
+        input) when no axis is reduced."""
         x, s_x = self.get(op.operands[0])
         if s_x is None:
             raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
@@ -544,7 +546,14 @@ class _Quantizer:
                                          [None, *(const_value(v) for v in op.operands[1:])]))
         if not axes:
             self.set(op.results[0], x, s_x)
+            return None
+        return x, s_x, axes
+
+    def _reduce(self, op: Operation, kind: str) -> None:
+        reduced = self._reduce_input(op)
+        if reduced is None:
             return
+        x, s_x, axes = reduced
         exact = kind in ("max", "min")
         s_o = s_x if exact else self.scale(op.results[0])
         per = s_x * s_x if kind == "sum_square" else s_x
@@ -578,14 +587,10 @@ class _Quantizer:
 
     def op_reduce_log_sum_exp(self, op: Operation) -> None:
         """The softmax exp table (2^20 = 1.0), then log of the sum from its top 9 bits."""
-        x, s_x = self.get(op.operands[0])
-        if s_x is None:
-            raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
-        axes = list(evaluate.reduce_axes(op, np.empty(op.operands[0].type.shape),
-                                         [None, *(const_value(v) for v in op.operands[1:])]))
-        if not axes:
-            self.set(op.results[0], x, s_x)
+        reduced = self._reduce_input(op)
+        if reduced is None:
             return
+        x, s_x, axes = reduced
         s_o = self.scale(op.results[0])
         d = np.arange(-255, 1, dtype=np.float64)
         exp_table = np.rint(np.exp(s_x * d) * SOFTMAX_ONE).astype(np.int32)
