@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from dlac.dse.driver import AutotuneResult, Options, autotune
 from dlac.dse.hwspace import HwSpace
 from dlac.passes.mapping import ConvLayer, MatmulLayer
 
@@ -24,3 +27,20 @@ def models() -> dict:
 def small_space() -> HwSpace:
     return HwSpace(dims=(4, 8, 16), sp_kib=(8, 64, 8), acc_kib=(8, 64, 8),
                    bus_bits=(64, 128), area_budget_mm2=0.5)
+
+
+class Killed(Exception):
+    """Stands for the driver being killed right after an evaluation was recorded."""
+
+
+def interrupted_then_resumed(models: dict, opts: Options, at: int) -> AutotuneResult:
+    """Run `opts` until trial `at` is recorded, stop it there as a kill would, then run it
+    again with `--resume` on the same database: what resume tests compare with an
+    uninterrupted run."""
+    def stop(trial) -> None:
+        if trial.idx == at:
+            raise Killed
+
+    with pytest.raises(Killed):
+        autotune(models, opts, on_trial=stop)
+    return autotune(models, dataclasses.replace(opts, resume=True))

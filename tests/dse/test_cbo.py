@@ -18,6 +18,8 @@ from dlac.dse.search import make_searcher, parse_options
 from dlac.dse.search.base import SearchConfig
 from dlac.dse.search.feasibility import FeasibilityModel
 
+from .conftest import interrupted_then_resumed
+
 CONFIG = SearchConfig(n_candidates=144)
 
 
@@ -95,10 +97,6 @@ def test_bad_options_are_one_line() -> None:
     assert parse_options("cbo", ["batch=4"]) == {"batch": 4}
 
 
-class Killed(Exception):
-    pass
-
-
 def _opts(space, path: Path, n: int, **kw) -> Options:
     return Options(space=space, searcher="cbo", budget=Budget(evaluations=n), seed=1,
                    sw=SwConfig("batch", samples=50), db_path=path / "db.sqlite",
@@ -110,14 +108,7 @@ def test_resume_equals_uninterrupted(models, small_space, tmp_path) -> None:
     full = autotune(models, _opts(small_space, tmp_path / "a", 9))
     assert len(full.trials) == 9
 
-    def stop(trial) -> None:
-        if trial.idx == 4:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "b", 9)
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(models, _opts(small_space, tmp_path / "b", 9), at=4)
     assert resumed.resumed_trials == 5
     assert [t.result.target for t in resumed.trials] == [t.result.target for t in full.trials]
     assert resumed.best.objective == full.best.objective

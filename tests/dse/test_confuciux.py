@@ -25,7 +25,7 @@ from dlac.dse.search.confuciux.policy_tf import TransformerPolicy
 from dlac.dse.search.confuciux.reinforce import Reinforce
 from dlac.ir.hwcost import area_mm2
 
-from .conftest import tiny_models
+from .conftest import interrupted_then_resumed, tiny_models
 
 SW = SwConfig("batch", samples=100)
 NAMES = ["confuciux", "confuciux-tf"]
@@ -118,23 +118,12 @@ def _opts(space, tmp_path, name: str, n: int, **kw) -> Options:
                    db_path=tmp_path / "db.sqlite", progress=False, validate="none", **kw)
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.mark.parametrize("name", NAMES)
 def test_resume_equals_uninterrupted(models, small_space, tmp_path, name: str) -> None:
     full = autotune(models, _opts(small_space, tmp_path / "a", name, 10))
     assert full.searcher.stage == "ga" and full.searcher.rl_evaluations == 7
 
-    def stop(trial) -> None:
-        if trial.idx == 5:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "b", name, 10)
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(models, _opts(small_space, tmp_path / "b", name, 10), at=5)
     assert resumed.resumed_trials == 6
     assert [t.result.target for t in resumed.trials] == [t.result.target for t in full.trials]
     assert resumed.best.objective == full.best.objective

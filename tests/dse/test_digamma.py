@@ -32,7 +32,7 @@ from dlac.dse.search.digamma.warm import heuristic_population
 from dlac.ir.hwcost import area_mm2
 from dlac.passes.mapping import ConvLayer, MappingSpace, MatmulLayer, heuristic_mapping
 
-from .conftest import tiny_models
+from .conftest import interrupted_then_resumed, tiny_models
 
 SW = SwConfig("batch", samples=50)
 OPTS = {"population": 8}
@@ -128,22 +128,11 @@ def test_honours_the_objective(small_space: HwSpace, tmp_path: Path, objective: 
     assert res.best.objective == pytest.approx(want)
 
 
-class Killed(Exception):
-    pass
-
-
 def test_resume_equals_uninterrupted(small_space: HwSpace, tmp_path: Path) -> None:
     models = _models()
     full = autotune(models, _opts(small_space, tmp_path / "full.sqlite"))
 
-    def stop(trial) -> None:
-        if trial.idx == 12:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "cut.sqlite")
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(models, _opts(small_space, tmp_path / "cut.sqlite"), at=12)
     assert resumed.resumed_trials == 13
     assert _history(resumed) == _history(full)
     assert resumed.best.objective == full.best.objective

@@ -12,7 +12,7 @@ from dlac.dse.nested import NestedEvaluator, SwConfig
 from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target
 
-from .conftest import tiny_models
+from .conftest import interrupted_then_resumed, tiny_models
 
 SW = SwConfig("batch", samples=200)
 
@@ -82,10 +82,6 @@ def test_repeated_evaluations_are_cached(models, small_space, tmp_path) -> None:
     assert again.best.objective == autotune(models, opts).best.objective
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.mark.parametrize("searcher", ["random", "dabo"])
 def test_resume_after_interruption_matches_uninterrupted(models, small_space, tmp_path,
                                                          searcher: str) -> None:
@@ -93,14 +89,8 @@ def test_resume_after_interruption_matches_uninterrupted(models, small_space, tm
     full = autotune(models, _opts(small_space, tmp_path / "a", searcher=searcher,
                                   budget=budget))
 
-    def stop(trial) -> None:
-        if trial.idx == 11:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "b", searcher=searcher, budget=budget)
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(
+        models, _opts(small_space, tmp_path / "b", searcher=searcher, budget=budget), at=11)
     assert resumed.resumed_trials == 12
     assert _targets(resumed) == _targets(full)
     assert resumed.best.objective == full.best.objective

@@ -12,6 +12,7 @@ from dlac.dse.search import make_searcher, parse_options
 from dlac.dse.search.nevergrad_search import OPTIMIZERS
 from dlac.ir.hwcost import area_mm2
 
+from .conftest import interrupted_then_resumed
 from .test_searchers import CONFIG, Grid2D, objective
 
 pytest.importorskip("nevergrad")
@@ -48,23 +49,12 @@ def _opts(space, tmp_path, name: str, n: int) -> Options:
                    db_path=tmp_path / "db.sqlite", progress=False, validate="none")
 
 
-class Killed(Exception):
-    pass
-
-
 @pytest.mark.parametrize("name", ["cma", "portfolio"])
 def test_driver_resume_matches_uninterrupted(models, small_space, tmp_path, name: str) -> None:
     full = autotune(models, _opts(small_space, tmp_path / "a", name, 9))
     assert all(area_mm2(t.result.target) <= small_space.area_budget_mm2 for t in full.trials)
 
-    def stop(trial) -> None:
-        if trial.idx == 5:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "b", name, 9)
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(models, _opts(small_space, tmp_path / "b", name, 9), at=5)
     assert resumed.resumed_trials == 6
     assert [t.result.target for t in resumed.trials] == [t.result.target for t in full.trials]
     assert resumed.best.objective == full.best.objective

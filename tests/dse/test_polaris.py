@@ -14,6 +14,8 @@ from dlac.dse.search import make_searcher
 from dlac.dse.search.hw_box import HwBox
 from dlac.ir.hwcost import area_mm2
 
+from .conftest import interrupted_then_resumed
+
 POLARIS = {"hw_iterations": 3, "sw_iterations": 2, "sw_samples": 32, "hw_starts": 16,
            "surrogate": "gp"}
 
@@ -74,22 +76,11 @@ def test_budget_counts_high_fidelity_samples_and_is_deterministic(models, small_
     assert counts == [4, 4, 2]
 
 
-class Killed(Exception):
-    pass
-
-
 def test_resume_after_interruption_matches_uninterrupted(models, small_space,
                                                          tmp_path) -> None:
     full = autotune(models, _opts(small_space, tmp_path / "a"))
 
-    def stop(trial) -> None:
-        if trial.idx == 1:
-            raise Killed
-
-    opts = _opts(small_space, tmp_path / "b")
-    with pytest.raises(Killed):
-        autotune(models, opts, on_trial=stop)
-    resumed = autotune(models, Options(**{**opts.__dict__, "resume": True}))
+    resumed = interrupted_then_resumed(models, _opts(small_space, tmp_path / "b"), at=1)
     assert resumed.resumed_trials == 2
     assert _targets(resumed) == _targets(full)
     assert resumed.best.objective == full.best.objective
