@@ -20,6 +20,14 @@ static int undil(const conv_args *c, int x) { return (x + c->input_dilated) >> c
 static int ds(const conv_args *c, int x) { return x >> c->downsample; }
 static int imin(int a, int b) { return a < b ? a : b; }
 
+/* Accumulator row of output pixel (b, orow, ocol), channel block och / DIM: blocks of `pix`
+ * rows, pixels in (batch, row, col) order inside a block (libgemmini's layout). */
+static uint32_t acc_row(const conv_args *c, const conv_geom *g, int dim, int pix, int och,
+                        int b, int orow, int ocol) {
+    return g->c_base + (uint32_t)((och / dim) * pix + (b * (int)c->orows + orow) * (int)c->ocols +
+                                  ocol);
+}
+
 static int geometry(dlac_sim *s, const conv_args *c, conv_geom *g) {
     const int dim = s->dim;
     g->stride = c->stride ? (int)c->stride : 1;
@@ -72,8 +80,7 @@ static int load_bias(dlac_sim *s, const conv_args *c, const conv_geom *g, fsm *f
                 const int I = imin(dim, (int)c->ocols - ocol);
                 for (int och = 0; och < (int)c->pochs; och += step) {
                     const int J = imin(step, (int)c->pochs - och);
-                    const uint32_t row = g->c_base + (uint32_t)((och / dim) * pix +
-                                         (b * (int)c->orows + orow) * (int)c->ocols + ocol);
+                    const uint32_t row = acc_row(c, g, dim, pix, och, b, orow, ocol);
                     const uint64_t src = c->no_bias ? 0 : c->bias + F(och) * 4;
                     if (sim_exec(s, F_MVIN3, src, operand((uint32_t)I, (uint32_t)J, (1u << 31) | row),
                                  &f->ld))
@@ -192,8 +199,8 @@ static int compute(dlac_sim *s, const conv_args *c, const conv_geom *g, fsm *f) 
                                 const uint32_t a_addr = g->a_base + (uint32_t)(tr
                                     ? (b / dim) * (int)c->kchs * plane + kch * plane + at
                                     : (kch / dim) * (int)c->batches * plane + b * plane + at);
-                                const uint32_t c_addr = (3u << 30) | (g->c_base + (uint32_t)((och / dim) * pix +
-                                    (b * (int)c->orows + orow) * (int)c->ocols + ocol));
+                                const uint32_t c_addr = (3u << 30) |
+                                    acc_row(c, g, dim, pix, och, b, orow, ocol);
                                 const uint64_t bd = !new_weights ? operand((uint32_t)dim, (uint32_t)dim, GARBAGE_LADDR)
                                     : t0132 ? operand((uint32_t)J, (uint32_t)K, b_addr)
                                             : operand((uint32_t)K, (uint32_t)J, b_addr);
@@ -226,8 +233,7 @@ static int store(dlac_sim *s, const conv_args *c, const conv_geom *g, fsm *f) {
                     const int I = imin(dim, (int)c->ocols - ocol);
                     for (int och = 0; och < (int)c->pochs; och += dim) {
                         const int J = imin(dim, (int)c->pochs - och);
-                        const uint32_t row = g->c_base + (uint32_t)((och / dim) * pix +
-                                             (b * (int)c->orows + orow) * (int)c->ocols + ocol);
+                        const uint32_t row = acc_row(c, g, dim, pix, och, b, orow, ocol);
                         uint64_t dst = c->output + ((F(b) * c->out_row_dim + (uint64_t)orow) * c->out_col_dim +
                                                     (uint64_t)ocol) * c->out_stride + (uint64_t)och;
                         if (c->trans_output_1203)
