@@ -69,6 +69,33 @@ class HwBox:
                 return int(i)
         return None
 
+    def unit(self, raw: np.ndarray) -> np.ndarray:
+        """The box point of parameters `raw` (RAW_NAMES, one row): `raw`'s inverse, clipped
+        to the box, so a design outside the space lands on its nearest face."""
+        s = self.space
+
+        def pos(values: np.ndarray, v: float) -> float:
+            if len(values) < 2:
+                return 0.0
+            return float(np.interp(v, values, np.arange(len(values)))) / (len(values) - 1)
+
+        def lin(v: float, lo: float, hi: float) -> float:
+            return (v - lo) / (hi - lo) if hi > lo else 0.0
+
+        u = np.array([pos(self._dims, np.log2(raw[0])), lin(raw[1], *s.sp_kib[:2]),
+                      lin(raw[2], *s.acc_kib[:2]), pos(self._flows, raw[3]),
+                      pos(self._bus, np.log2(raw[4]))])
+        return np.clip(u, 0.0, 1.0)
+
+    def closest(self, target: Target) -> np.ndarray:
+        """The feasible design nearest to `target` by L1 distance over everything but the
+        DMA bus, the widest bus among equals: the pool keeps each design's widest feasible
+        bus only, so default Gemmini's 128-bit bus is not a point of it, and with the bus
+        column counted a design of another size but the same bus could win."""
+        u = self.unit(raw_of(target))
+        dist = np.abs(self.pool[:, :4] - u[:4]).sum(axis=1)
+        return self.pool[np.lexsort((-self.pool[:, 4], np.round(dist, 12)))[0]].copy()
+
 
 def raw_of(target: Target) -> np.ndarray:
     """RAW_NAMES of a realised design."""

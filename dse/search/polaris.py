@@ -4,17 +4,22 @@ n hardware iterations x m software iterations (`hw_iterations`, `sw_iterations`;
 by default). A hardware candidate minimises the lower confidence bound (the paper's UCB
 on -EDP) of the model's predicted cost over the continuous HW box, from Sobol starting
 points with L-BFGS-B, and is rounded to the nearest unseen feasible design by L1 distance
-(`hw_box`). The first candidate, before any data, is default Gemmini when the space holds
-it (else the rounded first point of a scrambled Sobol sequence), so the search starts
-from the design and, in its first software iteration, the mappings (Gemmini's own tiling
-is always a candidate) that the baselines use. Per software iteration every unique layer
-draws `sw_samples` Sobol points of its legal mapping space with tiles that divide the
-dims (spatial factors fill the array: channel tiles move in whole DIM blocks) plus
-Gemmini's own mapping, scores them by LCB and runs the best untried one on the driver's
-evaluator (the simulator with `--evaluator sim`); the iteration's layers go to the
-executor together, their results join the surrogate's data and it is refitted. A layer's
-pick is its lowest-cost sample; the design's cost is the driver's: sum(energy) x
-sum(delay) over layers with their counts.
+(`hw_box`). The first candidate, before any data, is the feasible design nearest to
+default Gemmini (`HwBox.closest`: default Gemmini with the widest feasible bus when the
+space holds its size), so the search starts from the design and, in its first software
+iteration, the mappings (Gemmini's own tiling is always a candidate) that the baselines
+use. Per software iteration every unique layer draws `sw_samples` Sobol points of its
+legal mapping space with tiles that divide the dims (spatial factors fill the array:
+channel tiles move in whole DIM blocks) plus Gemmini's own mapping, scores them by LCB
+and runs the best untried one on the driver's evaluator (the simulator with `--evaluator
+sim`); the iteration's layers go to the executor together, their results join the
+surrogate's data and it is refitted.
+
+With `heuristic_first` (default) the first software iteration on every HW candidate
+runs Gemmini's own mapping of each layer (counted in the budget, as daBO's batch search
+counts it), so no design is judged worse than its heuristic baseline. The design's
+mappings are chosen on its whole cost (`design_pick`: sum(energy) x sum(delay) over the
+layers with their counts plus the CPU steps, the driver's objective), not per layer.
 
 How the HW acquisition aggregates the layers (docs/codesign.md, "Polaris"): at a box point
 u, each layer contributes its best predicted cost q_l = min over its candidate mappings of
@@ -59,14 +64,16 @@ from ..models.threads import single_thread
 from ..objective import metric
 from ..registry import SEARCHERS
 from .base import HW_CONFIG, Domain, SearchConfig, Searcher
+from .design_pick import pick as pick_design
 from .hw_box import HwBox
 from .polaris_model import ModelFactory, PointModel
 
 REFINED = 1
 """Best starting points of the HW acquisition that L-BFGS-B refines."""
 
-Sample = tuple[str, Mapping, float, float, float]
-"""(layer hash, mapping, cycles, energy pJ, utilisation) of one high-fidelity run."""
+Sample = tuple[str, Mapping, float, float, float, float]
+"""(layer hash, mapping, cycles, energy pJ, utilisation, the surrogate's predicted ln cost
+when it picked the mapping: nan before there was one) of one high-fidelity run."""
 
 
 def _seed(*parts: object) -> int:
@@ -80,6 +87,14 @@ def _key(mapping: Mapping) -> str:
     return json.dumps(mapping.to_attrs(), sort_keys=True)
 
 
+def _heuristic(layer: Layer, target: Target) -> Mapping | None:
+    """Gemmini's own mapping of `layer` on `target`, None where it has none."""
+    try:
+        return heuristic_mapping(layer, target)
+    except MappingError:
+        return None
+
+
 @SEARCHERS.register("polaris")
 class Polaris(Searcher):
     """Starlight-guided HW/SW co-design, high-fidelity samples in the loop."""
@@ -90,7 +105,8 @@ class Polaris(Searcher):
                  hw_iterations: int = 8, sw_iterations: int = 6, sw_samples: int = 512,
                  kappa: float = 1.0, templates: int = 4, hw_starts: int = 64,
                  surrogate: str = "starlight", low_points: int = 1 << 16,
-                 low_epochs: int = 40, retrain: bool = False, progress: bool = True) -> None:
+                 low_epochs: int = 40, retrain: bool = False, progress: bool = True,
+                 heuristic_first: bool = True) -> None:
         super().__init__(domain, seed, config)
         for opt, value in (("hw_iterations", hw_iterations), ("sw_iterations", sw_iterations),
                            ("sw_samples", sw_samples), ("templates", templates),
@@ -102,12 +118,17 @@ class Polaris(Searcher):
         self._models = ModelFactory(surrogate, low_points, low_epochs, retrain, progress)
         self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
         self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
-        self.hw_starts = hw_starts
+        self.hw_starts, self.heuristic_first = hw_starts, heuristic_first
         self.box = HwBox(domain)
         if len(self.box.pool) == 0:
             raise DseError("polaris: the hardware space has no feasible design")
         self._layers: dict[str, Layer] = {}
         self._counts: list[list[tuple[str, int]]] = []
+        self._host: list[tuple[float, float]] = []
+        self.trace: list[dict[str, Any]] = []
+        """Per HW candidate: its name, the design's best objective metric after each
+        software iteration, and each sample's (predicted, measured) ln cost (the report's
+        Polaris plots)."""
         self._evaluator = ""
         self._goal = "edp"
         self._total: int | None = None
@@ -134,6 +155,7 @@ class Polaris(Searcher):
         self._layers = dict(nested.unique)
         self._counts = [[(layer.workload_hash(), n) for layer, n in w]
                         for w in nested.models.values()]
+        self._host = [(nested.host[m].cycles, nested.host[m].energy_pj) for m in nested.models]
         self._evaluator = nested.evaluator.name
         self._goal = nested.goal
         self._models.prepare(self.box.space)
@@ -172,24 +194,29 @@ class Polaris(Searcher):
         tried: dict[str, set[str]] = {h: set() for h in layers}
         for it in range(self._iterations()):
             picks = {h: self._pick(spaces[h], h, it, tried[h]) for h in layers}
-            tasks = [MappingTask(layers[h], target, self._evaluator, m) for h, m in picks.items()]
-            for (h, m), outcome in zip(picks.items(), executor.gather(tasks), strict=True):
+            tasks = [MappingTask(layers[h], target, self._evaluator, m)
+                     for h, (m, _) in picks.items()]
+            for (h, (m, pred)), outcome in zip(picks.items(), executor.gather(tasks),
+                                               strict=True):
                 tried[h].add(_key(m))
                 best = outcome.best
-                sample = (h, m, math.nan, math.nan, math.nan) if best is None else \
-                    (h, m, best.cycles, best.energy_pj, best.utilization)
+                sample = (h, m, math.nan, math.nan, math.nan, pred) if best is None else \
+                    (h, m, best.cycles, best.energy_pj, best.utilization, pred)
                 samples.append(sample)
                 self._add(target, sample)
             self._spent += len(layers)
+        self._record(target, samples)
         return self._picks(samples, layers, target), {"samples": [self._dump(s) for s in samples]}
 
     def restore(self, x: np.ndarray, state: dict[str, Any] | None) -> None:
         """Replay a stored trial's samples (its result comes from the database)."""
         target = self.domain.target(x)  # type: ignore[attr-defined]
         rows = (state or {}).get("samples", [])
-        for row in rows:
-            self._add(target, self._load(row))
+        samples = [self._load(row) for row in rows]
+        for sample in samples:
+            self._add(target, sample)
         self._spent += len(rows)
+        self._record(target, samples)
 
     # ----------------------------------------------------------------- budget
     def _left(self) -> int:
@@ -209,7 +236,7 @@ class Polaris(Searcher):
         return self._encoder.encode(target, layer, batch)
 
     def _add(self, target: Target, sample: Sample) -> None:
-        h, mapping, cycles, energy, _ = sample
+        h, mapping, cycles, energy = sample[:4]
         cost = float(metric(cycles, energy, self._goal))
         if not (math.isfinite(cost) and cost > 0):
             return
@@ -221,34 +248,90 @@ class Polaris(Searcher):
 
     @staticmethod
     def _dump(s: Sample) -> list[Any]:
-        h, m, cycles, energy, util = s
+        h, m, cycles, energy, util, pred = s
         ok = math.isfinite(cycles)
         return [h, m.to_attrs(), cycles if ok else None, energy if ok else None,
-                util if ok else None]
+                util if ok else None, pred if math.isfinite(pred) else None]
 
     @staticmethod
     def _load(row: list[Any]) -> Sample:
-        h, attrs, cycles, energy, util = row
+        h, attrs, cycles, energy, util = row[:5]
 
         def num(v: Any) -> float:
             return math.nan if v is None else float(v)
 
-        return h, Mapping.from_attrs(attrs), num(cycles), num(energy), num(util)
+        pred = num(row[5]) if len(row) > 5 else math.nan
+        return h, Mapping.from_attrs(attrs), num(cycles), num(energy), num(util), pred
+
+    def _finite(self, s: Sample) -> bool:
+        value = float(metric(s[2], s[3], self._goal))
+        return math.isfinite(value) and value > 0
+
+    def _choose(self, samples: list[Sample], target: Target) -> dict[str, Sample] | None:
+        """Each layer's sample minimising the design's whole cost (`design_pick`), starting
+        from the better of the per-layer bests and Gemmini's own mappings; None while some
+        layer has no finite sample."""
+        mine: dict[str, list[Sample]] = {h: [] for h in self._layers}
+        for s in samples:
+            if self._finite(s):
+                mine[s[0]].append(s)
+        if any(not v for v in mine.values()):
+            return None
+        costs = {h: [(s[2], s[3]) for s in v] for h, v in mine.items()}
+        base = {}
+        for h, v in mine.items():
+            heur = _heuristic(self._layers[h], target)
+            hit = [i for i, s in enumerate(v) if heur is not None and _key(s[1]) == _key(heur)]
+            if hit:
+                base[h] = hit[0]
+        choice = pick_design(costs, self._counts, self._host, self._goal, base)
+        return {h: mine[h][i] for h, i in choice.items()}
 
     def _picks(self, samples: list[Sample], layers: dict[str, Layer],
                target: Target) -> dict[str, tuple[Any, ...]] | str:
-        """Each layer's lowest-cost sample as (mapping, cycles, energy, utilisation, count)."""
-        out: dict[str, tuple[Any, ...]] = {}
-        for h, layer in layers.items():
-            mine = [s for s in samples if s[0] == h]
-            ok = [s for s in mine if math.isfinite(metric(s[2], s[3], self._goal))]
-            if not ok:
-                return (f"layer {layer.name!r} ({layer.describe()}) on {target.name}: the "
-                        f"{self._evaluator} evaluator ran none of the {len(mine)} mappings "
-                        "Polaris tried")
-            best = min(ok, key=lambda s: float(metric(s[2], s[3], self._goal)))
-            out[h] = (best[1], best[2], best[3], best[4], len(mine))
+        """Each layer's chosen sample as (mapping, cycles, energy, utilisation, count): the
+        best design pick over the software iterations' prefixes (`trace`'s last value)."""
+        found = [p for p in self._prefix_picks(samples, target) if p is not None]
+        chosen = min(found, key=lambda p: p[0])[1] if found else None
+        if chosen is None:
+            for h, layer in layers.items():
+                if not any(s[0] == h and self._finite(s) for s in samples):
+                    tried = sum(1 for s in samples if s[0] == h)
+                    return (f"layer {layer.name!r} ({layer.describe()}) on {target.name}: "
+                            f"the {self._evaluator} evaluator ran none of the {tried} "
+                            "mappings Polaris tried")
+        assert chosen is not None
+        counts = {h: sum(1 for s in samples if s[0] == h) for h in layers}
+        return {h: (s[1], s[2], s[3], s[4], counts[h]) for h, s in chosen.items()}
+
+    def _prefix_picks(self, samples: list[Sample],
+                      target: Target) -> list[tuple[float, dict[str, Sample]] | None]:
+        """After each software iteration: the design's objective and its pick from the
+        samples so far (None while a layer has no finite sample)."""
+        per = max(len(self._layers), 1)
+        out: list[tuple[float, dict[str, Sample]] | None] = []
+        for end in range(per, len(samples) + 1, per):
+            chosen = self._choose(samples[:end], target)
+            if chosen is None:
+                out.append(None)
+                continue
+            value = sum(math.log(float(metric(
+                host_c + sum(n * chosen[h][2] for h, n in model),
+                host_e + sum(n * chosen[h][3] for h, n in model), self._goal)))
+                for model, (host_c, host_e) in zip(self._counts, self._host, strict=True))
+            out.append((value, chosen))
         return out
+
+    def _record(self, target: Target, samples: list[Sample]) -> None:
+        """`trace`'s entry for one HW candidate (the same from a run and from a replay)."""
+        best, cur = [], math.inf
+        for p in self._prefix_picks(samples, target):
+            if p is not None:
+                cur = min(cur, math.exp(p[0]))
+            best.append(cur if math.isfinite(cur) else None)
+        points = [(s[5], math.log(float(metric(s[2], s[3], self._goal))))
+                  for s in samples if self._finite(s) and math.isfinite(s[5])]
+        self.trace.append({"target": target.name, "best": best, "predicted_measured": points})
 
     # ----------------------------------------------------------------- surrogate
     def _fitted(self) -> PointModel | None:
@@ -266,12 +349,13 @@ class Polaris(Searcher):
             self._fitted_on = len(self._y)
         return self._model
 
-    def _lcb(self, x: np.ndarray) -> np.ndarray:
+    def _lcb(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The surrogate's mean and mu - kappa sigma of ln cost at rows `x`."""
         model = self._fitted()
         assert model is not None
         with single_thread():
             mu, var = model.predict(x)
-        return mu - self.kappa * np.sqrt(np.maximum(var, 0.0))
+        return mu, mu - self.kappa * np.sqrt(np.maximum(var, 0.0))
 
     # ----------------------------------------------------------------- software
     @staticmethod
@@ -282,23 +366,32 @@ class Polaris(Searcher):
         except NoLegalMapping:
             return MappingSpace(layer, target)
 
-    def _pick(self, space: MappingSpace, h: str, it: int, tried: set[str]) -> Mapping:
+    def _pick(self, space: MappingSpace, h: str, it: int,
+              tried: set[str]) -> tuple[Mapping, float]:
+        """The untried mapping of lowest LCB (Gemmini's own first with `heuristic_first`)
+        and the surrogate's predicted ln cost of it (nan without a surrogate)."""
         layer, target = space.layer, space.target
         parts = []
-        try:
-            parts.append(MappingBatch.from_mappings(layer, [heuristic_mapping(layer, target)]))
-        except MappingError:
-            pass
+        heur = _heuristic(layer, target)
+        if heur is not None:
+            parts.append(MappingBatch.from_mappings(layer, [heur]))
         parts.append(space.sobol(self.sw_samples,
                                  seed=_seed(self.seed, target.to_json(), h, it)))
         batch = MappingBatch.concat(parts)
         model = self._fitted()
+        mu = np.full(len(batch), math.nan)
         if model is None:
             order = np.arange(len(batch))
         else:
-            order = np.argsort(self._lcb(self._encode(target, layer, batch)), kind="stable")
-        mappings = [batch.mapping(layer, int(i)) for i in order]
-        return next((m for m in mappings if _key(m) not in tried), mappings[0])
+            mu, lcb = self._lcb(self._encode(target, layer, batch))
+            order = np.argsort(lcb, kind="stable")
+        if self.heuristic_first and heur is not None and _key(heur) not in tried:
+            order = np.concatenate([[0], order[order != 0]])
+        for i in order:
+            m = batch.mapping(layer, int(i))
+            if _key(m) not in tried:
+                return m, float(mu[i])
+        return batch.mapping(layer, int(order[0])), float(mu[order[0]])
 
     # ----------------------------------------------------------------- hardware
     def _design(self, i: int) -> tuple[np.ndarray, list[tuple[str, int]]]:
@@ -338,7 +431,7 @@ class Polaris(Searcher):
             x, segments = self._design(self.box.nearest_index(u[j]))  # type: ignore[arg-type]
             parts.append(self._encoder.relax(x, hw[j]))
             plans.append(segments)
-        lcb = self._lcb(np.concatenate(parts))
+        _, lcb = self._lcb(np.concatenate(parts))
         out = np.empty(len(u))
         at = 0
         for j, segments in enumerate(plans):
@@ -372,12 +465,11 @@ class Polaris(Searcher):
     def _maximise(self) -> np.ndarray:
         """The box point of lowest aggregated LCB: `hw_starts` Sobol points and the best
         designs seen scored at once, the best refined by L-BFGS-B. Before there is a
-        surrogate: default Gemmini first (when the space holds it), then the next point of
-        a Sobol sequence."""
+        surrogate: the design nearest to default Gemmini first, then the next point of a
+        Sobol sequence."""
         if self._fitted() is None:
-            default = getattr(self.domain, "encode_target", lambda t: None)(Target())
-            if self._hw_done == 0 and default is not None:
-                return default
+            if self._hw_done == 0:
+                return self.box.closest(Target())
             return self._sobol(self._hw_done + 1, "hw")[self._hw_done]
         finite = [i for i, y in enumerate(self.ys) if math.isfinite(y)]
         best = sorted(finite, key=lambda i: (self.ys[i], i))[:2]
