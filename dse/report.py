@@ -11,7 +11,8 @@ energy, utilisation),
 `headline` (EDP ratio vs default Gemmini on the simulator and on the analytical model, the
 simulator's held-out error; `headline_text` says it in one line),
 `history` (every evaluation in order), `feature_importance`, `options`, `run_key`,
-`execution` (executor, workers, layer tasks, their summed seconds, wall seconds).
+`execution` (executor, workers, layer tasks, their summed seconds, wall seconds),
+`polaris` (Polaris runs: dse/polaris_report.py, with two more plots; null otherwise).
 Plots use matplotlib's Agg backend, so no display is needed.
 """
 
@@ -29,6 +30,7 @@ from dlac.ir.hwcost import area_mm2
 from dlac.ir.target import Target
 from dlac.passes.mapping import ConvLayer, Layer
 
+from . import polaris_report
 from .database import tool_version
 from .driver import AutotuneResult
 from .nested import HwResult
@@ -104,6 +106,7 @@ def build_report(result: AutotuneResult) -> dict[str, Any]:
         "simulator": result.validation,
         "finalists": result.finalists,
         "execution": result.execution,
+        "polaris": polaris_report.section(result.searcher),
         "options": {"searcher": opts.searcher, "evaluator": opts.evaluator,
                     "budget": str(opts.budget), "seed": opts.seed, "sw": opts.sw.key(),
                     "space": opts.space.to_dict(),
@@ -284,6 +287,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         for f in report["finalists"]:
             lines.append(f"| {f['target']} | {f['model_objective']:.4f} | "
                          f"{f['sim_objective']:.4f} | {'yes' if f['chosen'] else ''} |")
+    if report.get("polaris"):
+        lines += polaris_report.markdown(report["polaris"])
     if report["feature_importance"]:
         lines += ["", "## daBO feature importance (HW surrogate, permutation)", "",
                   "| feature | MSE increase |", "|---|---|"]
@@ -317,6 +322,11 @@ def write_outputs(result: AutotuneResult, out_dir: Path,
     _plot_scatter(report, out_dir / PLOTS["energy_delay"])
     _plot_layers(report, out_dir / PLOTS["layers"])
     _plot_config(report, out_dir / PLOTS["config"])
+    if report["polaris"]:
+        polaris_report.plot_candidates(report["polaris"], report["objective"],
+                                       out_dir / polaris_report.PLOTS["candidates"])
+        polaris_report.plot_predictions(report["polaris"], report["objective"],
+                                        out_dir / polaris_report.PLOTS["predictions"])
     if emit_model is not None:
         report.update(emit_model(result, out_dir) or {})
     (out_dir / "report.md").write_text(render_markdown(report))
