@@ -37,12 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from dlac.dse.driver import Options, autotune, parse_budget
-from dlac.dse.hwspace import load_space
-from dlac.dse.nested import SwConfig
+from dlac.dse.hwspace import fixed_space, load_space
+from dlac.dse.nested import SW_STRATEGIES, SwConfig
 from dlac.dse.objective import OBJECTIVES
 from dlac.dse.search import parse_options, searcher_names, searcher_options
 from dlac.errors import DlacError
-from dlac.tools import bench_searchers
+from dlac.ir.target import Target
+from dlac.tools import bench_curves, bench_searchers
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
 
@@ -73,11 +74,14 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
     quantized = zoo_quantized(name)
     models = {name: layers_of(quantized)}
     host = {name: host_cost_of(quantized)}
-    space = load_space(args.hw_space).with_area_budget(args.area_budget)
+    space = fixed_space(Target()) if args.sw_only else \
+        load_space(args.hw_space).with_area_budget(args.area_budget)
     per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
     baselines: dict[str, float | None] = {}
     seconds: dict[str, float] = {s: 0.0 for s in args.searchers}
     samples: dict[str, list[int]] = {s: [] for s in args.searchers}
+    curves: dict[str, list[bench_curves.Curve]] = {s: [] for s in args.searchers}
+    within: list[bool | None] = []
     unique = len({layer.workload_hash() for layer, _ in models[name]})
     for searcher in args.searchers:
         known = searcher_options(searcher)
@@ -86,13 +90,16 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
         for seed in range(args.seeds):
             opts = Options(space=space, searcher=searcher, evaluator=args.evaluator,
                            budget=parse_budget(_budget(args, searcher, unique)), seed=seed,
-                           sw=SwConfig("batch", args.sw_samples), db_path=db,
+                           sw=_sw(args, searcher, unique), db_path=db,
                            progress=False, validate="sim" if args.measure == "sim" else "none",
                            searcher_options=tuned)
             t0 = time.monotonic()
             result = autotune(models, opts, host=host)
             seconds[searcher] += time.monotonic() - t0
             samples[searcher].append(_spent(result))
+            curves[searcher].append(bench_curves.run_curve(result, unique))
+            if searcher == "polaris":
+                within.append(bench_curves.within_after(result, WITHIN_AFTER))
             per[searcher].append(_edp(result, "chosen", args.measure, name))
             if not baselines:
                 for key in ("default_heuristic", "default_best_mapping"):
@@ -102,16 +109,25 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
     rows: dict[str, Any] = {k: _stats([v]) for k, v in baselines.items()}
     rows.update({s: _stats(v) | {"seconds": seconds[s], "samples": samples[s]}
                  for s, v in per.items()})
-    wins = {}
-    if "dabo" in per:
-        for other in ("random", "vanilla-bo"):
-            if other in per:
-                wins[other] = sum(1 for a, b in zip(per["dabo"], per[other], strict=True)
-                                  if a is not None and (b is None or a < b))
     base = baselines.get("default_heuristic")
     dabo_med = rows.get("dabo", {}).get("median")
-    return {"rows": rows, "dabo_wins_over": wins, "seeds": args.seeds,
+    return {"rows": rows, "dabo_wins_over": _wins(per, "dabo", ("random", "vanilla-bo")),
+            "polaris_wins_over": _wins(per, "polaris", ("dabo", "random", "vanilla-bo")),
+            "polaris_within_5pct_after_3": within, "curves": curves, "seeds": args.seeds,
             "dabo_vs_default": (dabo_med / base) if base and dabo_med else None}
+
+
+WITHIN_AFTER = 3
+"""HW candidates after which Polaris should be within 5% of its final EDP (issue 19)."""
+
+
+def _wins(per: dict[str, list[float | None]], who: str, others: tuple[str, ...]) -> dict[str, int]:
+    """Seeds on which `who`'s EDP is at most each other searcher's (ties count: both
+    reached the same design)."""
+    if who not in per:
+        return {}
+    return {o: sum(1 for a, b in zip(per[who], per[o], strict=True)
+                   if a is not None and (b is None or a <= b)) for o in others if o in per}
 
 
 def _budget(args: argparse.Namespace, searcher: str, unique: int) -> str:
@@ -120,7 +136,19 @@ def _budget(args: argparse.Namespace, searcher: str, unique: int) -> str:
         return args.budget
     if searcher == "polaris":
         return str(args.sample_budget)
+    if args.sw_only:
+        return "1"
     return str(max(1, args.sample_budget // (unique * (args.sw_samples + 1))))
+
+
+def _sw(args: argparse.Namespace, searcher: str, unique: int) -> SwConfig:
+    """The per-layer search: the batch search, or with --sw-only the searcher's own SW
+    variant (daBO-SW) with the sample budget's share of trials per layer."""
+    if not args.sw_only or searcher == "polaris":
+        return SwConfig("batch", args.sw_samples)
+    strategy = searcher if searcher in SW_STRATEGIES else "batch"
+    total = args.sample_budget if args.sample_budget is not None else int(args.budget)
+    return SwConfig(strategy, args.sw_samples, max(1, total // unique))
 
 
 def _spent(result: Any) -> int:
@@ -148,6 +176,13 @@ def print_table(results: dict[str, Any]) -> None:
                          for k, v in res["dabo_wins_over"].items())
         ratio = res["dabo_vs_default"]
         print(f"{wl:<12} daBO median / default = {_fmt(ratio)}; {wins}")
+        if res["polaris_wins_over"]:
+            wins = ", ".join(f"<= {k} in {v}/{res['seeds']} seeds"
+                             for k, v in res["polaris_wins_over"].items())
+            within = res["polaris_within_5pct_after_3"]
+            print(f"{wl:<12} polaris {wins}; within 5% of its final EDP after "
+                  f"{WITHIN_AFTER} HW iterations in {sum(1 for w in within if w)}/"
+                  f"{len(within)} seeds")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="equal evaluator samples per run for every searcher (overrides "
                         "--budget; see the module doc)")
     p.add_argument("--hw-space", default="edge")
+    p.add_argument("--sw-only", action="store_true",
+                   help="software-only DSE on default Gemmini: Polaris spends the sample "
+                        "budget there, the others search each layer with their SW variant "
+                        "(daBO-SW) for budget // unique layers trials")
     g = p.add_argument_group("every searcher (--all-searchers)")
     g.add_argument("--all-searchers", action="store_true",
                    help="compare every registered searcher (tools/bench_searchers.py)")
@@ -184,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sw-samples", type=int, default=2000)
     p.add_argument("--db", default=None, help="tuning database (default: a temporary file)")
     p.add_argument("--json", default=None, metavar="PATH")
+    p.add_argument("--best-plot", default=None, metavar="PATH",
+                   help="best EDP vs evaluator samples, median over seeds (PNG)")
     args = p.parse_args(argv)
     if args.all_searchers:
         return _all_searchers(args)
@@ -196,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_codesign: error: {err}", file=sys.stderr)
         return 1
     print_table(results)
+    if args.best_plot:
+        bench_curves.plot(results, Path(args.best_plot))
     if args.json:
         Path(args.json).write_text(json.dumps({"config": vars(args), "results": results},
                                               indent=2, sort_keys=True) + "\n")
