@@ -507,8 +507,12 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
     /* Results of earlier computes reach the accumulator in issue order (one in-order
      * pipeline), so C waits only for the other units' accesses. */
     start = dmax(start, timing_rows_ready(s, c.a, c.rows, s->c_stride, WAIT_LD_WR | WAIT_RD));
-    double rows = (double)(a.rows > bd.rows ? a.rows : bd.rows);
-    if (preloaded && pre.rows > rows) rows = (double)pre.rows;
+    /* ExecuteController feeds max(A rows, B rows) rows, a garbage operand counting one, and
+     * in WS a full DIM rows whenever the pair preloads real weights (total_rows is shortened
+     * only when the preload's D is garbage); OS always feeds DIM rows. */
+    double rows = (double)(a.rows > 1 ? a.rows : 1);
+    if (!ws || !bd.a.garbage) rows = dmax(rows, (double)bd.rows);
+    if (preloaded && !pre.a.garbage) rows = ws ? (double)dim : dmax(rows, (double)pre.rows);
     if (rows < s->cfg.min_compute_rows) rows = s->cfg.min_compute_rows;
     double occ = rows + s->cfg.compute_fixed_cycles;
     uint32_t bank_rows = (uint32_t)s->cfg.sp_bank_rows;
@@ -516,6 +520,11 @@ static int exec_compute(dlac_sim *s, int preloaded, uint64_t rs1, uint64_t rs2, 
     if (!a.a.garbage && !other.garbage && !other.is_acc && (ws ? preloaded : 1) &&
         a.a.row / bank_rows == other.row / bank_rows)
         occ += s->cfg.bank_conflict_cycles * rows;
+    /* A compute enters the mesh only when one of its DLAC_MESH_TAGS tag slots is free: the
+     * oldest in-flight compute's last row must have crossed the 2*DIM skewed array. */
+    start = dmax(start, s->mesh_out[s->mesh_pos]);
+    s->mesh_out[s->mesh_pos] = start + occ + 2.0 * dim;
+    s->mesh_pos = (s->mesh_pos + 1) % DLAC_MESH_TAGS;
     double fill = 2.0 * dim + s->cfg.spad_read_delay + s->cfg.acc_latency + s->cfg.fill_cycles;
     double done = start + occ + fill;
     s->unit_free[UNIT_EX] = start + occ;

@@ -30,6 +30,18 @@ static inline void fsm_init(dlac_sim *s, fsm *f, double clocks[3], int on_cpu) {
     f->ld.cost = f->ex.cost = f->st.cost = s->cfg.loop_fsm_cycles;
 }
 
+/* LoopConv's execute FSM issues nothing until the loop's load FSMs are idle (`ld_ahead`:
+ * every mvin of the loop has entered the reservation station), and its store FSM nothing
+ * until the execute FSM is idle (`st.io.ex_completed`), unlike LoopMatmul's per-block
+ * checks (ucb-bar/gemmini LoopConv.scala). */
+static inline void fsm_ex_after_loads(fsm *f) {
+    if (*f->ex.clock < *f->ld.clock) *f->ex.clock = *f->ld.clock;
+}
+
+static inline void fsm_st_after_ex(fsm *f) {
+    if (*f->st.clock < *f->ex.clock) *f->st.clock = *f->ex.clock;
+}
+
 static inline uint64_t config_ld_rs1(int id, int shrunk, uint32_t block_stride) {
     return (F(0x3F800000u) << 32) | (F(block_stride) << 16) | (F(id) << 3) |
            (F(shrunk) << 2) | 1u;

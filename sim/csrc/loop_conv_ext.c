@@ -277,8 +277,10 @@ int sim_loop_conv_ws_ext(dlac_sim *s, const conv_args *c, fsm *f) {
     if (c->bias && load_bias(s, c, &g, f)) return -1;
     if (c->input && load_input(s, c, &g, f)) return -1;
     if (c->weights && load_weights(s, c, &g, f)) return -1;
+    fsm_ex_after_loads(f);
     if (compute(s, c, &g, f)) return -1;
     if (c->output) {
+        fsm_st_after_ex(f);
         if (store(s, c, &g, f)) return -1;
         s->conv_acc_half ^= 1;
     }

@@ -251,6 +251,7 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
                     if (sim_exec(s, F_MVIN2, addr, operand(nrows, ncols, dst), &f.ld)) return -1;
                 }
     }
+    fsm_ex_after_loads(&f);
     for (uint32_t ob = 0; ob < och_blocks; ob++) {
         const uint32_t oc = umin(dim, c.pochs - ob * dim);
         for (uint32_t kr = 0; kr < c.krows; kr++)
@@ -282,6 +283,7 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
                 }
     }
     if (c.output) {
+        fsm_st_after_ex(&f);
         for (uint32_t ob = 0; ob < och_blocks; ob++) {
             const uint32_t oc = umin(dim, c.pochs - ob * dim);
             for (uint32_t b = 0; b < c.batches; b++)

@@ -10,6 +10,10 @@
 #define LADDR_ROW_MASK ((1u << 26) - 1u)
 #define DLAC_TLB_MAX 16
 #define DLAC_PAGE_SHIFT 12
+/* Computes in the mesh at once: MeshWithDelays' tag queue holds max_simultaneous_matmuls + 1
+ * = 5 * ceil(tile_latency + 1) + 1 = 6 entries (tile_latency 0), each held from the request
+ * until its last result row leaves the array. */
+#define DLAC_MESH_TAGS 6
 
 enum { UNIT_LD = 0, UNIT_EX = 1, UNIT_ST = 2, UNIT_COUNT = 3 };
 
@@ -92,6 +96,8 @@ struct dlac_sim {
      * written by the load unit, by the execute unit, and last read. */
     double *row_t[2][ROW_EVENTS];
     double ex_preload_t;
+    double mesh_out[DLAC_MESH_TAGS];  /* when each of the last computes leaves the mesh */
+    int mesh_pos;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
     uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */
