@@ -49,15 +49,18 @@ def prepare_stage(module: Operation) -> Operation:
 
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
                    seed: int = 0, method: str = "minmax", weight_groups: int = 1,
-                   bias_correction: bool = False, equalize: bool = False) -> Operation:
+                   bias_correction: bool = False, equalize: bool = False,
+                   sensitivity: int = 0) -> Operation:
     """int8 `qgraph` ops: activation ranges by `method` on `calib` (or seeded inputs),
     conv weights with up to `weight_groups` scales per layer (see passes/channel_groups),
     with `bias_correction`, unpadded convs' biases corrected for the weights' rounding;
-    `equalize` first equalises channel ranges across conv pairs (passes/equalize)."""
+    `equalize` first equalises channel ranges across conv pairs (passes/equalize);
+    `sensitivity` > 0 records that many layers' estimated SQNR gains (passes/sensitivity)."""
     if equalize:
         run_pass(Equalize(), module)
     run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
-                      weight_groups=weight_groups, bias_correction=bias_correction), module)
+                      weight_groups=weight_groups, bias_correction=bias_correction,
+                      sensitivity=sensitivity), module)
     run_pass(LegalizeConv(), module)
     verify(module)
     return module

@@ -21,6 +21,7 @@ from dlac.passes.calibration import scale_of
 from dlac.passes.channel_groups import channel_groups
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
+from dlac.passes.sensitivity import layer_sensitivity
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
@@ -29,6 +30,8 @@ LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gel
            "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign", "reciprocal", "log", "abs",
            "softplus", "mish", "elu", "selu", "celu", "thresholded_relu", "sin", "cos",
            "floor", "ceil", "round", "sign", "shrink")
+KEEP_SCALE = (*MOVEMENT, "max_pool", "global_max_pool")  # int8 output at the input's scale
+SENSITIVITY = "quant_sensitivity"  # module attribute: the --sensitivity report
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
@@ -70,6 +73,7 @@ class Quantize(ModulePass):
     percentile: float = 99.99
     weight_groups: int = 1
     bias_correction: bool = False
+    sensitivity: int = 0
 
     def apply(self, module: Operation) -> None:
         opset = int(module.attr("onnx_opset", 17))
@@ -79,6 +83,10 @@ class Quantize(ModulePass):
             means: dict[int, np.ndarray] | None = {} if self.bias_correction else None
             ranges = calibration.collect_ranges(func, batches, opset, self.method,
                                                 self.percentile, means)
+            if self.sensitivity > 0:
+                module.set_attr(SENSITIVITY, layer_sensitivity(
+                    func, batches, ranges, opset, self.sensitivity,
+                    tuple("graph." + k for k in KEEP_SCALE)))
             quantizer = _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
                                    means=means)
             quantizer.run()

@@ -54,7 +54,8 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
 
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
                           method=args.calib_method, weight_groups=args.weight_groups,
-                          bias_correction=args.bias_correction, equalize=args.equalize)
+                          bias_correction=args.bias_correction, equalize=args.equalize,
+                          sensitivity=args.sensitivity)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -108,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="(default on) subtract from unpadded convs' biases the mean output "
                          "shift that rounding their weights causes (E[input] from "
                          "calibration)")
+    ap.add_argument("--sensitivity", type=int, default=0, metavar="N",
+                    help="estimate per layer the output SQNR gained if that layer were "
+                         "exact (simulated int8 rounding on the calibration samples); the N "
+                         "largest go to report.json and the terminal")
     ap.add_argument("--check", action="store_true",
                     help="list every unsupported op and shape problem (one line each) "
                          "instead of compiling; exit 1 if there is any")
