@@ -55,7 +55,7 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
                           method=args.calib_method, weight_groups=args.weight_groups,
                           bias_correction=args.bias_correction, equalize=args.equalize,
-                          sensitivity=args.sensitivity)
+                          sensitivity=args.sensitivity, weight_splits=args.weight_splits)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -101,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="at most N weight scales per conv, each over a group of output "
                          "channels with similar ranges, run as one call each plus a "
                          "regrouping gather on the host (default 1: one scale per layer)")
+    ap.add_argument("--weight-splits", type=int, default=1, metavar="N",
+                    help="at most N weight scales per dense conv, each over a run of "
+                         "consecutive output channels, one Gemmini call each writing its "
+                         "slice of the output (no host work; default 1)")
     ap.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=True,
                     help="cross-layer equalisation (default on): rescale channels between "
                          "convs joined by no activation or a ReLU so per-tensor scales fit "
