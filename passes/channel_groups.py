@@ -34,6 +34,37 @@ def channel_groups(w_oihw: np.ndarray, max_groups: int) -> list[np.ndarray]:
     return [np.sort(order[a:b]) for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
+def contiguous_splits(w_oihw: np.ndarray, max_splits: int) -> list[int]:
+    """Bounds [0, .., K] of at most `max_splits` runs of consecutive output channels, each
+    with its own weight scale, minimising the same rounding noise; [0, K] when splitting
+    does not pay. Consecutive runs need no regrouping: each is one call writing its slice
+    of the output channels (qgraph.conv `k_splits`)."""
+    k = w_oihw.shape[0]
+    if max_splits <= 1 or k < 2:
+        return [0, k]
+    sq = np.abs(np.asarray(w_oihw, np.float64)).reshape(k, -1).max(axis=1) ** 2
+    cost = np.full((k, k + 1), np.inf)  # cost[s, e]: run [s, e) at its largest range
+    for s in range(k):
+        cost[s, s + 1:] = np.maximum.accumulate(sq[s:]) * np.arange(1, k - s + 1)
+    best = cost[0].copy()  # best[e]: channels [0, e) in the runs so far
+    back = []
+    for _ in range(1, min(max_splits, k)):
+        cand = best[:k, None] + cost  # previous runs end at s, the last is [s, e)
+        start = np.argmin(cand, axis=0)
+        new = cand[start, np.arange(k + 1)]
+        keep = best <= new
+        back.append(np.where(keep, -1, start))
+        best = np.where(keep, best, new)
+    if best[k] > MIN_GAIN * float(sq.max()) * k:
+        return [0, k]
+    bounds, end = [k], k
+    for step in reversed(back):
+        if step[end] >= 0:
+            end = int(step[end])
+            bounds.append(end)
+    return [0, *sorted(b for b in bounds if b > 0)]
+
+
 def _best_cuts(sq: np.ndarray, groups: int) -> tuple[list[int], float]:
     """Cut points of ascending `sq` into <= `groups` runs minimising sum(max of run * run
     length) (dynamic programming over run ends), and that minimum."""

@@ -210,16 +210,25 @@ class _Lowerer:
                 if key in op.attributes}
         runs = [(0, 0, k)] if depthwise or groups == 1 else \
             [(g * cg, g * (k // groups), k // groups) for g in range(groups)]
-        for c_off, k_off, kk in runs:
+        splits = op.attr("k_splits")
+        multipliers = [base["multiplier"]] * len(runs)
+        if splits is not None:  # one call per run of output channels, with its own scale
+            bounds = [int(b) for b in splits]
+            runs = [(0, a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+            multipliers = list(op.attributes["split_multipliers"].value)
+        for (c_off, k_off, kk), multiplier in zip(runs, multipliers, strict=True):
             # DOSA/mapping-library letters: Q/S are rows (height), P/R columns (width).
             dims = {"N": n, "K": kk, "C": cg, "P": q, "Q": p, "R": s, "S": r}
             bufs = [x, w] + ([bias] if bias is not None else []) + [out]
             attrs: dict[str, Any] = {"sym_name": self.name("conv"),
                                      "kind": "conv_dw" if depthwise else "conv",
-                                     "dims": dims, **base, "has_bias": bias is not None,
+                                     "dims": dims, **base, "multiplier": multiplier,
+                                     "has_bias": bias is not None,
                                      "roles": "IWBO" if bias is not None else "IWO"}
             if groups > 1 and not depthwise:
                 attrs.update(group=groups, k_offset=k_off, c_offset=c_off)
+            elif splits is not None:
+                attrs.update(k_offset=k_off)
             kernel = KernelOp(bufs, attributes=attrs, regions=[Region([Block()])], loc=op.loc)
             self.block.append(kernel)
             body, ivs = nest(kernel.regions[0].block, [

@@ -18,9 +18,10 @@ from dlac.ir.semantics.interpolate import linear_coefficients
 from dlac.ir.types import TensorType, f32, i8, i16, i32, i64
 from dlac.passes import calibration
 from dlac.passes.calibration import scale_of
-from dlac.passes.channel_groups import channel_groups
+from dlac.passes.channel_groups import channel_groups, contiguous_splits
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
+from dlac.passes.sensitivity import layer_sensitivity
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
@@ -29,6 +30,8 @@ LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gel
            "leaky_relu", "erf", "exp", "sqrt", "neg", "softsign", "reciprocal", "log", "abs",
            "softplus", "mish", "elu", "selu", "celu", "thresholded_relu", "sin", "cos",
            "floor", "ceil", "round", "sign", "shrink")
+KEEP_SCALE = (*MOVEMENT, "max_pool", "global_max_pool")  # int8 output at the input's scale
+SENSITIVITY = "quant_sensitivity"  # module attribute: the --sensitivity report
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
@@ -70,6 +73,8 @@ class Quantize(ModulePass):
     percentile: float = 99.99
     weight_groups: int = 1
     bias_correction: bool = False
+    sensitivity: int = 0
+    weight_splits: int = 1
 
     def apply(self, module: Operation) -> None:
         opset = int(module.attr("onnx_opset", 17))
@@ -79,15 +84,19 @@ class Quantize(ModulePass):
             means: dict[int, np.ndarray] | None = {} if self.bias_correction else None
             ranges = calibration.collect_ranges(func, batches, opset, self.method,
                                                 self.percentile, means)
+            if self.sensitivity > 0:
+                module.set_attr(SENSITIVITY, layer_sensitivity(
+                    func, batches, ranges, opset, self.sensitivity,
+                    tuple("graph." + k for k in KEEP_SCALE)))
             quantizer = _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
-                                   means=means)
+                                   means=means, weight_splits=self.weight_splits)
             quantizer.run()
             add_notes(module, quantizer.notes)
 
 
 def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed: int = 0,
                       method: str = "minmax", weight_groups: int = 1,
-                      bias_correction: bool = False) -> list[str]:
+                      bias_correction: bool = False, weight_splits: int = 1) -> list[str]:
     """Quantize `module` in place, collecting one line per op that cannot be quantized
     instead of stopping at the first (`dlac --check`); such an op stays float."""
     opset = int(module.attr("onnx_opset", 17))
@@ -101,7 +110,8 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
         except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
             problems.append(failure_message("quantize", err))
             continue
-        quantizer = _Quantizer(func, ranges, opset, problems, weight_groups, means)
+        quantizer = _Quantizer(func, ranges, opset, problems, weight_groups, means,
+                               weight_splits)
         quantizer.run()
         add_notes(module, quantizer.notes)
     return problems
@@ -110,9 +120,10 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
 class _Quantizer:
     def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
                  problems: list[str] | None = None, weight_groups: int = 1,
-                 means: dict[int, np.ndarray] | None = None) -> None:
+                 means: dict[int, np.ndarray] | None = None, weight_splits: int = 1) -> None:
         self.problems = problems
         self.weight_groups = weight_groups
+        self.weight_splits = weight_splits
         self.means = means or {}
         self.func = func
         self.block = func.body.block
@@ -298,8 +309,11 @@ class _Quantizer:
         # bias correction: E[x] per input channel; not through ConvTranspose's zero insertion
         mean = None if extra else self.means.get(id(op.operands[0]))
         if len(sets) == 1:
+            bounds = [0, k]
+            if self.weight_splits > 1 and group == 1 and _forced_scale(op.operands[1]) is None:
+                bounds = contiguous_splits(w_oihw, self.weight_splits)
             new = self._conv_call(op, x, s_x, w_oihw, s_w, s_o, bias, geometry, extra,
-                                  out_type, op.operands[1].name_hint, mean)
+                                  out_type, op.operands[1].name_hint, mean, bounds)
             self.set(op.results[0], new, s_o)
             return
         parts = []
@@ -321,20 +335,33 @@ class _Quantizer:
     def _conv_call(self, op: Operation, x: Value, s_x: float, w_oihw: np.ndarray, s_w: float,
                    s_o: float, bias: np.ndarray | None, geometry: dict[str, Any],
                    extra: dict[str, Any] | None, out_type: TensorType, hint: str | None,
-                   in_mean: np.ndarray | None = None) -> Value:
-        wq = quantize_array(w_oihw, s_w)
+                   in_mean: np.ndarray | None = None, bounds: list[int] | None = None
+                   ) -> Value:
+        """One qgraph.conv; `bounds` [0, .., K] with more than one run gives each run of
+        output channels its own weight scale (`k_splits`, one Gemmini call per run)."""
+        bounds = bounds or [0, w_oihw.shape[0]]
+        runs = list(zip(bounds, bounds[1:], strict=False))
+        run_scales = [s_w] if len(runs) == 1 else [weight_scale(w_oihw[a:b]) for a, b in runs]
+        s_ch = np.repeat(run_scales, np.diff(bounds))  # weight scale per output channel
+        wq = quantize_array(w_oihw, s_ch.reshape(-1, 1, 1, 1))
         hwio = np.ascontiguousarray(wq.transpose(2, 3, 1, 0))
         wv = self.const(hwio, i8, hint, op.loc)
         operands = [x, wv]
         if in_mean is not None and int(geometry["group"]) in (1, w_oihw.shape[0]) and \
                 not any(int(p) for p in geometry["pads"]):
-            bias = _bias_corrected(bias, wq * s_w - w_oihw, in_mean, int(geometry["group"]))
+            bias = _bias_corrected(bias, wq * s_ch.reshape(-1, 1, 1, 1) - w_oihw, in_mean,
+                                   int(geometry["group"]))
         if bias is not None:
-            q = quantize_array(bias, s_x * s_w, -(1 << 31), (1 << 31) - 1, np.int32)
+            q = quantize_array(bias, s_x * s_ch, -(1 << 31), (1 << 31) - 1, np.int32)
             operands.append(self.const(q, i32, None, op.loc))
-        attrs = {**geometry, **self._requant_attrs(s_x, s_w, s_o, op.attr("fused_act")),
-                 "in_scale": f32a(s_x), "w_scale": f32a(s_w), "out_scale": f32a(s_o),
+        act = op.attr("fused_act")
+        attrs = {**geometry, **self._requant_attrs(s_x, run_scales[0], s_o, act),
+                 "in_scale": f32a(s_x), "w_scale": f32a(run_scales[0]), "out_scale": f32a(s_o),
                  **(extra or {})}
+        if len(runs) > 1:
+            attrs["k_splits"] = [int(b) for b in bounds]
+            attrs["split_multipliers"] = [
+                self._requant_attrs(s_x, r, s_o, act)["multiplier"] for r in run_scales]
         return self.emit(qgraph.ConvOp(operands, [out_type], attrs, loc=op.loc)).result
 
     def _channels(self, x: Value, chans: np.ndarray, op: Operation) -> Value:

@@ -98,7 +98,8 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
         run_pass(Equalize(), module)
     problems = quantize_problems(module, args.calib or "", method=args.calib_method,
                                  weight_groups=args.weight_groups,
-                                 bias_correction=args.bias_correction)
+                                 bias_correction=args.bias_correction,
+                                 weight_splits=args.weight_splits)
     if problems:
         return problems
     run_pass(LegalizeConv(), module)

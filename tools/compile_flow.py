@@ -17,6 +17,7 @@ from dlac.ir.core import Operation
 from dlac.ir.quant_notes import notes_of
 from dlac.ir.target import Target
 from dlac.passes.host_cost import HostCost, load_host_model
+from dlac.passes.quantize import SENSITIVITY
 from dlac.tools.atomic_write import write_atomic
 
 MAPPERS = ("heuristic", "random", "exhaustive", "analytical-best")
@@ -145,6 +146,14 @@ def accuracy_report(quantized: Operation, args: argparse.Namespace) -> dict:
         return {"sqnr_db": None, "sqnr_error": str(err).splitlines()[0][:200]}
 
 
+def print_sensitivity(report: dict) -> None:
+    """The --sensitivity ranking, one line per layer, largest gain first."""
+    print(f"sensitivity: int8 rounding simulated on the float graph gives "
+          f"{report['sqnr_db']} dB; gain if one layer were exact:")
+    for row in report["layers"]:
+        print(f"  {row['gain_db']:+7.2f} dB  {row['op']:<24} {row['node']}")
+
+
 def write_program(quantized: Operation, target: Target, out_dir: Path, model_name: str,
                   mapper: str, seed: int, check: bool,
                   mappings: dict[str, object] | None = None, spike: bool = False,
@@ -162,6 +171,10 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     if report["quant_notes"]:
         print(f"{len(report['quant_notes'])} change(s) to the model's own quantization "
               f"(quant_notes in {out_dir / 'report.json'})")
+    sensitivity = quantized.attr(SENSITIVITY)
+    if sensitivity is not None:
+        report["sensitivity"] = sensitivity
+        print_sensitivity(sensitivity)
     code = 0
     if check:
         from dlac.flow.validate import validate

@@ -54,7 +54,8 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
 
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
                           method=args.calib_method, weight_groups=args.weight_groups,
-                          bias_correction=args.bias_correction, equalize=args.equalize)
+                          bias_correction=args.bias_correction, equalize=args.equalize,
+                          sensitivity=args.sensitivity, weight_splits=args.weight_splits)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -100,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="at most N weight scales per conv, each over a group of output "
                          "channels with similar ranges, run as one call each plus a "
                          "regrouping gather on the host (default 1: one scale per layer)")
+    ap.add_argument("--weight-splits", type=int, default=1, metavar="N",
+                    help="at most N weight scales per dense conv, each over a run of "
+                         "consecutive output channels, one Gemmini call each writing its "
+                         "slice of the output (no host work; default 1)")
     ap.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=True,
                     help="cross-layer equalisation (default on): rescale channels between "
                          "convs joined by no activation or a ReLU so per-tensor scales fit "
@@ -108,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="(default on) subtract from unpadded convs' biases the mean output "
                          "shift that rounding their weights causes (E[input] from "
                          "calibration)")
+    ap.add_argument("--sensitivity", type=int, default=0, metavar="N",
+                    help="estimate per layer the output SQNR gained if that layer were "
+                         "exact (simulated int8 rounding on the calibration samples); the N "
+                         "largest go to report.json and the terminal")
     ap.add_argument("--check", action="store_true",
                     help="list every unsupported op and shape problem (one line each) "
                          "instead of compiling; exit 1 if there is any")

@@ -88,12 +88,18 @@ class ConvOp(_QOp):
     ATTRS = (Attr("strides", ArrayAttr), Attr("pads", ArrayAttr, doc="[top, left, bottom, right]"),
              Attr("dilations", ArrayAttr), Attr("group", IntAttr), _f32("multiplier"),
              Attr("act", StringAttr), _f32("in_scale"), _f32("w_scale"), _f32("out_scale"),
-             Attr("input_dilation", ArrayAttr, optional=True))
+             Attr("input_dilation", ArrayAttr, optional=True),
+             Attr("k_splits", ArrayAttr, optional=True,
+                  doc="[0, .., K]: output-channel runs, each one call with its own weight "
+                      "scale"),
+             Attr("split_multipliers", ArrayAttr, optional=True,
+                  doc="the f32 multiplier of each k_splits run (multiplier = the first)"))
 
     def verify_(self) -> None:
         self._check_f32("multiplier", "in_scale", "w_scale", "out_scale")
         self._check_act()
         x, w = self.operands[0].type, self.operands[1].type
+        self._check_splits(w.shape[3])
         self._int8(self.operands[0], self.operands[1], self.results[0])
         if x.rank != 4 or w.rank != 4:
             raise self.error("expects a rank-4 NCHW input and an HWIO weight")
@@ -104,6 +110,19 @@ class ConvOp(_QOp):
         if len(self.operands) == 3 and (self.operands[2].type.element is not i32
                                         or self.operands[2].type.shape != (w.shape[3],)):
             raise self.error("bias must be i32 with one entry per output channel")
+
+    def _check_splits(self, k: int) -> None:
+        splits, mults = self.attr("k_splits"), self.attributes.get("split_multipliers")
+        if splits is None and mults is None:
+            return
+        bounds = [int(b) for b in splits or []]
+        if len(bounds) < 2 or bounds[0] != 0 or bounds[-1] != k or \
+                any(b >= c for b, c in zip(bounds, bounds[1:], strict=False)):
+            raise self.error(f"k_splits {bounds} must rise from 0 to the {k} output channels")
+        if self.attr("group") != 1 or mults is None or len(mults.value) != len(bounds) - 1 \
+                or any(getattr(m, "type", None) is not f32 for m in mults.value):
+            raise self.error("k_splits needs group 1 and one f32 split_multipliers entry per "
+                             "run")
 
 
 @register_op

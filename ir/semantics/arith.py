@@ -15,7 +15,7 @@ def wrap_int32(acc: Arr) -> Arr:
     return ((acc.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
-def acc_scale(acc: Arr, multiplier: float, act: str = "none") -> Arr:
+def acc_scale(acc: Arr, multiplier: float | Arr, act: str = "none") -> Arr:
     """ACC_SCALE then saturate then activation: the requantisation of every accelerator op."""
     y = np.asarray(acc).astype(np.float32) * np.float32(multiplier)
     y = np.clip(np.rint(y), -128, 127).astype(np.int8)

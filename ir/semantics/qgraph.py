@@ -115,7 +115,18 @@ def _conv(op: Operation, a: list[Any]) -> Arr:
     acc = acc.astype(np.int64)
     if len(a) > 2:
         acc = acc + a[2].astype(np.int64).reshape(1, -1, 1, 1)
-    return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
+    return acc_scale(wrap_int32(acc), conv_multipliers(op), op.attr("act"))
+
+
+def conv_multipliers(op: Operation) -> Any:
+    """The conv's multiplier, or per output channel [1, K, 1, 1] when it runs as k_splits
+    calls with their own scales."""
+    splits = op.attr("k_splits")
+    if splits is None:
+        return op.attr("multiplier")
+    runs = np.diff(np.asarray(splits, np.int64))
+    return np.repeat(np.asarray(op.attr("split_multipliers"), np.float32), runs
+                     ).reshape(1, -1, 1, 1)
 
 
 @qimpl("zero_insert")

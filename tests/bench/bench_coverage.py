@@ -18,7 +18,8 @@ onnxruntime running the quantized model itself and the number of quant_notes (ch
 the model's own quantization).
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
-                                           [--calib-method mse] [--weight-groups 1] [--no-calib]
+                                           [--calib-method mse] [--weight-groups 1]
+                                           [--weight-splits 1] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
@@ -208,7 +209,7 @@ def calib_file(spec: Spec, path: Path) -> Path:
 
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
              weight_groups: int, bias_correction: bool, equalize: bool,
-             fp32: Path | None = None) -> dict:
+             fp32: Path | None = None, weight_splits: int = 1) -> dict:
     """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
     then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`)."""
     import onnxruntime as ort
@@ -221,7 +222,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
     try:
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
                           weight_groups=weight_groups, bias_correction=bias_correction,
-                          equalize=equalize)
+                          equalize=equalize, weight_splits=weight_splits)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         sess = ort.InferenceSession(str(fp32 or path))
@@ -273,6 +274,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
     ap.add_argument("--weight-groups", type=int, default=1)
+    ap.add_argument("--weight-splits", type=int, default=1)
     ap.add_argument("--no-bias-correction", action="store_true")
     ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
@@ -313,7 +315,8 @@ def main() -> int:
                 **run_case(path, example(spec, EVAL_SEED), not args.quick,
                            None if args.no_calib else calib_file(spec, path),
                            args.calib_method, args.weight_groups,
-                           not args.no_bias_correction, not args.no_equalize, fp32),
+                           not args.no_bias_correction, not args.no_equalize, fp32,
+                           args.weight_splits),
             }
             rows.append(row)
             same = " (identical)" if row.get("identical_to_ort_quant") else ""
