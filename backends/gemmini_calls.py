@@ -60,17 +60,19 @@ def _conv(op: gemmini.TiledConvOp, p: dict[str, str]) -> str:
               f"{g['out_channels']}, {g['out_rows']}, {g['out_cols']}, {g['stride']}")
     strides = f"{g['in_stride']}, {g['weight_stride']}, {g['out_stride']}"
     tail = f"{p['I']}, {p['W']}, {_bias(p)}, {p['O']}, {_act(op)}, {_f(op.attr('scale'))}"
+    pool = dict(op.attr("pool") or {"size": 0, "stride": 0, "padding": 0})
+    pool_args = f"{pool['size']}, {pool['stride']}, {pool['padding']}"
     tiles = op.attr("tiles")
     if tiles is None:
         return (f"  tiled_conv_stride_auto({common}, 1, {g['dilation']}, {g['padding']}, "
                 f"{g['kernel_dim']}, {strides}, false, false, false, false, false, {tail}, "
-                f"0, 0, 0, WS);")
+                f"{pool_args}, WS);")
     tile_args = ", ".join(str(t) for t in tiles)
     perm = op.attr("perm") or CONV_DEFAULT_PERM
     if perm == CONV_DEFAULT_PERM:
         return (f"  tiled_conv({common}, 1, {g['dilation']}, {g['padding']}, {g['kernel_dim']}, "
-                f"{strides}, false, false, false, false, false, {tile_args}, {tail}, 0, 0, 0, "
-                f"WS);")
+                f"{strides}, false, false, false, false, false, {tile_args}, {tail}, "
+                f"{pool_args}, WS);")
     return (f"  dlac_tiled_conv_perm({common}, {g['dilation']}, {g['padding']}, "
             f"{g['kernel_dim']}, {strides}, {tile_args}, {tail}, \"{perm}\");")
 

@@ -12,6 +12,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 
 _PASSES: dict[str, str] = {
     "allocate-buffers": "dlac.passes.allocate_buffers:AllocateBuffers",
+    "avg-pool-to-gemmini": "dlac.passes.avg_pool_to_gemmini:AvgPoolToGemmini",
     "dce": "dlac.passes.dce:DeadCodeElimination",
     "fold-batchnorm": "dlac.passes.fold_batchnorm:FoldBatchNorm",
     "fold-constants": "dlac.passes.fold_constants:FoldConstants",
@@ -20,6 +21,7 @@ _PASSES: dict[str, str] = {
     "fuse-gelu": "dlac.passes.fuse_gelu:FuseGelu",
     "fuse-layernorm": "dlac.passes.fuse_layernorm:FuseLayerNorm",
     "fuse-lrn": "dlac.passes.fuse_lrn:FuseLrn",
+    "fuse-max-pool": "dlac.passes.fuse_max_pool:FuseMaxPool",
     "equalize": "dlac.passes.equalize:Equalize",
     "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",

@@ -68,7 +68,7 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
             kernel.set_attr("mapping", chosen if isinstance(chosen, dict)
                             else chosen.to_attrs())  # type: ignore[attr-defined]
     run(f"materialize{{mapper={mapper} seed={seed} keep=true}},allocate-buffers,"
-        "lower-to-gemmini")
+        "lower-to-gemmini,fuse-max-pool,avg-pool-to-gemmini")
     return lowered
 
 

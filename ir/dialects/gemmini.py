@@ -262,6 +262,9 @@ class TiledConvOp(_TiledOp):
     off the diagonal, so only one MAC per output and kernel tap does work. `flat` marks
     the same groups run on flattened rows (dlac_conv_dw_flat): weights are one diagonal
     block per group and tap, `tiles` = [output rows, channel groups] per tile.
+    `pool` = {size, stride, padding} max-pools the output during the store (Gemmini's
+    pool_* arguments): the output buffer is the pooled one, `geometry`'s out_rows/out_cols
+    stay the conv's, and `tiles` count pooled rows and cols.
     """
 
     __slots__ = ()
@@ -273,7 +276,8 @@ class TiledConvOp(_TiledOp):
                          Attr("flat", BoolAttr, optional=True),
                          Attr("tiles", ArrayAttr, optional=True),
                          Attr("perm", StringAttr, optional=True),
-                         Attr("alloc", DictAttr, optional=True))
+                         Attr("alloc", DictAttr, optional=True),
+                         Attr("pool", DictAttr, optional=True))
 
     @property
     def depthwise(self) -> bool:
@@ -295,6 +299,12 @@ class TiledConvOp(_TiledOp):
             tiles = self.attr("tiles")
             if tiles is None or len(tiles) != 2:
                 raise self.error("a flat conv needs tiles = [output rows, channel groups]")
+        pool = self.attr("pool")
+        if pool is not None:
+            if set(pool) != {"size", "stride", "padding"}:
+                raise self.error("'pool' needs exactly size, stride and padding")
+            if self.depthwise or self.attr("perm") not in (None, "NQPKSRC"):
+                raise self.error("only a dense conv in the library's loop order can pool")
 
 
 @register_op

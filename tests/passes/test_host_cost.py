@@ -48,8 +48,9 @@ def _quantized(tmp_path: Path):  # noqa: ANN202
 def test_steps_in_program_order(tmp_path: Path) -> None:
     steps = list(host_steps(map_and_lower(_quantized(tmp_path), Target(), "heuristic", 0)))
     kinds = [s.kind for s in steps]
-    assert kinds == ["nest", "qgraph.max_pool", "nest", "qgraph.avg_pool", "gather",
-                     "qgraph.softmax", "nest"]
+    # the pool pads a conv without ReLU (stays on the CPU); the global average pool runs
+    # on Gemmini (avg-pool-to-gemmini)
+    assert kinds == ["nest", "qgraph.max_pool", "nest", "gather", "qgraph.softmax", "nest"]
     quantize = steps[0].counts
     assert quantize["loop.quantize"] == quantize["iterations"] == 8 * 16 * 16
     pool = steps[1].counts
@@ -59,7 +60,7 @@ def test_steps_in_program_order(tmp_path: Path) -> None:
 
 def test_cost_is_instructions_times_cpi(tmp_path: Path) -> None:
     cost = host_cost_of(_quantized(tmp_path))
-    assert cost.steps == 7 and cost.instructions > 0
+    assert cost.steps == 6 and cost.instructions > 0
     assert cost.cycles == pytest.approx(cost.instructions * HOST_CPI)
     assert cost.energy_pj > 0
 

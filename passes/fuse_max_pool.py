@@ -1,0 +1,134 @@
+"""Fuse a host max pool into the `gemmini.tiled_conv` that produces its input.
+
+Gemmini's `tiled_conv` takes `pool_size`, `pool_stride` and `pool_padding`: the store of
+each output tile max-pools the accumulator rows on the way out, so the pooled tensor is
+the only one that reaches DRAM and the CPU never walks the conv's full output (ResNet-50's
+3x3/2 stem pool was the largest host step of the zoo models).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlac.ir.core import Operation, Value
+from dlac.ir.dialects import gemmini
+from dlac.ir.dialects.loop import AllocOp
+from dlac.ir.dialects.loop_host import HostOp
+from dlac.passes.pass_base import ModulePass
+
+POOL_FIELD_MAX = 3
+"""Pool size, stride and padding are 2-bit fields of Gemmini's config_st."""
+TILE_FIELD_MAX = 255
+"""The pooled width and a tile's conv rows and cols are 8-bit fields of config_st."""
+
+
+def pool_params(pool: HostOp) -> tuple[int, int, int] | None:
+    """(size, stride, padding) of a square, symmetric, undilated max pool that Gemmini's
+    store can run, else None."""
+    kernel = [int(k) for k in pool.attr("kernel")]
+    strides = [int(s) for s in pool.attr("strides")]
+    pads = [int(p) for p in pool.attr("pads")]
+    if len(set(kernel)) != 1 or len(set(strides)) != 1 or len(set(pads)) != 1 or \
+            any(int(d) != 1 for d in pool.attr("dilations", [1, 1])):
+        return None
+    size, stride, pad = kernel[0], strides[0], pads[0]
+    if not (1 <= size <= POOL_FIELD_MAX and 1 <= stride <= POOL_FIELD_MAX and
+            0 <= pad <= POOL_FIELD_MAX and pad < size):
+        return None
+    return size, stride, pad
+
+
+def _producer(value: Value, pool: HostOp) -> gemmini.TiledConvOp | None:
+    """The dense conv that alone writes `value` (a scratch buffer only `pool` reads)."""
+    if not isinstance(value.owner, AllocOp) or len(value.uses) != 2:
+        return None
+    writers = [op for op, _ in value.uses if op is not pool]
+    conv = writers[0] if len(writers) == 1 else None
+    if not isinstance(conv, gemmini.TiledConvOp) or conv.depthwise or conv.attr("offsets"):
+        return None
+    if str(conv.attr("roles"))[-1] != "O" or conv.operands[-1] is not value:
+        return None
+    return conv
+
+
+def _pooled(dim: int, size: int, stride: int, pad: int) -> int:
+    return (dim + 2 * pad - size) // stride + 1
+
+
+def _pooled_tile(rows: int, size: int, stride: int) -> int | None:
+    """Pooled outputs per tile for which Gemmini's tile (p * stride + size - 1 conv rows,
+    tiled_conv's own formula) holds at most the `rows` conv outputs the mapping tiled, so
+    the fused tile fits wherever the plain one did; None if not even one does."""
+    pooled = (rows - size + 1) // stride
+    return pooled if pooled >= 1 else None
+
+
+def fuse(conv: gemmini.TiledConvOp, pool: HostOp, params: tuple[int, int, int]) -> bool:
+    """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
+    size, stride, pad = params
+    g = dict(conv.attr("geometry"))
+    out = pool.operands[-1]
+    n, rows, cols, chans = out.type.shape
+    if pad and conv.attr("act", "none") != "relu":
+        return False  # Gemmini pads the window with 0: the max only if the values are >= 0
+    if (n, rows, cols, chans) != (g["batch"], _pooled(g["out_rows"], size, stride, pad),
+                                  _pooled(g["out_cols"], size, stride, pad),
+                                  g["out_channels"]) or g["out_stride"] != chans:
+        return False  # ceil_mode, or an output that is a slice of a wider buffer
+    if max(g["out_rows"], g["out_cols"]) > TILE_FIELD_MAX:
+        return False
+    tiles = conv.attr("tiles")
+    if tiles is not None:
+        b, porows, pocols, *rest = (int(t) for t in tiles)
+        prow, pcol = _pooled_tile(porows, size, stride), _pooled_tile(pocols, size, stride)
+        if prow is None or pcol is None:
+            conv.attributes.pop("tiles")
+        else:
+            conv.set_attr("tiles", [b, min(prow, rows), min(pcol, cols), *rest])
+    conv.attributes.pop("perm", None)
+    conv.attributes.pop("alloc", None)
+    conv.set_attr("pool", {"size": size, "stride": stride, "padding": pad})
+    scratch = conv.operands[-1].owner
+    if isinstance(out.owner, AllocOp) and out.owner.parent is scratch.parent:
+        block = scratch.parent
+        block.insert_before(scratch, block.detach(out.owner))  # defined before the conv
+    conv.set_operand(len(conv.operands) - 1, out)
+    pool.erase()
+    scratch.erase()
+    return True
+
+
+@dataclass(frozen=True)
+class FuseMaxPool(ModulePass):
+    """Fold every `qgraph.max_pool` host step into the dense `tiled_conv` producing its
+    input, as Gemmini's `tiled_conv(..., pool_size, pool_stride, pool_padding)`.
+
+    Fused when the pool is square, symmetric and undilated with size, stride and padding
+    <= 3, its output has the floor-mode shape Gemmini computes, the conv's output is a
+    scratch buffer only the pool reads, and (with padding) the conv applies ReLU: Gemmini
+    pads a window with 0, which is the reference's -128 padding exactly when every value is
+    >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
+    (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
+    one window), and runs in the library's own DRAM loop order (the pooled loop has no
+    permuted variant).
+
+    Before:
+        %r = loop.alloc : () -> memref<1x8x8x8xi8, "dram">
+        gemmini.tiled_conv %x, %w, %b, %r {act = "relu", tiles = [1, 8, 8, 8, 3, 3, 3], ...}
+        loop.host %r, %p {kind = "qgraph.max_pool", kernel = [2, 2], strides = [2, 2], ...}
+    After:
+        gemmini.tiled_conv %x, %w, %b, %p {act = "relu", tiles = [1, 4, 4, 8, 3, 3, 3],
+            pool = {size = 2, stride = 2, padding = 0}, ...}
+    """
+
+    name = "fuse-max-pool"
+
+    def apply(self, module: Operation) -> None:
+        for op in list(module.walk()):
+            if not isinstance(op, HostOp) or op.attr("kind") != "qgraph.max_pool" or \
+                    list(op.attr("layouts") or []) != ["nhwc", "nhwc"]:
+                continue
+            params = pool_params(op)
+            conv = _producer(op.operands[0], op) if params is not None else None
+            if conv is not None:
+                fuse(conv, op, params)
