@@ -2,6 +2,7 @@
 
     dlac-sim calibrate FILE.csv [--json] [--report docs/calibration.md] [--fit]
     dlac-sim calibrate FILE.csv --cv K [--cv-rows N] [--cv-rounds R] [--json] [--write-error]
+    dlac-sim calibrate FILE.csv --residuals [--json]
     dlac-sim run PROGRAM.c [more.c ...] [--target target.json]
     dlac-sim headers [--out DIR] [--target target.json]
 """
@@ -70,9 +71,32 @@ def _cmd_cv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_residuals(args: argparse.Namespace) -> int:
+    from dlac.sim.calibrate import CALIBRATION_TARGET, HARNESS_TIMING
+    from dlac.sim.calibration_data import load_cases
+    from dlac.sim.fit import Knobs, predict
+    from dlac.sim.residuals import format_groups, groups_as_dicts, residual_groups
+
+    notes: list[str] = []
+    cases = load_cases(args.csv, notes)
+    if args.limit:
+        cases = cases[:args.limit]
+    for note in notes:
+        print(f"dlac-sim: note: {note}", file=sys.stderr)
+    pred = predict(cases, Knobs(CALIBRATION_TARGET, HARNESS_TIMING), args.jobs)
+    groups = residual_groups(cases, pred)
+    if args.json:
+        print(json.dumps(groups_as_dicts(groups), indent=2))
+    else:
+        print(format_groups(groups))
+    return 0
+
+
 def _cmd_calibrate(args: argparse.Namespace) -> int:
     if args.cv:
         return _cmd_cv(args)
+    if args.residuals:
+        return _cmd_residuals(args)
     from dlac.sim.calibration_report import run_calibration
 
     result = run_calibration(Path(args.csv), fit_first=args.fit, loss=args.loss, jobs=args.jobs,
@@ -139,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--write-error", nargs="?", const=str(ERROR_FILE), metavar="FILE",
                    help="with --cv: save the mean and worst fold as the error every co-design "
                         "report quotes (default: the shipped sim/heldout_error.json)")
+    c.add_argument("--residuals", action="store_true",
+                   help="with the shipped constants: log residual and MAPE grouped by shape "
+                        "class, array side, tile sizes in DIM blocks, stride and kernel")
     c.add_argument("--cv-rows", type=int, default=4, metavar="N",
                    help="with --cv: rows per training layer the fit uses (default 4)")
     c.add_argument("--cv-rounds", type=int, default=3, metavar="R",
