@@ -21,6 +21,7 @@ _PASSES: dict[str, str] = {
     "fuse-layernorm": "dlac.passes.fuse_layernorm:FuseLayerNorm",
     "fuse-lrn": "dlac.passes.fuse_lrn:FuseLrn",
     "equalize": "dlac.passes.equalize:Equalize",
+    "permute-channels": "dlac.passes.permute_channels:PermuteChannels",
     "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
     "quantize": "dlac.passes.quantize:Quantize",
