@@ -22,6 +22,7 @@ from dlac.passes.fuse_lrn import FuseLrn
 from dlac.passes.legalize_conv import LegalizeConv
 from dlac.passes.lower_to_loops import LowerToLoops
 from dlac.passes.pass_base import run_pass
+from dlac.passes.permute_channels import PermuteChannels
 from dlac.passes.quantize import Quantize
 from dlac.passes.unroll_rnn import UnrollRnn
 
@@ -60,6 +61,8 @@ def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2
     that many layers' estimated SQNR gains (passes/sensitivity)."""
     if equalize:
         run_pass(Equalize(), module)
+    if weight_splits > 1:
+        run_pass(PermuteChannels(max_splits=weight_splits), module)
     run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
                       weight_groups=weight_groups, bias_correction=bias_correction,
                       sensitivity=sensitivity, weight_splits=weight_splits), module)

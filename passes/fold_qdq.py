@@ -171,8 +171,8 @@ def _weight_note(op: Operation, params: tuple[float, int] | None,
         count = 1 if scales is None else scales.size
         return {"node": op.loc.prefix(),
                 "change": f"per-channel weight scales ({count}) of a {list(shape)} weight "
-                          f"requantized to one scale per call (per tensor, or per "
-                          f"--weight-groups group)",
+                          f"requantized to one scale per call (per tensor, per "
+                          f"--weight-groups group or per --weight-splits run)",
                 "why": WHY_ONE_SCALE}
     return {"node": op.loc.prefix(),
             "change": f"asymmetric weights (zero point {params[1]}) requantized to symmetric "

@@ -88,6 +88,7 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     from dlac.passes.equalize import Equalize
     from dlac.passes.legalize_conv import LegalizeConv
     from dlac.passes.pass_base import run_pass
+    from dlac.passes.permute_channels import PermuteChannels
     from dlac.passes.quantize import quantize_problems
     from dlac.tools.compile_flow import map_and_lower
     from dlac.tools.dlac_main import resolve_model
@@ -96,6 +97,8 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
                                         not args.shape_only))
     if args.equalize:
         run_pass(Equalize(), module)
+    if args.weight_splits > 1:
+        run_pass(PermuteChannels(max_splits=args.weight_splits), module)
     problems = quantize_problems(module, args.calib or "", method=args.calib_method,
                                  weight_groups=args.weight_groups,
                                  bias_correction=args.bias_correction,

@@ -101,10 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="at most N weight scales per conv, each over a group of output "
                          "channels with similar ranges, run as one call each plus a "
                          "regrouping gather on the host (default 1: one scale per layer)")
-    ap.add_argument("--weight-splits", type=int, default=1, metavar="N",
-                    help="at most N weight scales per dense conv, each over a run of "
-                         "consecutive output channels, one Gemmini call each writing its "
-                         "slice of the output (no host work; default 1)")
+    ap.add_argument("--weight-splits", type=int, default=4, metavar="N",
+                    help="at most N weight scales per dense conv (default 4; 1: one per "
+                         "layer), each over a run of output channels sorted by range at "
+                         "compile time, one Gemmini call each writing its slice of the "
+                         "output (no host regrouping)")
     ap.add_argument("--equalize", action=argparse.BooleanOptionalAction, default=True,
                     help="cross-layer equalisation (default on): rescale channels between "
                          "convs joined by no activation or a ReLU so per-tensor scales fit "

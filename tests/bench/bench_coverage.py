@@ -19,15 +19,16 @@ the model's own quantization).
 
 Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [--json out.json]
                                            [--calib-method mse] [--weight-groups 1]
-                                           [--weight-splits 1] [--no-calib]
+                                           [--weight-splits 4] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
-correction, one weight scale per layer).
+correction, up to 4 weight scales per dense conv over range-sorted channel runs).
   --quick: legacy exporter only, no simulator runs.
 Calibration: CALIB_SAMPLES calibration-style inputs (seeds CALIB_SEED...) through --calib;
-the SQNR input (EVAL_SEED) and the BatchNorm statistics' inputs (STATS_SEED...) are other
-seeds, so the SQNR is held out from calibration.
+the SQNR input (EVAL_SEED; sqnr_mean_db: the mean over EVAL_INPUTS inputs, seeds
+EVAL_SEED...) and the BatchNorm statistics' inputs (STATS_SEED...) are other seeds, so the
+SQNR is held out from calibration.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ TUNED = "dim=32,sp_kib=512,acc_kib=128"
 NETS_VERSION = "v2"  # bump when coverage_nets changes: names the cached exports
 # Disjoint input seeds: BN statistics, calibration (--calib), the evaluated input.
 STATS_SEED, CALIB_SEED, EVAL_SEED = 500, 1000, 123
+EVAL_INPUTS = 4  # held-out inputs (seeds EVAL_SEED...) of sqnr_mean_db: one input's SQNR
+                 # moves by +-2 dB between seeds on the noise-amplifying nets
 CALIB_SAMPLES = 8
 ORT_QUANTIZED = ("resnext", "squeezenet", "vit_tiny")  # nets with pre-quantized variants
 VARIANTS = ("fp32", "qdq", "qdq_sym", "dynamic")
@@ -209,7 +212,8 @@ def calib_file(spec: Spec, path: Path) -> Path:
 
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
              weight_groups: int, bias_correction: bool, equalize: bool,
-             fp32: Path | None = None, weight_splits: int = 1) -> dict:
+             fp32: Path | None = None, weight_splits: int = 1,
+             more: tuple[np.ndarray, ...] = ()) -> dict:
     """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
     then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`)."""
     import onnxruntime as ort
@@ -229,6 +233,10 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
         want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
         got = run_reference(q, [x])[0].astype(np.float64)
         row["sqnr_db"] = round(sqnr(want, got), 2)
+        name = sess.get_inputs()[0].name
+        row["sqnr_mean_db"] = round(float(np.mean([row["sqnr_db"]] + [
+            sqnr(sess.run(None, {name: m})[0].astype(np.float64),
+                 run_reference(q, [m])[0].astype(np.float64)) for m in more])), 2)
         row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
         if fp32 is not None:
             own = ort.InferenceSession(str(path))
@@ -274,7 +282,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
     ap.add_argument("--weight-groups", type=int, default=1)
-    ap.add_argument("--weight-splits", type=int, default=1)
+    ap.add_argument("--weight-splits", type=int, default=4)
     ap.add_argument("--no-bias-correction", action="store_true")
     ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-calib", action="store_true",
@@ -316,7 +324,8 @@ def main() -> int:
                            None if args.no_calib else calib_file(spec, path),
                            args.calib_method, args.weight_groups,
                            not args.no_bias_correction, not args.no_equalize, fp32,
-                           args.weight_splits),
+                           args.weight_splits,
+                           tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS))),
             }
             rows.append(row)
             same = " (identical)" if row.get("identical_to_ort_quant") else ""
@@ -325,7 +334,8 @@ def main() -> int:
                    f"{row.get('quant_notes', '-')} notes" if fp32 is not None else "")
             print(
                 f"{name:<20}{exp:<8}{variant:<9}{'yes' if row['compiles'] else 'NO':<5}"
-                f"{row.get('sqnr_db', '-')!s:>8}{row.get('fp32_noise40_db', '-')!s:>8}  "
+                f"{row.get('sqnr_db', '-')!s:>8}{row.get('sqnr_mean_db', '-')!s:>8}"
+                f"{row.get('fp32_noise40_db', '-')!s:>8}  "
                 f"{row.get('bit_exact_default', '-')!s:<6}"
                 f"{row.get('bit_exact_tuned', '-')!s:<6}{row.get('cycles_default', '-')!s:>12}"
                 f"{row.get('compile_s', '-')!s:>7}{own}  {row.get('error', '')}",

@@ -231,7 +231,7 @@ def run_case(seed: int, validate: bool, work: Path, family: str = "classic"
     path = work / f"case{seed}.onnx"
     onnx.save(model, path)
     try:
-        q = quantize_stage(prepare_stage(import_stage(path)))
+        q = quantize_stage(prepare_stage(import_stage(path)), weight_splits=4)  # dlac's
         target = Target.parse("default")
         lowered = map_and_lower(q, target, "heuristic", 0)
         emitted = emit(lowered, target, work / f"out{seed}", "fuzz")
