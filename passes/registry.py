@@ -13,6 +13,7 @@ from dlac.passes.pass_base import ModulePass, PassError
 _PASSES: dict[str, str] = {
     "allocate-buffers": "dlac.passes.allocate_buffers:AllocateBuffers",
     "avg-pool-to-gemmini": "dlac.passes.avg_pool_to_gemmini:AvgPoolToGemmini",
+    "compose-gathers": "dlac.passes.compose_gathers:ComposeGathers",
     "dce": "dlac.passes.dce:DeadCodeElimination",
     "fold-batchnorm": "dlac.passes.fold_batchnorm:FoldBatchNorm",
     "fold-constants": "dlac.passes.fold_constants:FoldConstants",
