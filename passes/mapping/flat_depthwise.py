@@ -1,6 +1,6 @@
 """The flat depthwise lowering: its tiles, which of them fit, and what they cost.
 
-`dlac_conv_dw_flat` (sim/include/gemmini_lib_conv.h) lays each group's padded input rows
+`dlac_conv_dw_flat` (backends/runtime/dlac_gemmini_ext.h) lays each group's padded input rows
 back to back in the scratchpad, `pitch` positions apart and split into `stride` row
 phases, so one compute covers DIM consecutive outputs across output rows. loop_conv_ws
 covers at most one output row per compute, and on a block-diagonal group every compute

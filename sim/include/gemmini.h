@@ -121,16 +121,6 @@ extern uint64_t dlac_sim_rdcycle;
 __asm__(".macro rdcycle reg\n\tmovq dlac_sim_rdcycle(%rip), \\reg\n.endm");
 #endif
 
-#ifdef DLAC_SIM_READ_CYCLES
-/* The simulated CPU clock (rdcycle), for hand-written programs that ask for it; Gemmini's
- * gemmini_testutils.h defines its own read_cycles, so it is opt-in. */
-static inline uint64_t read_cycles(void) {
-    dlac_sim_stats st;
-    dlac_sim_get_stats(gemmini_sim(), &st);
-    return (uint64_t)st.host_cycles;
-}
-#endif
-
 static inline uint32_t scale_t_to_scale_t_bits(scale_t x) {
     uint32_t b;
     memcpy(&b, &x, sizeof b);

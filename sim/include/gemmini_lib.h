@@ -2,7 +2,6 @@
  * dlac simulator, written from the documented behaviour: same names, argument orders and
  * default tiling heuristics as Gemmini's gemmini.h.  Included by gemmini.h.
  *
- * dlac extensions (prefixed dlac_): explicit DRAM loop permutations for calibration.
  */
 #ifndef DLAC_GEMMINI_LIB_H
 #define DLAC_GEMMINI_LIB_H
@@ -17,20 +16,6 @@ static inline void dlac_charge(int per_tile, int conv) {
     const dlac_sim_config *c = dlac_sim_get_config(gemmini_sim());
     if (conv) gemmini_host_work(per_tile ? c->host_conv_tile_cycles : c->host_conv_call_cycles);
     else gemmini_host_work(per_tile ? c->host_tile_cycles : c->host_call_cycles);
-}
-
-/* Parse a DRAM loop permutation such as "CRSKPQN" / "IJK" (outermost first) into the
- * positions of `dims`; returns false if it is not a permutation. */
-static inline bool dlac_parse_perm(const char *perm, const char *dims, int n, int *order) {
-    if (!perm || (int)strlen(perm) != n) return false;
-    for (int i = 0; i < n; i++) {
-        const char *p = strchr(dims, perm[i]);
-        if (!p || perm[i] == 0) return false;
-        order[i] = (int)(p - dims);
-        for (int j = 0; j < i; j++)
-            if (order[j] == order[i]) return false;
-    }
-    return true;
 }
 
 /* ---- matmul ------------------------------------------------------------------------- */
@@ -67,27 +52,20 @@ static inline void matmul_cpu(bool transA, bool transB, size_t DIM_I, size_t DIM
         }
 }
 
-static inline void dlac_tiled_matmul_perm(size_t dim_I, size_t dim_J, size_t dim_K,
+/* tiled_matmul's tile loop (i, j, k tiles, k innermost): each WS tile one loop_ws, each OS
+ * tile unrolled by the CPU. */
+static inline void dlac_matmul_tiles(size_t dim_I, size_t dim_J, size_t dim_K,
         const elem_t *A, const elem_t *B, const void *D, void *C,
         size_t stride_A, size_t stride_B, size_t stride_D, size_t stride_C,
-        scale_t A_scale_factor, scale_t B_scale_factor, scale_acc_t D_scale_factor,
-        int act, acc_scale_t scale, acc_scale_t bert_scale, bool repeating_bias,
-        size_t tile_I, size_t tile_J, size_t tile_K, bool transpose_A, bool transpose_B,
-        bool full_C, bool low_D, uint8_t weightA, int dataflow, const char *perm) {
-    (void)bert_scale;
-    (void)weightA;
-    (void)D_scale_factor;
+        scale_t A_scale_factor, scale_t B_scale_factor, int act, acc_scale_t scale,
+        bool repeating_bias, size_t tile_I, size_t tile_J, size_t tile_K, bool transpose_A,
+        bool transpose_B, bool full_C, bool low_D, int dataflow) {
     const size_t dI = DLAC_CEIL(dim_I, DIM) * DIM, dJ = DLAC_CEIL(dim_J, DIM) * DIM,
                  dK = DLAC_CEIL(dim_K, DIM) * DIM;
     const size_t I0 = DLAC_CEIL(dI, tile_I * DIM), J0 = DLAC_CEIL(dJ, tile_J * DIM),
                  K0 = DLAC_CEIL(dK, tile_K * DIM);
     const size_t sizeof_D = low_D ? sizeof(elem_t) : sizeof(acc_t);
     const size_t sizeof_C = full_C ? sizeof(acc_t) : sizeof(elem_t);
-    int order[3] = {0, 1, 2};
-    if (perm && !dlac_parse_perm(perm, "IJK", 3, order)) {
-        gemmini_lib_fail("tiled_matmul: bad loop permutation (want a permutation of IJK)");
-        return;
-    }
     dlac_charge(0, 0);
     gemmini_working_set((double)(dim_I * dim_K + dim_K * dim_J) * sizeof(elem_t) +
                         (D ? (double)(repeating_bias ? 1 : dim_I) * dim_J * sizeof_D : 0.0) +
@@ -98,16 +76,8 @@ static inline void dlac_tiled_matmul_perm(size_t dim_I, size_t dim_J, size_t dim
     gemmini_extended3_config_ld(stride_B * sizeof(elem_t), B_scale_factor, false, 1);
     gemmini_extended3_config_ld(repeating_bias ? 0 : (stride_D * sizeof_D), MVIN_SCALE_IDENTITY,
                                 low_D, 2);
-    const size_t bounds[3] = {I0, J0, K0};
-    size_t idx[3];
-    const size_t total = I0 * J0 * K0;
-    for (size_t n = 0; n < total; n++) {
-        size_t rem = n;
-        for (int lv = 2; lv >= 0; lv--) {
-            idx[order[lv]] = rem % bounds[order[lv]];
-            rem /= bounds[order[lv]];
-        }
-        const size_t i0 = idx[0], j0 = idx[1], k0 = idx[2];
+    for (size_t n = 0; n < I0 * J0 * K0; n++) {
+        const size_t i0 = n / (J0 * K0), j0 = n / K0 % J0, k0 = n % K0;
         const size_t I = i0 < I0 - 1 ? tile_I : (dI / DIM) - (I0 - 1) * tile_I;
         const size_t J = j0 < J0 - 1 ? tile_J : (dJ / DIM) - (J0 - 1) * tile_J;
         const size_t K = k0 < K0 - 1 ? tile_K : (dK / DIM) - (K0 - 1) * tile_K;
@@ -212,10 +182,13 @@ static inline void tiled_matmul(size_t dim_I, size_t dim_J, size_t dim_K,
         gemmini_lib_fail("tiled_matmul: transposes are not supported in OS");
         return;
     }
-    dlac_tiled_matmul_perm(dim_I, dim_J, dim_K, A, B, D, C, stride_A, stride_B, stride_D, stride_C,
-                           A_scale_factor, B_scale_factor, D_scale_factor, act, scale, bert_scale,
-                           repeating_bias, tile_I, tile_J, tile_K, transpose_A, transpose_B, full_C,
-                           low_D, weightA, ws ? WEIGHT_STATIONARY : OUTPUT_STATIONARY, NULL);
+    (void)D_scale_factor;
+    (void)bert_scale;
+    (void)weightA;
+    dlac_matmul_tiles(dim_I, dim_J, dim_K, A, B, D, C, stride_A, stride_B, stride_D, stride_C,
+                      A_scale_factor, B_scale_factor, act, scale, repeating_bias, tile_I, tile_J,
+                      tile_K, transpose_A, transpose_B, full_C, low_D,
+                      ws ? WEIGHT_STATIONARY : OUTPUT_STATIONARY);
 }
 
 /* Gemmini's default tile choice (in DIM blocks) for a matmul. */

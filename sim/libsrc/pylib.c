@@ -1,7 +1,10 @@
 /* Entry points of the C library for Python (ctypes): each runs one library call on `sim`
  * and returns non-zero if a hardware assertion or library check fired.  Compiled per
- * target, because the library's tiling depends on gemmini_params.h. */
+ * target, because the library's tiling depends on gemmini_params.h.  dlac's extensions
+ * (dlac_gemmini_ext.h, the emitted models' copy) run with the simulator's cost hooks
+ * (dlac_sim_ext_hooks.h, force-included by the build). */
 #include "gemmini.h"
+#include "dlac_gemmini_ext.h"
 
 int dlac_py_matmul(dlac_sim *sim, size_t I, size_t J, size_t K, const elem_t *A,
                    const elem_t *B, const void *D, void *C, size_t sA, size_t sB, size_t sD,
