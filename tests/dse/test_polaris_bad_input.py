@@ -1,5 +1,5 @@
-"""Polaris's bad input through the CLIs: a corrupt Starlight cache, a space with no
-design, too few high-fidelity rows to fit: one line naming the problem, exit 1, no
+"""Polaris's bad input through the CLIs: a space with no design, too few high-fidelity
+rows to fit (the corrupt Starlight cache: tests/dse/test_starlight.py): one line naming the problem, exit 1, no
 database and no output directory written."""
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from .test_cli import SPACE, _bad
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "firesim" / "calibration.csv"
 if not DATA.exists():
     DATA = Path("/work/shared/data/firesim/calibration.csv")
-TINY_LOW = ["--searcher-option", "low_points=256", "--searcher-option", "low_epochs=1",
-            "--searcher-option", "progress=false"]
 
 
 def _args(tmp_path: Path, space: dict, *extra: str) -> list[str]:
@@ -27,20 +25,6 @@ def _args(tmp_path: Path, space: dict, *extra: str) -> list[str]:
     return ["--workload", "bert-layer", "--hw-space", str(f), "--budget", "4",
             "--db", str(tmp_path / "db.sqlite"), "-o", str(tmp_path / "out"),
             "--no-progress", "--searcher", "polaris", "--sim-check", "none", *extra]
-
-
-def test_corrupt_starlight_cache(tmp_path: Path, monkeypatch, capsys) -> None:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("DLAC_CACHE", str(cache))
-    # a first run (on its own database and output) writes the cache file
-    first = tmp_path / "first"
-    first.mkdir()
-    assert main(_args(first, SPACE, *TINY_LOW)) == 0
-    (pt,) = (cache / "starlight").glob("*.pt")
-    pt.write_bytes(b"not a torch file")
-    capsys.readouterr()
-    _bad(tmp_path, _args(tmp_path, SPACE, *TINY_LOW), capsys, str(pt))
-    assert not (tmp_path / "db.sqlite").exists()
 
 
 @pytest.mark.parametrize("space, match", [
