@@ -1,6 +1,6 @@
 """Polaris's bad input through the CLIs: a space with no design, too few high-fidelity
-rows to fit (the corrupt Starlight cache: tests/dse/test_starlight.py): one line naming the problem, exit 1, no
-database and no output directory written."""
+rows to fit (the corrupt Starlight cache: tests/dse/test_starlight.py): one line naming
+the problem, exit 1, no database and no output directory written."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 
 import pytest
-from dlac.dse.__main__ import main
 from dlac.tools.starlight_main import main as starlight_main
 
 from .test_cli import SPACE, _bad
