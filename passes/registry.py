@@ -24,6 +24,7 @@ _PASSES: dict[str, str] = {
     "fuse-lrn": "dlac.passes.fuse_lrn:FuseLrn",
     "fuse-max-pool": "dlac.passes.fuse_max_pool:FuseMaxPool",
     "equalize": "dlac.passes.equalize:Equalize",
+    "hoist-elementwise": "dlac.passes.hoist_elementwise:HoistElementwise",
     "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
     "quantize": "dlac.passes.quantize:Quantize",
