@@ -25,6 +25,7 @@ _PASSES: dict[str, str] = {
     "fuse-max-pool": "dlac.passes.fuse_max_pool:FuseMaxPool",
     "equalize": "dlac.passes.equalize:Equalize",
     "permute-channels": "dlac.passes.permute_channels:PermuteChannels",
+    "hoist-elementwise": "dlac.passes.hoist_elementwise:HoistElementwise",
     "legalize-conv": "dlac.passes.legalize_conv:LegalizeConv",
     "lower-to-loops": "dlac.passes.lower_to_loops:LowerToLoops",
     "quantize": "dlac.passes.quantize:Quantize",

@@ -60,7 +60,7 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
     lowered = lower_stage(quantized.clone())
     lowered.set_attr(TARGET_ATTR, target.to_dict())
     run = lambda text: PassManager(parse_pipeline(text), write_reproducer=False).run(lowered)  # noqa: E731
-    run("lower-data-movement,compose-gathers,dce")
+    run("lower-data-movement,hoist-elementwise,compose-gathers,dce")
     for kernel in kernels(lowered):
         chosen = (mappings or {}).get(layer_of(kernel).workload_hash()) if mappable(kernel) \
             else None

@@ -3,15 +3,18 @@ bit-exact with the quantized reference on the bundled simulator."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import onnx
 import pytest
+from dlac.flow import spike
 from dlac.flow.emit import emit
 from dlac.flow.validate import validate
 from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.target import Target
+from dlac.tools.dlac_main import main
 from onnx import TensorProto, helper, numpy_helper
 
 TARGETS = [Target(), Target(dim=8, sp_kib=64, acc_kib=16)]
@@ -68,3 +71,18 @@ def test_pools_on_gemmini_bit_exact(tmp_path: Path, target: Target, batch: int,
     report = validate(emitted, lowered, run_reference(quantized, [x]), [x], target,
                       tmp_path / "build")
     assert report.bit_exact, report.outputs
+
+
+@pytest.mark.parametrize(("batch", "pool"), [(1, (3, 2, 1)), (2, (2, 2, 0))])
+def test_pools_on_gemmini_bit_exact_on_spike(tmp_path: Path, batch: int,
+                                             pool: tuple[int, int, int]) -> None:
+    """Gemmini's own library (Spike + libgemmini) pools and averages the same bytes."""
+    try:
+        spike.require_cache()
+    except spike.SpikeError as err:
+        pytest.skip(str(err))
+    path = tmp_path / "pooled.onnx"
+    onnx.save(pooled_net(batch, pool), path)
+    assert main([str(path), "-o", str(tmp_path / "out"), "--validate", "spike"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["spike_bit_exact"] and report["bit_exact"]
