@@ -37,18 +37,24 @@ def _blob(arrays: list[np.ndarray], ctypes: list[str]) -> bytes:
                     for a, t in zip(arrays, ctypes, strict=True))
 
 
-def validate_on_spike(emitted: Emitted, reference_outputs: list[np.ndarray],
-                      inputs: list[np.ndarray], build_dir: Path,
-                      timeout: float = 1800.0) -> SpikeReport:
-    """Write inputs.bin and expected.bin into the output dir (so `make spike` reruns the
-    check there), then cross-compile, run on Spike and compare every output byte."""
-    spike.require_cache()
+def write_check_files(emitted: Emitted, reference_outputs: list[np.ndarray],
+                      inputs: list[np.ndarray]) -> None:
+    """Write inputs.bin and expected.bin into the output dir, so `make spike` can rerun the
+    bit-exact check there on any machine with the Spike cache."""
     view = emitted.view
     out = emitted.out_dir
     (out / "inputs.bin").write_bytes(_blob(inputs, [io.ctype for io in view.inputs]))
     (out / "expected.bin").write_bytes(
         _blob(reference_outputs, [io.ctype for io in view.outputs]))
-    return run_output_dir(out, build_dir, timeout)
+
+
+def validate_on_spike(emitted: Emitted, reference_outputs: list[np.ndarray],
+                      inputs: list[np.ndarray], build_dir: Path,
+                      timeout: float = 1800.0) -> SpikeReport:
+    """Write the check files, then cross-compile, run on Spike and compare every byte."""
+    spike.require_cache()
+    write_check_files(emitted, reference_outputs, inputs)
+    return run_output_dir(emitted.out_dir, build_dir, timeout)
 
 
 def run_output_dir(out_dir: Path, build_dir: Path, timeout: float = 1800.0) -> SpikeReport:

@@ -178,18 +178,18 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     code = 0
     if check:
         from dlac.flow.validate import validate
+        from dlac.flow.validate_spike import validate_on_spike, write_check_files
         from dlac.ir.semantics.qgraph import run_reference
 
         inputs = seeded_inputs(quantized, seed)
         reference = run_reference(quantized, inputs)
+        write_check_files(emitted, reference, inputs)
         with tempfile.TemporaryDirectory(prefix="dlac-build-") as build:
             result = validate(emitted, lowered, reference, inputs, target, Path(build))
         report.update(json.loads(result.to_json()))
         print_summary(report)
         code = 0 if result.bit_exact else 1
         if spike:
-            from dlac.flow.validate_spike import validate_on_spike
-
             with tempfile.TemporaryDirectory(prefix="dlac-spike-") as build:
                 on_spike = validate_on_spike(emitted, reference, inputs, Path(build))
             report.update(asdict(on_spike))

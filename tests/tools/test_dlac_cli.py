@@ -25,6 +25,8 @@ def test_compile_zoo_model_to_validated_c(tmp_path: Path) -> None:
     assert report["cycles"] > 0 and report["energy_pj"] > 0 and report["edp"] > 0
     assert {"model.c", "gemmini_params.h", "Makefile", "dlac_host.h"} <= set(report["files"])
     assert "#define DIM 8" in (out / "gemmini_params.h").read_text()
+    assert (out / "inputs.bin").stat().st_size > 0, "make spike needs the check's inputs"
+    assert (out / "expected.bin").stat().st_size > 0
 
 
 def test_emit_gemmini_prints_library_ops(tmp_path: Path) -> None:
