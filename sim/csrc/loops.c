@@ -126,7 +126,7 @@ int sim_loop_ws(dlac_sim *s, double clocks[3]) {
                     const uint32_t b_addr = b_base + (k * J + j) * dim;
                     const uint64_t bd = i == 0 ? (b_tr ? operand(jc, kr, b_addr) : operand(kr, jc, b_addr))
                                                : operand(dim, dim, GARBAGE_LADDR);
-                    const int overwrite = k == 0 && !D && !ex_acc;
+                    const int overwrite = k == 0 && !ex_acc; /* even over a moved-in D */
                     const uint32_t c_addr = acc_bit | (overwrite ? 0 : accum_bit) |
                                             (c_base + (i * J + j) * dim);
                     const uint32_t a_addr = a_base + (i * K + k) * dim;
@@ -168,8 +168,10 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
     if (!c.batches || !c.orows || !c.ocols || !c.pochs || !c.krows || !c.kcols || !c.kchs)
         return sim_assert_fail(s, "loop_conv_ws with a zero tile bound");
     const uint32_t stride = c.stride ? c.stride : 1, kdil = c.kernel_dilation ? c.kernel_dilation : 1;
-    const uint32_t irows = (c.orows - 1) * stride + (c.krows - 1) * kdil + 1;
-    const uint32_t icols = (c.ocols - 1) * stride + (c.kcols - 1) * kdil + 1;
+    /* the input window as Gemmini's LoopConv sizes it (the last stride - 1 rows/cols are
+     * moved in but never read) */
+    const uint32_t irows = c.orows * stride + (c.krows - 1) * kdil;
+    const uint32_t icols = c.ocols * stride + (c.kcols - 1) * kdil;
     if (c.upad + c.dpad > irows || c.lpad + c.rpad > icols)
         return sim_assert_fail(s, "loop_conv_ws: padding larger than the input tile");
     const uint32_t kch_blocks = (c.kchs + dim - 1) / dim, och_blocks = (c.pochs + dim - 1) / dim;
@@ -267,7 +269,9 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
                                 const uint32_t n = umin(dim, c.ocols - ocol);
                                 const uint32_t crow = c_base + (uint32_t)(ob * pix) +
                                                       (b * c.orows + orow) * c.ocols + ocol;
-                                const int overwrite = first && c.no_bias;
+                                /* no_bias with a bias address moves zeros in; address 0
+                                 * skips the load and accumulates (libgemmini) */
+                                const int overwrite = first && c.no_bias && c.bias;
                                 const uint32_t caddr = acc_bit | (overwrite ? 0 : accum_bit) | crow;
                                 const uint32_t arow = a_base + kb * a_plane +
                                                       (b * irows + orow * stride + kr * kdil) * icols +

@@ -105,7 +105,8 @@ static inline void dlac_matmul_tiles(size_t dim_I, size_t dim_J, size_t dim_K,
             }
             gemmini_loop_ws(I, J, K, pad_I, pad_J, pad_K, a, b, pre, out, stride_A, stride_B,
                             repeating_bias ? 0 : stride_D, stride_C, transpose_A, transpose_B,
-                            full_C, low_D, k0 > 0, act, a_spad_id, b_spad_id, false);
+                            full_C, low_D, pre != NULL || k0 > 0, act, a_spad_id, b_spad_id,
+                            false);
         } else {
             /* OS: software-unrolled tile; A then B in the scratchpad, C in the accumulator. */
             const uint32_t b_base = (uint32_t)(I * K * DIM);

@@ -57,27 +57,27 @@ static inline void dlac_conv_tiles(int batch_size, int in_row_dim, int in_col_di
                   nc = dlac_min_i(kchs, in_channels - kch);
         const int irow = orow * stride + krow * kernel_dilation - padding;
         const int icol = ocol * stride + kcol * kernel_dilation - padding;
-        const int irows = (nor - 1) * stride + (nkr - 1) * kernel_dilation + 1;
-        const int icols = (noc - 1) * stride + (nkc - 1) * kernel_dilation + 1;
-        int upad = dlac_max_i(-irow, 0), lpad = dlac_max_i(-icol, 0);
-        int dpad = dlac_max_i(irow + irows - in_row_dim, 0), rpad = dlac_max_i(icol + icols - in_col_dim, 0);
-        if (upad > irows) upad = irows;
-        if (lpad > icols) lpad = icols;
-        if (upad + dpad > irows) dpad = irows - upad;
-        if (lpad + rpad > icols) rpad = icols - lpad;
+        /* the input window as Gemmini's loop FSM sizes it: orows * stride + dilated krows - 1 */
+        const int irows = nor * stride + (nkr - 1) * kernel_dilation;
+        const int icols = noc * stride + (nkc - 1) * kernel_dilation;
+        const int upad = dlac_max_i(-irow, 0), lpad = dlac_max_i(-icol, 0);
+        const int dpad = dlac_max_i(irow + irows - in_row_dim, 0);
+        const int rpad = dlac_max_i(icol + icols - in_col_dim, 0);
         const int first = krow == 0 && kcol == 0 && kch == 0;
         const int last = krow + krows >= kernel_dim && kcol + kcols >= kernel_dim && kch + kchs >= in_channels;
         const elem_t *in = input + ((size_t)(b * in_row_dim + irow + upad) * in_col_dim + (icol + lpad)) *
                                        in_stride + kch;
         const elem_t *w = weights + ((size_t)(krow * kernel_dim + kcol) * in_channels + kch) * weight_stride + och;
-        const acc_t *bi = (bias && first) ? bias + och : NULL;
+        /* Gemmini's bias convention: the first kernel tile moves in the bias, or zeros (a
+         * dummy address with no_bias); later tiles pass NULL and accumulate */
+        const acc_t *bi = !first ? NULL : bias ? bias + och : (const acc_t *)(uintptr_t)sizeof(acc_t);
         elem_t *out = last ? output + ((size_t)(b * out_row_dim + orow) * out_col_dim + ocol) * out_stride + och
                            : NULL;
         dlac_charge(1, 1);
         gemmini_loop_conv_ws(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
                              out_col_dim, out_row_dim, out_col_dim, stride, padding, kernel_dim,
                              kernel_dilation, 0, 0, 0, nb, nor, noc, nk, nkr, nkc, nc, lpad, rpad,
-                             upad, dpad, 0, 0, 0, 0, nor, noc, w, out, bi, in, first && !bias, true,
+                             upad, dpad, 0, 0, 0, 0, nor, noc, w, out, bi, in, !bias, true,
                              false, false, false, act, false, false, false, false, 0, in_stride,
                              weight_stride, out_stride, false, 0, 0);
     }
