@@ -93,8 +93,9 @@ def hoist(nest: ForOp, load: LoadOp, store: StoreOp, chain: list[Operation],
     """Run `nest` on `gather`'s source and gather its result into the nest's output."""
     source, scratch, out = gather.operands[0], load.operands[0], store.operands[1]
     if source.type.rank != scratch.type.rank or source.type.element is not scratch.type.element \
+            or out.type.element is not source.type.element \
             or source.type.num_elements > scratch.type.num_elements:
-        return False
+        return False  # the gather keeps its element type: host gathers copy int8 only
     table = np.asarray(gather.attributes["table"].data)
     if (table < 0).any() and any(op.name not in ZERO_PRESERVING for op in chain):
         return False
@@ -126,7 +127,8 @@ def hoist(nest: ForOp, load: LoadOp, store: StoreOp, chain: list[Operation],
 class HoistElementwise(ModulePass):
     """Move every per-element host nest (store[i] = f(load[i]) over a whole buffer) that
     reads only the output of a one-source gather in front of that gather, applied to the
-    gather's source, when the source has no more elements than the gather's output; the
+    gather's source, when the source has no more elements than the gather's output and f
+    keeps the element type (a dequantisation to f32 stays after the gather); the
     gather then copies f's results. A gather that zero-fills (-1 entries) is hoisted over
     only by ops that keep 0 at 0 (requantisation).
 
