@@ -276,7 +276,8 @@ def _validate(nested: NestedEvaluator, result: AutotuneResult,
                      ("default_best_mapping", result.default_best)):
         if res.feasible:
             out[key] = timed(res)
-    table = [{"target": res.target.name, "model_objective": res.objective, "sim_objective": sc,
+    table = [{"target": res.target.name, "model_objective": res.objective,
+              "sim_objective": sc if math.isfinite(sc) else None,  # None: unmeasured
               "chosen": i == pick} for i, (res, sc) in enumerate(zip(finalists, scores,
                                                                         strict=True))]
     return finalists[pick], out, table

@@ -285,8 +285,9 @@ def render_markdown(report: dict[str, Any]) -> str:
                   "| design | model objective | simulated objective | chosen |",
                   "|---|---|---|---|"]
         for f in report["finalists"]:
+            sim = "unmeasured" if f["sim_objective"] is None else f"{f['sim_objective']:.4f}"
             lines.append(f"| {f['target']} | {f['model_objective']:.4f} | "
-                         f"{f['sim_objective']:.4f} | {'yes' if f['chosen'] else ''} |")
+                         f"{sim} | {'yes' if f['chosen'] else ''} |")
     if report.get("polaris"):
         lines += polaris_report.markdown(report["polaris"])
     if report["feature_importance"]:

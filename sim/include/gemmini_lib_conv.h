@@ -60,9 +60,13 @@ static inline void dlac_conv_tiles(int batch_size, int in_row_dim, int in_col_di
         /* the input window as Gemmini's loop FSM sizes it: orows * stride + dilated krows - 1 */
         const int irows = nor * stride + (nkr - 1) * kernel_dilation;
         const int icols = noc * stride + (nkc - 1) * kernel_dilation;
-        const int upad = dlac_max_i(-irow, 0), lpad = dlac_max_i(-icol, 0);
-        const int dpad = dlac_max_i(irow + irows - in_row_dim, 0);
-        const int rpad = dlac_max_i(icol + icols - in_col_dim, 0);
+        /* a kernel tile whose dilated rows/cols fall wholly in the padding: all padding */
+        int upad = dlac_max_i(-irow, 0), lpad = dlac_max_i(-icol, 0);
+        int dpad = dlac_max_i(irow + irows - in_row_dim, 0), rpad = dlac_max_i(icol + icols - in_col_dim, 0);
+        if (upad > irows) upad = irows;
+        if (lpad > icols) lpad = icols;
+        if (upad + dpad > irows) dpad = irows - upad;
+        if (lpad + rpad > icols) rpad = icols - lpad;
         const int first = krow == 0 && kcol == 0 && kch == 0;
         const int last = krow + krows >= kernel_dim && kcol + kcols >= kernel_dim && kch + kchs >= in_channels;
         const elem_t *in = input + ((size_t)(b * in_row_dim + irow + upad) * in_col_dim + (icol + lpad)) *
