@@ -178,7 +178,7 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     code = 0
     if check:
         from dlac.flow.validate import validate
-        from dlac.flow.validate_spike import validate_on_spike, write_check_files
+        from dlac.flow.validate_spike import run_output_dir, write_check_files
         from dlac.ir.semantics.qgraph import run_reference
 
         inputs = seeded_inputs(quantized, seed)
@@ -191,7 +191,7 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
         code = 0 if result.bit_exact else 1
         if spike:
             with tempfile.TemporaryDirectory(prefix="dlac-spike-") as build:
-                on_spike = validate_on_spike(emitted, reference, inputs, Path(build))
+                on_spike = run_output_dir(emitted.out_dir, Path(build))
             report.update(asdict(on_spike))
             verdict = "bit-exact" if on_spike.spike_bit_exact else "NOT bit-exact"
             print(f"Spike + libgemmini: {verdict}; {on_spike.spike_instructions:,} "
