@@ -21,7 +21,7 @@ from dlac.ir.target import Target
 from dlac.sim.calibrate import score
 from dlac.sim.calibration_data import CalCase
 from dlac.sim.errors import SimError
-from dlac.sim.fit import Knobs, fit, predict, subsample
+from dlac.sim.fit import Knobs, Memo, fit, predict, subsample
 from dlac.sim.timing import DEFAULT_TIMING
 
 #: Constants as first written (commit 8f8039e: Gemmini's DRAM model, a guessed CPU cost per
@@ -91,6 +91,7 @@ def cross_validate(cases: Sequence[CalCase], settings: CvSettings,
     fold = {c.index: fold_of(c.layer, k, settings.seed) for c in cases}
     pred: dict[int, float] = {}
     per_fold = []
+    memo: Memo = {}
     for f in range(k):
         train = [c for c in cases if fold[c.index] != f]
         test = [c for c in cases if fold[c.index] == f]
@@ -99,8 +100,8 @@ def cross_validate(cases: Sequence[CalCase], settings: CvSettings,
         progress(f"fold {f + 1}/{k}: fitting on {len(train)} rows")
         knobs = fit(subsample(train, settings.rows_per_layer, settings.seed), PRIOR_KNOBS,
                     rounds=settings.rounds, jobs=settings.jobs, loss=settings.loss,
-                    log=lambda _: None)
-        got = predict(test, knobs, settings.jobs)
+                    log=lambda _: None, memo=memo)
+        got = predict(test, knobs, settings.jobs, memo=memo)
         pred.update({c.index: p for c, p in zip(test, got, strict=True)})
         m = score(test, got).to_dict()
         m.update(fold=f, layers=len({c.layer for c in test}), knobs=knobs.as_dict(),

@@ -78,9 +78,27 @@ def _chunk_eval(args: tuple[list[CalCase], Target, TimingParams]) -> list[float]
     return simulate_all(cases, timing, target)
 
 
+#: Simulated cycles by (CalCase.index, knobs): the simulator is deterministic, so a row run
+#: once under some constants never needs re-running under the same ones. Share one memo only
+#: between calls on cases of one `load_cases` (the index names a row of one file).
+Memo = dict[tuple[int, Knobs], float]
+
+
 def predict(cases: Sequence[CalCase], knobs: Knobs, jobs: int = 1,
-            progress: Callable[[int], None] | None = None) -> list[float]:
-    """Simulated cycles per case, in `jobs` worker processes (chunks of 8 for progress)."""
+            progress: Callable[[int], None] | None = None,
+            memo: Memo | None = None) -> list[float]:
+    """Simulated cycles per case, in `jobs` worker processes (chunks of 8 for progress);
+    with `memo`, only rows it does not hold for these knobs are simulated."""
+    if memo is None:
+        return _simulate(cases, knobs, jobs, progress)
+    todo = [c for c in cases if (c.index, knobs) not in memo]
+    memo.update({(c.index, knobs): p
+                 for c, p in zip(todo, _simulate(todo, knobs, jobs, progress), strict=True)})
+    return [memo[(c.index, knobs)] for c in cases]
+
+
+def _simulate(cases: Sequence[CalCase], knobs: Knobs, jobs: int,
+              progress: Callable[[int], None] | None) -> list[float]:
     if jobs <= 1 or len(cases) < 2 * jobs:
         return simulate_all(cases, knobs.timing, knobs.target, progress)
     chunks = [list(range(i, min(i + 8, len(cases)))) for i in range(0, len(cases), 8)]
@@ -114,11 +132,13 @@ LOSSES: dict[str, Callable[[Sequence[CalCase], Sequence[float]], float]] = {
 
 def fit(cases: Sequence[CalCase], start: Knobs | None = None, *, rounds: int = 3, jobs: int = 1,
         step: float = 2.0, names: Sequence[str] = TARGET_KNOBS + TIMING_KNOBS,
-        loss: str = "log", log: Callable[[str], None] = print) -> Knobs:
-    """Coordinate descent over `names`, square-rooting the multiplicative step each round."""
+        loss: str = "log", log: Callable[[str], None] = print, memo: Memo | None = None) -> Knobs:
+    """Coordinate descent over `names`, square-rooting the multiplicative step each round.
+    `memo` (see `predict`) lets fits that revisit the same constants, such as the folds of a
+    cross-validation that all start from the same prior, share their simulations."""
     loss_of = LOSSES[loss]
     knobs = start or Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
-    best = loss_of(cases, predict(cases, knobs, jobs))
+    best = loss_of(cases, predict(cases, knobs, jobs, memo=memo))
     log(f"start loss {best:.4f} {knobs.as_dict()}")
     for r in range(rounds):
         for name in names:
@@ -128,7 +148,7 @@ def fit(cases: Sequence[CalCase], start: Knobs | None = None, *, rounds: int = 3
                 if name == "loop_fsm_cycles" and trial_value < 0.25:
                     continue
                 trial = knobs.set(name, trial_value)
-                value = loss_of(cases, predict(cases, trial, jobs))
+                value = loss_of(cases, predict(cases, trial, jobs, memo=memo))
                 if value < best - 1e-4:
                     best, knobs = value, trial
                     log(f"round {r} {name} -> {trial_value:.4g}: loss {value:.4f}")

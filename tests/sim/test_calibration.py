@@ -96,3 +96,45 @@ def test_mape_loss_weighs_over_prediction_by_its_size() -> None:
     case = case_from_row(0, ROW)
     assert mape_loss([case], [2 * case.measured]) == pytest.approx(1.0)
     assert mape_loss([case], [case.measured / 2]) == pytest.approx(0.5)
+
+
+def _write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_unbuildable_buffer_sizes_are_mapped_or_named_and_skipped(tmp_path: Path) -> None:
+    # 108 KiB (a published run's scratchpad) loads as a buildable bank split; a size in no
+    # whole KiB is simulated as the next size the generator builds, with a note; an
+    # accumulator larger than the scratchpad breaks GemminiConfigs' tile rule and the row is
+    # left out, named by its line, while the other rows load.
+    small_acc = {**ROW, "arch.mem1_depth": "64"}
+    sp_108 = {**small_acc, "arch.mem2_depth": "864"}
+    sp_odd = {**small_acc, "arch.mem2_depth": "863"}
+    huge_acc = {**ROW, "arch.mem1_depth": "65536"}
+    notes: list[str] = []
+    path = _write_rows(tmp_path / "odd.csv", [ROW, sp_108, sp_odd, huge_acc])
+    cases = load_cases(path, notes)
+    assert [c.index for c in cases] == [0, 1, 2]
+    assert cases[1].sp_kib == 108 and cases[2].sp_kib == 108
+    assert cases[1].target(CALIBRATION_TARGET).sp_bank_rows & (cases[1].target(
+        CALIBRATION_TARGET).sp_bank_rows - 1) == 0
+    assert any("scratchpad of 107.875 KiB" in n and "line 4" in n for n in notes)
+    assert any("skipped" in n and "line 5" in n for n in notes)
+
+
+def test_predict_memo_gives_the_same_cycles_without_resimulating(monkeypatch) -> None:
+    from dlac.sim import fit as fit_mod
+
+    case = case_from_row(0, ROW)
+    knobs = fit_mod.Knobs(CALIBRATION_TARGET, HARNESS_TIMING)
+    calls: list[int] = []
+    monkeypatch.setattr(fit_mod, "simulate_all",
+                        lambda cases, *_a, **_k: calls.append(len(cases)) or [1.0] * len(cases))
+    memo: fit_mod.Memo = {}
+    assert fit_mod.predict([case], knobs, memo=memo) == [1.0]
+    assert fit_mod.predict([case], knobs, memo=memo) == [1.0]
+    assert calls == [1, 0]

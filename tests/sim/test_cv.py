@@ -34,7 +34,7 @@ def test_each_fold_is_scored_on_layers_its_fit_never_saw(monkeypatch) -> None:
         return start
 
     monkeypatch.setattr(cv, "fit", fake_fit)
-    monkeypatch.setattr(cv, "predict", lambda rows, knobs, jobs: [c.measured for c in rows])
+    monkeypatch.setattr(cv, "predict", lambda rows, knobs, jobs, **_: [c.measured for c in rows])
     result = cv.cross_validate(cases, cv.CvSettings(folds=3))
     for fit_layers, fold in zip(seen, result["folds"], strict=True):
         test_layers = {c.layer for c in cases if cv.fold_of(c.layer, 3) == fold["fold"]}
