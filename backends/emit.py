@@ -62,6 +62,7 @@ def render_files(module: Operation, target: Target, model: str, sim: SimRuntime
         "model.c": _env().get_template("model.c.j2").render(**common, **asdict(view)),
         "dlac_host.h": (RUNTIME_DIR / "dlac_host.h").read_text(),
         "dlac_gemmini_ext.h": (RUNTIME_DIR / "dlac_gemmini_ext.h").read_text(),
+        "dlac_gemmini_tiles.h": (RUNTIME_DIR / "dlac_gemmini_tiles.h").read_text(),
         "gemmini_params.h": render_params_header(target),
         "dlac_sim_config.h": sim.config_header,
         "Makefile": _env().get_template("Makefile.j2").render(

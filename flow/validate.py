@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+from dlac.backends.c_emit import IOView
 from dlac.backends.emit import Emitted
 from dlac.backends.errors import BackendError
 from dlac.ir.core import Operation
@@ -24,6 +25,18 @@ from dlac.sim.build import compile_program, run_program
 NP_TYPES = {"elem_t": np.int8, "acc_t": np.int32, "float": np.float32, "double": np.float64,
             "int64_t": np.int64, "int16_t": np.int16, "uint8_t": np.uint8}
 _CYCLES = re.compile(r"^cycles (\S+) (\d+)$", re.MULTILINE)
+
+
+def pack(ios: list[IOView], arrays: list[np.ndarray]) -> bytes:
+    """The bytes the emitted program reads for its inputs (or writes for its outputs): each
+    array in its C type, in the program's order; a wrong size is named, never truncated."""
+    parts = []
+    for io, arr in zip(ios, arrays, strict=True):
+        data = np.ascontiguousarray(arr, dtype=NP_TYPES[io.ctype])
+        if data.size != io.size:
+            raise BackendError(f"'{io.label}' needs {io.size} values, got {data.size}")
+        parts.append(data.tobytes())
+    return b"".join(parts)
 
 
 @dataclass
@@ -74,12 +87,7 @@ def validate(emitted: Emitted, lowered: Operation, reference_outputs: list[np.nd
     binary = compile_program([emitted.model_c], target, build_dir,
                              extra_flags=(f"-I{out}", f"-Wa,-I{out}", "-Wextra"))
     in_path, out_path = build_dir / "inputs.bin", build_dir / "outputs.bin"
-    with open(in_path, "wb") as fh:
-        for io, arr in zip(view.inputs, inputs, strict=True):
-            data = np.ascontiguousarray(arr, dtype=NP_TYPES[io.ctype])
-            if data.size != io.size:
-                raise BackendError(f"input '{io.label}' needs {io.size} values, got {data.size}")
-            fh.write(data.tobytes())
+    in_path.write_bytes(pack(view.inputs, inputs))
     result = run_program(binary, [str(in_path), str(out_path)])
     if result.returncode != 0:
         raise BackendError(f"emitted program failed ({result.returncode}): "

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from dlac.backends.emit import Emitted
 from dlac.flow import spike
-from dlac.flow.validate import NP_TYPES
+from dlac.flow.validate import pack
 
 _MISMATCH = re.compile(r"^mismatched_bytes (\d+) of (\d+)$", re.MULTILINE)
 _STEP = re.compile(r"^cycles (\w+) (\d+)$", re.MULTILINE)
@@ -32,20 +32,14 @@ class SpikeReport:
     cycle counter counts instructions); `total` is the whole model."""
 
 
-def _blob(arrays: list[np.ndarray], ctypes: list[str]) -> bytes:
-    return b"".join(np.ascontiguousarray(a, dtype=NP_TYPES[t]).tobytes()
-                    for a, t in zip(arrays, ctypes, strict=True))
-
-
 def write_check_files(emitted: Emitted, reference_outputs: list[np.ndarray],
                       inputs: list[np.ndarray]) -> None:
     """Write inputs.bin and expected.bin into the output dir, so `make spike` can rerun the
     bit-exact check there on any machine with the Spike cache."""
     view = emitted.view
     out = emitted.out_dir
-    (out / "inputs.bin").write_bytes(_blob(inputs, [io.ctype for io in view.inputs]))
-    (out / "expected.bin").write_bytes(
-        _blob(reference_outputs, [io.ctype for io in view.outputs]))
+    (out / "inputs.bin").write_bytes(pack(view.inputs, inputs))
+    (out / "expected.bin").write_bytes(pack(view.outputs, reference_outputs))
 
 
 def validate_on_spike(emitted: Emitted, reference_outputs: list[np.ndarray],

@@ -26,10 +26,9 @@ SIM_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = SIM_DIR / "include"
 CSRC_DIR = SIM_DIR / "csrc"
 PYLIB_SOURCE = SIM_DIR / "libsrc" / "pylib.c"
-# dlac's extensions of Gemmini's library (the file every emitted model carries), for the
-# Python entry points; with the cost hooks every simulator build force-includes.
+# dlac's extensions of Gemmini's library (the files every emitted model carries): the tile
+# loops the simulator's tiled_matmul / tiled_conv share, and the Python entry points' calls.
 EXT_DIR = SIM_DIR.parent / "backends" / "runtime"
-EXT_HOOKS = ("-include", "dlac_sim_ext_hooks.h")
 CC = "cc"
 # IEEE float semantics are part of bit-exactness: no fast-math, no FMA contraction.
 SAFE_FLAGS = ("-ffp-contract=off", "-fno-fast-math", "-std=gnu11")
@@ -45,7 +44,7 @@ def core_sources() -> list[Path]:
 def source_files() -> list[Path]:
     """Every file a simulator library is built from (the core, headers, the C library)."""
     return core_sources() + sorted(CSRC_DIR.glob("*.h")) + sorted(INCLUDE_DIR.glob("*.h")) + [
-        EXT_DIR / "dlac_gemmini_ext.h", PYLIB_SOURCE]
+        EXT_DIR / "dlac_gemmini_tiles.h", EXT_DIR / "dlac_gemmini_ext.h", PYLIB_SOURCE]
 
 
 def cache_dir() -> Path:
@@ -91,7 +90,7 @@ def build_library(target: Target) -> Path:
         write_headers(target, inc)
         tmp_lib = Path(tmp) / "libdlacsim.so"
         _run_cc([CC, *LIB_FLAGS, f"-I{inc}", f"-I{INCLUDE_DIR}", f"-I{CSRC_DIR}",
-                 f"-I{EXT_DIR}", *EXT_HOOKS, str(PYLIB_SOURCE), *map(str, core_sources()),
+                 f"-I{EXT_DIR}", str(PYLIB_SOURCE), *map(str, core_sources()),
                  "-lm", "-o", str(tmp_lib)],
                 f"building the simulator library for {target.name}")
         os.replace(tmp_lib, lib)
@@ -111,7 +110,7 @@ def compile_program(sources: list[Path | str], target: Target, out_dir: Path | s
     write_headers(target, inc, timing)
     binary = out / name
     stats = out / STATS_FILE
-    _run_cc([CC, *PROGRAM_FLAGS, *extra_flags, f"-I{inc}", f"-I{INCLUDE_DIR}", *EXT_HOOKS,
+    _run_cc([CC, *PROGRAM_FLAGS, *extra_flags, f"-I{inc}", f"-I{INCLUDE_DIR}", f"-I{EXT_DIR}",
              f'-DDLAC_SIM_STATS_PATH="{stats}"', *map(str, sources),
              *map(str, core_sources()), "-lm", "-o", str(binary)],
             f"compiling {', '.join(Path(s).name for s in sources)}")

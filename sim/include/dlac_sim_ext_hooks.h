@@ -1,5 +1,5 @@
-/* The simulator's side of dlac_gemmini_ext.h's cost hooks, force-included by dlac-sim's
- * builds (`-include dlac_sim_ext_hooks.h`): the extensions' library calls and tiles charge
+/* The simulator's side of the cost hooks of dlac_gemmini_tiles.h / dlac_gemmini_ext.h,
+ * included by gemmini_lib.h before the tile loops: the library calls and tiles charge
  * the same CPU work to the simulated clock as the simulator's own tiled_* calls, their
  * bytes set the LLC miss fraction, and a bad argument is a library check (a compiled
  * program exits with one line, Python raises). Not part of the Gemmini API: gemmini.h and

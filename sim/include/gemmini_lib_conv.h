@@ -13,80 +13,6 @@ static inline int dlac_min_i(int a, int b) { return a < b ? a : b; }
 
 #include "gemmini_lib_conv_ext.h"
 
-/* tiled_conv's tile loop for a plain conv, in Gemmini's order (b, orow, ocol, och, krow,
- * kcol, kch; kch innermost), each tile one loop_conv_ws. */
-static inline void dlac_conv_tiles(int batch_size, int in_row_dim, int in_col_dim,
-        int in_channels, int out_channels, int out_row_dim, int out_col_dim, int stride,
-        int kernel_dilation, int padding, int kernel_dim, int in_stride, int weight_stride,
-        int out_stride, int batches, int porows, int pocols, int pochs, int krows, int kcols,
-        int kchs, const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output,
-        int act, acc_scale_t scale) {
-    const int full[7] = {batch_size, out_row_dim, out_col_dim, out_channels, kernel_dim, kernel_dim,
-                         in_channels};
-    const int tile[7] = {batches, porows, pocols, pochs, krows, kcols, kchs};
-    int count[7];
-    size_t total = 1;
-    for (int d = 0; d < 7; d++) {
-        if (tile[d] <= 0) {
-            gemmini_lib_fail("tiled_conv: tile sizes must be >= 1");
-            return;
-        }
-        count[d] = DLAC_CEIL(full[d], tile[d]);
-        total *= (size_t)count[d];
-    }
-    dlac_charge(0, 1);
-    gemmini_working_set((double)batch_size * in_row_dim * in_col_dim * in_channels +
-                        (double)kernel_dim * kernel_dim * in_channels * out_channels +
-                        (bias ? 4.0 * out_channels : 0.0) +
-                        (double)batch_size * out_row_dim * out_col_dim * out_channels);
-    gemmini_extended_config_st(out_stride * sizeof(elem_t), act & 3, scale);
-    gemmini_extended3_config_ex(WEIGHT_STATIONARY, 0, 0, ACC_SCALE_IDENTITY, 1, stride, false,
-                                false, false);
-    int idx[7];
-    for (size_t n = 0; n < total; n++) {
-        size_t rem = n;
-        for (int d = 6; d >= 0; d--) {
-            idx[d] = (int)(rem % (size_t)count[d]) * tile[d];
-            rem /= (size_t)count[d];
-        }
-        const int b = idx[0], orow = idx[1], ocol = idx[2], och = idx[3], krow = idx[4],
-                  kcol = idx[5], kch = idx[6];
-        const int nb = dlac_min_i(batches, batch_size - b), nor = dlac_min_i(porows, out_row_dim - orow),
-                  noc = dlac_min_i(pocols, out_col_dim - ocol), nk = dlac_min_i(pochs, out_channels - och),
-                  nkr = dlac_min_i(krows, kernel_dim - krow), nkc = dlac_min_i(kcols, kernel_dim - kcol),
-                  nc = dlac_min_i(kchs, in_channels - kch);
-        const int irow = orow * stride + krow * kernel_dilation - padding;
-        const int icol = ocol * stride + kcol * kernel_dilation - padding;
-        /* the input window as Gemmini's loop FSM sizes it: orows * stride + dilated krows - 1 */
-        const int irows = nor * stride + (nkr - 1) * kernel_dilation;
-        const int icols = noc * stride + (nkc - 1) * kernel_dilation;
-        /* a kernel tile whose dilated rows/cols fall wholly in the padding: all padding */
-        int upad = dlac_max_i(-irow, 0), lpad = dlac_max_i(-icol, 0);
-        int dpad = dlac_max_i(irow + irows - in_row_dim, 0), rpad = dlac_max_i(icol + icols - in_col_dim, 0);
-        if (upad > irows) upad = irows;
-        if (lpad > icols) lpad = icols;
-        if (upad + dpad > irows) dpad = irows - upad;
-        if (lpad + rpad > icols) rpad = icols - lpad;
-        const int first = krow == 0 && kcol == 0 && kch == 0;
-        const int last = krow + krows >= kernel_dim && kcol + kcols >= kernel_dim && kch + kchs >= in_channels;
-        const elem_t *in = input + ((size_t)(b * in_row_dim + irow + upad) * in_col_dim + (icol + lpad)) *
-                                       in_stride + kch;
-        const elem_t *w = weights + ((size_t)(krow * kernel_dim + kcol) * in_channels + kch) * weight_stride + och;
-        /* Gemmini's bias convention: the first kernel tile moves in the bias, or zeros (a
-         * dummy address with no_bias); later tiles pass NULL and accumulate */
-        const acc_t *bi = !first ? NULL : bias ? bias + och : (const acc_t *)(uintptr_t)sizeof(acc_t);
-        elem_t *out = last ? output + ((size_t)(b * out_row_dim + orow) * out_col_dim + ocol) * out_stride + och
-                           : NULL;
-        dlac_charge(1, 1);
-        gemmini_loop_conv_ws(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
-                             out_col_dim, out_row_dim, out_col_dim, stride, padding, kernel_dim,
-                             kernel_dilation, 0, 0, 0, nb, nor, noc, nk, nkr, nkc, nc, lpad, rpad,
-                             upad, dpad, 0, 0, 0, 0, nor, noc, w, out, bi, in, !bias, true,
-                             false, false, false, act, false, false, false, false, 0, in_stride,
-                             weight_stride, out_stride, false, 0, 0);
-    }
-}
-
 static inline void tiled_conv(int batch_size, int in_row_dim, int in_col_dim, int in_channels,
         int out_channels, int out_row_dim, int out_col_dim, int stride, int input_dilation,
         int kernel_dilation, int padding, int kernel_dim, int in_stride, int weight_stride,
@@ -117,11 +43,10 @@ static inline void tiled_conv(int batch_size, int in_row_dim, int in_col_dim, in
                             pochs, krows, kcols, kchs, input, weights, bias, output, act, scale);
         return;
     }
-    dlac_conv_tiles(batch_size, in_row_dim, in_col_dim, in_channels, out_channels, out_row_dim,
-                    out_col_dim, stride, kernel_dilation, padding, kernel_dim, in_stride,
-                    weight_stride, out_stride, batches, porows, pocols, pochs, krows, kcols, kchs,
-                    input, weights, bias, output, act, scale);
-    gemmini_fence();
+    dlac_tiled_conv_perm(batch_size, in_row_dim, in_col_dim, in_channels, out_channels,
+                         out_row_dim, out_col_dim, stride, kernel_dilation, padding, kernel_dim,
+                         in_stride, weight_stride, out_stride, batches, porows, pocols, pochs,
+                         krows, kcols, kchs, input, weights, bias, output, act, scale, NULL);
 }
 
 /* Rows a conv tile needs (Gemmini's tiled_conv_total_spad_rows); args[1..2] count pooled

@@ -1,7 +1,7 @@
 /* tiled_conv's WS path for convs with pooling, input dilation, a rotated kernel or layout
  * transposes: Gemmini's tile loop over pooled output pixels, each tile one LOOP_CONV_WS
  * with the feature flags set (the loop FSM pools during the store and reads the
- * transposed/dilated layouts).  Plain convs keep dlac_conv_tiles.  Included by
+ * transposed/dilated layouts).  Plain convs run dlac_gemmini_tiles.h's loop.  Included by
  * gemmini_lib_conv.h.
  */
 #ifndef DLAC_GEMMINI_LIB_CONV_EXT_H

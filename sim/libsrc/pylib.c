@@ -2,7 +2,7 @@
  * and returns non-zero if a hardware assertion or library check fired.  Compiled per
  * target, because the library's tiling depends on gemmini_params.h.  dlac's extensions
  * (dlac_gemmini_ext.h, the emitted models' copy) run with the simulator's cost hooks
- * (dlac_sim_ext_hooks.h, force-included by the build). */
+ * (dlac_sim_ext_hooks.h, which gemmini.h includes before the tile loops). */
 #include "gemmini.h"
 #include "dlac_gemmini_ext.h"
 

@@ -19,15 +19,15 @@ from pathlib import Path
 
 from dlac.flow import spike_cache as sc
 from dlac.ir.target import Target
-from dlac.sim.build import INCLUDE_DIR, core_sources, write_headers
+from dlac.sim.build import EXT_DIR, INCLUDE_DIR, core_sources, write_headers
 
 
 def run_test(source: Path, work: Path) -> str:
     """'pass', 'fail N' or 'nobuild: first error line'."""
     binary = work / source.stem
     cmd = ["cc", "-O2", "-std=gnu11", "-w", f"-I{work / 'tree'}", f"-I{work / 'gen'}",
-           f"-I{INCLUDE_DIR}", "-DBAREMETAL=1", str(source), *map(str, core_sources()), "-lm",
-           "-o", str(binary)]
+           f"-I{INCLUDE_DIR}", f"-I{EXT_DIR}", "-DBAREMETAL=1", str(source),
+           *map(str, core_sources()), "-lm", "-o", str(binary)]
     built = subprocess.run(cmd, capture_output=True, text=True)
     if built.returncode != 0:
         first = next((ln for ln in built.stderr.splitlines() if "rror" in ln), "?")

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 from dlac.ir.target import Target
-from dlac.sim.build import CSRC_DIR, INCLUDE_DIR, compile_program, core_sources, run_program
+from dlac.sim.build import (
+    CSRC_DIR,
+    EXT_DIR,
+    INCLUDE_DIR,
+    compile_program,
+    core_sources,
+    run_program,
+)
 from dlac.tools.sim_main import main
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -24,10 +31,11 @@ def test_matmul_512_tiled_matmul_auto_is_bit_exact(tmp_path: Path) -> None:
 
 
 def test_default_headers_compile_with_plain_cc(tmp_path: Path) -> None:
-    """The committed default headers are enough for `cc -Wall -Werror`."""
+    """The committed default headers (and the shared tile loops) are enough for
+    `cc -Wall -Werror`."""
     binary = tmp_path / "m512"
     subprocess.run(["cc", "-O2", "-Wall", "-Werror", "-ffp-contract=off", f"-I{INCLUDE_DIR}",
-                    f"-I{INCLUDE_DIR / 'default'}", str(PROGRAMS / "matmul_512.c"),
+                    f"-I{INCLUDE_DIR / 'default'}", f"-I{EXT_DIR}", str(PROGRAMS / "matmul_512.c"),
                     *map(str, core_sources()), "-lm", "-o", str(binary)], check=True)
     out = subprocess.run([str(binary)], capture_output=True, text=True, check=True)
     assert "PASS" in out.stdout
