@@ -7,6 +7,12 @@ matmul's constant weights to one per-tensor int8 scale. A layer's gain is the ou
 (vs the exact fp32 graph, mean dB over the calibration samples) with that one op computed
 exactly minus the SQNR with every op rounded: where the error comes from, ranked. Ops that
 only move data keep their input's scale in the int8 graph and are not rounded again.
+
+The gains interact (noise from early layers is amplified, errors can cancel), so they can
+be negative and do not add up. The attribution (`noise`) is the additive view: each op
+alone rounded (its output and weights, everything else exact), its output noise power as
+a share of the sum over ops, and the SQNR that one rounding alone leaves. An op whose
+`alone_db` is below an accuracy target cannot meet it at int8, whatever else is done.
 """
 
 from __future__ import annotations
@@ -35,17 +41,18 @@ def _weights(w: np.ndarray) -> np.ndarray:
 
 
 def _rounded_run(func: FuncOp, inputs: list[np.ndarray], ranges: dict[int, float],
-                 opset: int, passthrough: Collection[str], exact: Operation | None
-                 ) -> list[np.ndarray]:
+                 opset: int, passthrough: Collection[str], exact: Operation | None,
+                 only: Operation | None = None) -> list[np.ndarray]:
     """Evaluate `func` with int8 rounding of weights and calibrated outputs, except at
-    `exact` (or everywhere when `ranges` is empty)."""
+    `exact` (or everywhere when `ranges` is empty); with `only`, at that op alone."""
     env = {id(a): (_round(x, scale_of(ranges[id(a)])) if id(a) in ranges else x)
            for a, x in zip(func.args, inputs, strict=False)}
     for op in func.body.block.ops:
         if isinstance(op, ReturnOp):
             return [env[id(v)] for v in op.operands]
         args = [env[id(v)] for v in op.operands]
-        rounds = bool(ranges) and op is not exact and op.name != "graph.constant"
+        rounds = bool(ranges) and op is not exact and op.name != "graph.constant" and \
+            (only is None or op is only)
         if rounds and op.name in WEIGHTED and len(args) > 1 and \
                 const_value(op.operands[1]) is not None:
             args[1] = _weights(np.asarray(args[1]))
@@ -69,7 +76,9 @@ def layer_sensitivity(func: FuncOp, batches: list[list[np.ndarray]], ranges: dic
                       opset: int, top: int, passthrough: Collection[str] = ()
                       ) -> dict[str, object]:
     """The `top` ops whose exact computation gains the most output SQNR under simulated
-    int8 rounding: {"sqnr_db": all rounded, "layers": [{node, op, gain_db}, ...]}.
+    int8 rounding, and the `top` largest shares of the noise with one op rounded at a time:
+    {"sqnr_db": all rounded, "layers": [{node, op, gain_db}, ...],
+     "noise": [{node, op, share, alone_db}, ...]}.
     `passthrough`: op names that keep their input's scale (not rounded again)."""
     samples = batches[:MAX_SAMPLES]
     want = [_rounded_run(func, b, {}, opset, passthrough, None) for b in samples]
@@ -79,14 +88,24 @@ def layer_sensitivity(func: FuncOp, batches: list[list[np.ndarray]], ranges: dic
                               for w, b in zip(want, samples, strict=False)]))
 
     base = sqnr(None)
-    layers = []
-    for op in func.body.block.ops:
-        if op.name == "graph.constant" or op.name in passthrough or not op.results:
-            continue
-        if not (op.name in WEIGHTED or any(id(r) in ranges for r in op.results)):
-            continue
-        layers.append({"node": op.loc.prefix(), "op": op.name,
-                       "gain_db": round(sqnr(op) - base, 2)})
+    candidates = [op for op in func.body.block.ops
+                  if op.name != "graph.constant" and op.name not in passthrough and op.results
+                  and (op.name in WEIGHTED or any(id(r) in ranges for r in op.results))]
+    layers = [{"node": op.loc.prefix(), "op": op.name, "gain_db": round(sqnr(op) - base, 2)}
+              for op in candidates]
     layers.sort(key=lambda row: -float(row["gain_db"]))
+
+    def noise(op: Operation) -> float:
+        """Output noise power relative to the signal with `op` alone rounded."""
+        return float(np.mean([10 ** (-_sqnr(w, _rounded_run(func, b, ranges, opset,
+                                                            passthrough, None, op)) / 10)
+                              for w, b in zip(want, samples, strict=False)]))
+
+    powers = [(noise(op), op) for op in candidates]
+    total = sum(p for p, _ in powers) or 1e-300
+    powers.sort(key=lambda t: -t[0])
+    shares = [{"node": op.loc.prefix(), "op": op.name, "share": round(p / total, 4),
+               "alone_db": round(float(10 * np.log10(1 / max(p, 1e-30))), 2)}
+              for p, op in powers[:top]]
     return {"sqnr_db": round(base, 2), "method": "simulated int8 rounding on the float graph, "
-            f"{len(samples)} calibration sample(s)", "layers": layers[:top]}
+            f"{len(samples)} calibration sample(s)", "layers": layers[:top], "noise": shares}

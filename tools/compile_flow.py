@@ -147,11 +147,16 @@ def accuracy_report(quantized: Operation, args: argparse.Namespace) -> dict:
 
 
 def print_sensitivity(report: dict) -> None:
-    """The --sensitivity ranking, one line per layer, largest gain first."""
+    """The --sensitivity rankings, one line per layer: largest gain first, then largest
+    noise share first."""
     print(f"sensitivity: int8 rounding simulated on the float graph gives "
           f"{report['sqnr_db']} dB; gain if one layer were exact:")
     for row in report["layers"]:
         print(f"  {row['gain_db']:+7.2f} dB  {row['op']:<24} {row['node']}")
+    print("noise share with one layer alone rounded (SQNR that rounding alone leaves):")
+    for row in report.get("noise", []):
+        print(f"  {100 * row['share']:5.1f}% {row['alone_db']:6.2f} dB  {row['op']:<24} "
+              f"{row['node']}")
 
 
 def write_program(quantized: Operation, target: Target, out_dir: Path, model_name: str,

@@ -40,4 +40,18 @@ def test_sensitivity_goes_to_report_json(tmp_path: Path, capsys: object) -> None
     assert main([str(_outlier_model(tmp_path)), "-o", str(out), "--sensitivity", "2"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert [row["node"] for row in report["sensitivity"]["layers"]][0] == "conv2"
-    assert "conv2" in capsys.readouterr().out  # type: ignore[attr-defined]
+    printed = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "conv2" in printed and "noise share" in printed
+
+
+def test_noise_attribution_names_the_outlier_layer(tmp_path: Path) -> None:
+    """One layer rounded at a time: conv2's coarse weights hold most of the noise, and the
+    SQNR with conv2 alone rounded is about the whole model's."""
+    module = quantize_stage(prepare_stage(import_stage(_outlier_model(tmp_path))),
+                            sensitivity=3)
+    report = module.attr(SENSITIVITY)
+    noise = report["noise"]
+    assert len(noise) == 3 and noise[0]["node"] == "conv2" and noise[0]["share"] > 0.5
+    assert noise[0]["share"] >= noise[1]["share"]
+    assert sum(row["share"] for row in noise) <= 1.0 + 1e-6
+    assert abs(noise[0]["alone_db"] - report["sqnr_db"]) < 3
