@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dlac.dse.driver import AutotuneResult, Options, autotune, parse_budget
+from dlac.dse.errors import DseError
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import searcher_names
@@ -44,6 +46,37 @@ REFERENCE = "cma"
 
 MODES = ("evaluations", "time")
 
+EXCLUDED = {"polaris": "its budget counts per-layer evaluator samples, not HW designs "
+                       "(one software iteration alone is one sample per unique layer), "
+                       "so it has no equal-evaluation footing; it is compared at equal "
+                       "samples in docs/codesign.md's Polaris sections"}
+"""Registered searchers `--all-searchers` leaves out unless named, and why."""
+
+DIGAMMA_GENERATIONS = 5
+"""DiGamma's population at a budget of N samples is N / this (at most its default 20, at
+least 4), so a reduced budget still runs several generations instead of one random
+population; its elite ratio is raised to keep at least one elite."""
+
+RL_SHARE = 0.7
+"""ConfuciuX's RL share of an evaluation budget (1 - its default ga_fraction); an
+equal-time run gives it the same number of RL episodes as its equal-evaluation run."""
+
+
+def default_searchers() -> list[str]:
+    """Every registered searcher but the `EXCLUDED` ones."""
+    return [s for s in searcher_names() if s not in EXCLUDED]
+
+
+def searcher_settings(searcher: str, evaluations: int) -> dict[str, Any]:
+    """Each paper's settings at a reduced budget of `evaluations` HW evaluations (for
+    an equal-time run: the equal-evaluation budget it is paired with)."""
+    if searcher == "digamma":
+        population = max(4, min(20, evaluations // DIGAMMA_GENERATIONS))
+        return {"population": population, "elite_ratio": max(0.1, 1 / population)}
+    if searcher in ("confuciux", "confuciux-tf"):
+        return {"episodes": max(1, round(RL_SHARE * evaluations))}
+    return {}
+
 
 def apply_quick(args: argparse.Namespace) -> None:
     for key, value in QUICK.items():
@@ -55,7 +88,8 @@ def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
     opts = Options(space=space, searcher=searcher, evaluator="analytical",
                    budget=parse_budget(budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples, objective=args.objective),
-                   db_path=db, progress=False, validate="none")
+                   db_path=db, progress=False, validate="none",
+                   searcher_options=searcher_settings(searcher, int(args.budget)))
     t0 = time.monotonic()
     result = autotune(models, opts, host=host)
     return result, time.monotonic() - t0
@@ -73,7 +107,14 @@ def _record(result: AutotuneResult, name: str, seconds: float) -> dict[str, Any]
     return {"edp": best.edp, "latency": best.cycles, "default_edp": default.edp,
             "default_latency": default.cycles, "default_objective": default.value(
                 result.best.goal), "target": result.best.target.name,
-            "evaluations": len(result.trials), "seconds": seconds, "curve": curve}
+            "evaluations": len(result.trials), "seconds": seconds, "curve": curve,
+            "policy_ms_per_episode": _policy_ms(result.searcher)}
+
+
+def _policy_ms(searcher: Any) -> float | None:
+    """An RL searcher's own time per sampled episode (sampling and updates), else None."""
+    episodes = getattr(searcher, "episodes_sampled", 0)
+    return 1e3 * searcher.policy_seconds / episodes if episodes else None
 
 
 def _spread(values: list[float], scale: float | None) -> dict[str, float] | None:
@@ -90,7 +131,11 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     for searcher, recs in runs.items():
         row: dict[str, Any] = {"seeds": len(recs),
                                "evaluations": statistics.median(r["evaluations"] for r in recs),
-                               "seconds": statistics.median(r["seconds"] for r in recs)}
+                               "seconds": statistics.median(r["seconds"] for r in recs),
+                               "load": statistics.median(r.get("load", 0.0) for r in recs)}
+        policy = [r["policy_ms_per_episode"] for r in recs
+                  if r.get("policy_ms_per_episode") is not None]
+        row["policy_ms_per_episode"] = statistics.median(policy) if policy else None
         for metric in ("edp", "latency"):
             vals = [r[metric] for r in recs]
             ref_median = statistics.median(r[metric] for r in ref) if ref else None
@@ -115,6 +160,7 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
                   else dbs / f"{wl}-{space_name}-{searcher}-{seed}.sqlite")
             result, secs = _run(models, host, args, space, searcher, seed, budget, db)
             rec = _record(result, wl, secs)
+            rec["load"] = os.getloadavg()[0]
             runs.setdefault(searcher, []).append(rec)
             print(f"  {mode} {wl}/{space_name} {searcher} seed {seed}: EDP {rec['edp']:.4g}"
                   f" ({rec['evaluations']} trials, {secs:.1f} s)", file=sys.stderr)
@@ -123,7 +169,10 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Every (mode, workload, space, searcher, seed) run; returns the JSON document."""
-    searchers = args.searchers or searcher_names()
+    if not str(args.budget).isdigit():
+        raise DseError(f"--all-searchers needs --budget N (HW evaluations; --seconds sets "
+                       f"the equal-time budget), got {args.budget!r}")
+    searchers = args.searchers or default_searchers()
     results: dict[str, Any] = {m: {} for m in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:

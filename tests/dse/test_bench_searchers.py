@@ -1,0 +1,39 @@
+"""`--all-searchers` covers every registered searcher and scales each paper's settings to
+a reduced budget without dropping below what the searcher accepts."""
+
+from __future__ import annotations
+
+import pytest
+from dlac.dse.search import searcher_names, searcher_options
+from dlac.tools.bench_codesign import main
+from dlac.tools.bench_searchers import EXCLUDED, default_searchers, searcher_settings
+
+
+def test_every_registered_searcher_but_the_excluded_runs() -> None:
+    assert set(default_searchers()) | set(EXCLUDED) == set(searcher_names())
+    assert {"digamma", "confuciux", "confuciux-tf", "cma"} <= set(default_searchers())
+
+
+@pytest.mark.parametrize("budget", [8, 20, 100, 40000])
+def test_digamma_population_fits_the_budget_with_an_elite(budget: int) -> None:
+    opts = searcher_settings("digamma", budget)
+    assert 4 <= opts["population"] <= min(20, max(4, budget))
+    assert round(opts["elite_ratio"] * opts["population"]) >= 1
+    assert budget >= opts["population"] or budget < 4
+
+
+@pytest.mark.parametrize("name", ["confuciux", "confuciux-tf"])
+def test_rl_episodes_match_the_equal_evaluation_split(name: str) -> None:
+    assert searcher_settings(name, 20) == {"episodes": 14}
+    assert 1 - searcher_options(name)["ga_fraction"] == pytest.approx(0.7)
+
+
+def test_settings_name_only_real_options() -> None:
+    for name in default_searchers():
+        assert set(searcher_settings(name, 20)) <= set(searcher_options(name))
+
+
+def test_a_wall_clock_budget_is_one_line(capsys) -> None:
+    assert main(["--all-searchers", "--budget", "60s", "--searchers", "cma"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "needs --budget N" in err
