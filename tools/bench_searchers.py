@@ -188,6 +188,20 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "results": results}
 
 
+def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document from runs of the same searchers on different workloads or spaces
+    (the first document's config, with every document's workloads)."""
+    if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
+        raise DseError("--merge needs --all-searchers JSON files of the same searchers")
+    out = {**docs[0], "results": {m: {} for m in MODES}}
+    out["config"] = {**docs[0]["config"],
+                     "workloads": [w for d in docs for w in d["config"]["workloads"]]}
+    for d in docs:
+        for mode in MODES:
+            out["results"][mode].update(d["results"][mode])
+    return out
+
+
 def _cell(st: dict[str, float] | None) -> str:
     if st is None:
         return "-"

@@ -4,9 +4,10 @@ a reduced budget without dropping below what the searcher accepts."""
 from __future__ import annotations
 
 import pytest
+from dlac.dse.errors import DseError
 from dlac.dse.search import searcher_names, searcher_options
 from dlac.tools.bench_codesign import main
-from dlac.tools.bench_searchers import EXCLUDED, default_searchers, searcher_settings
+from dlac.tools.bench_searchers import EXCLUDED, default_searchers, merge, searcher_settings
 
 
 def test_every_registered_searcher_but_the_excluded_runs() -> None:
@@ -37,3 +38,16 @@ def test_a_wall_clock_budget_is_one_line(capsys) -> None:
     assert main(["--all-searchers", "--budget", "60s", "--searchers", "cma"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "needs --budget N" in err
+
+
+def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
+    def doc(wl: str, searchers: list[str]) -> dict:
+        cell = {"summary": {}, "runs": {}}
+        return {"config": {"workloads": [wl]}, "searchers": searchers,
+                "results": {"evaluations": {f"{wl}/edge": cell}, "time": {f"{wl}/edge": cell}}}
+
+    joined = merge([doc("bert_layer", ["cma"]), doc("unet", ["cma"])])
+    assert joined["config"]["workloads"] == ["bert_layer", "unet"]
+    assert set(joined["results"]["time"]) == {"bert_layer/edge", "unet/edge"}
+    with pytest.raises(DseError, match="same searchers"):
+        merge([doc("bert_layer", ["cma"]), doc("unet", ["dabo"])])
