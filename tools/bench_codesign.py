@@ -257,6 +257,7 @@ def _all_searchers(args: argparse.Namespace) -> int:
     except (DlacError, OSError, ValueError) as err:
         print(f"bench_codesign: error: {err}", file=sys.stderr)
         return 1
+    doc["claims"] = bench_searchers.claims(doc)
     bench_searchers.print_table(doc)
     if args.json:
         Path(args.json).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")

@@ -7,7 +7,13 @@ import pytest
 from dlac.dse.errors import DseError
 from dlac.dse.search import searcher_names, searcher_options
 from dlac.tools.bench_codesign import main
-from dlac.tools.bench_searchers import EXCLUDED, default_searchers, merge, searcher_settings
+from dlac.tools.bench_searchers import (
+    EXCLUDED,
+    claims,
+    default_searchers,
+    merge,
+    searcher_settings,
+)
 
 
 def test_every_registered_searcher_but_the_excluded_runs() -> None:
@@ -51,3 +57,17 @@ def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
     assert set(joined["results"]["time"]) == {"bert_layer/edge", "unet/edge"}
     with pytest.raises(DseError, match="same searchers"):
         merge([doc("bert_layer", ["cma"]), doc("unet", ["dabo"])])
+
+
+def test_claims_are_ratios_of_medians() -> None:
+    def runs(edp: float, ms: float | None = None) -> list[dict]:
+        return [{"edp": edp, "latency": 1.0, "evaluations": 4, "load": 1.0,
+                 "policy_ms_per_episode": ms}]
+
+    res = {"runs": {"cma": runs(2.0), "digamma": runs(1.0), "confuciux": runs(4.0, 2.0),
+                    "confuciux-tf": runs(3.0, 3.0)}, "summary": {}}
+    doc = {"searchers": ["cma", "digamma", "confuciux", "confuciux-tf"],
+           "results": {"evaluations": {"m/edge": res}, "time": {"m/edge": res}}}
+    got = claims(doc)["evaluations"]
+    assert got["digamma_edp_vs_cma_edge"] == 0.5 and got["digamma_edp_vs_cma_cloud"] is None
+    assert got["tf_edp_vs_lstm"] == 0.75 and got["confuciux-tf_policy_ms_per_episode"] == 3.0
