@@ -1,7 +1,8 @@
 """Every registered HW searcher on one footing: `bench_codesign.py --all-searchers`.
 
 For each workload (zoo models as the frontend lowers them) and hardware space (`edge`,
-`cloud`), every searcher runs `--seeds` seeds twice: at an equal number of HW
+`cloud`), every searcher (but `EXCLUDED`, unless named; each with `searcher_settings`,
+its paper's settings scaled to the budget) runs `--seeds` seeds twice: at an equal number of HW
 evaluations (`--budget`) and, separately, at equal wall time (`--seconds` per run). Each
 run reports its chosen design's EDP and latency on the analytical model (host steps
 included), normalised two ways: to CMA's median over seeds (how DiGamma's Figure 5
@@ -308,6 +309,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     cells = doc["results"]["evaluations"]
+    colors = plt.get_cmap("tab20")
     cols = min(2, len(cells))
     rows = math.ceil(len(cells) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 4 * rows), squeeze=False)
@@ -322,7 +324,8 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                 if vals:
                     xs.append(i + 1)
                     ys.append(statistics.median(vals))
-            ax.step(xs, ys, where="post", label=searcher)
+            ax.step(xs, ys, where="post", label=searcher,
+                    color=colors(doc["searchers"].index(searcher) % colors.N))
         ax.set_title(cell)
         ax.set_yscale("log")
         ax.set_xlabel("trials (HW evaluations or generations)")
@@ -331,7 +334,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     for ax in list(axes.flat)[len(cells):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
