@@ -1,7 +1,8 @@
 """Every registered HW searcher on one footing: `bench_codesign.py --all-searchers`.
 
 For each workload (zoo models as the frontend lowers them) and hardware space (`edge`,
-`cloud`), every searcher runs `--seeds` seeds twice: at an equal number of HW
+`cloud`), every searcher (but `EXCLUDED`, unless named; each with `searcher_settings`,
+its paper's settings scaled to the budget) runs `--seeds` seeds twice: at an equal number of HW
 evaluations (`--budget`) and, separately, at equal wall time (`--seconds` per run). Each
 run reports its chosen design's EDP and latency on the analytical model (host steps
 included), normalised two ways: to CMA's median over seeds (how DiGamma's Figure 5
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from dlac.dse.driver import AutotuneResult, Options, autotune, parse_budget
+from dlac.dse.errors import DseError
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import searcher_names
@@ -44,6 +47,37 @@ REFERENCE = "cma"
 
 MODES = ("evaluations", "time")
 
+EXCLUDED = {"polaris": "its budget counts per-layer evaluator samples, not HW designs "
+                       "(one software iteration alone is one sample per unique layer), "
+                       "so it has no equal-evaluation footing; it is compared at equal "
+                       "samples in docs/codesign.md's Polaris sections"}
+"""Registered searchers `--all-searchers` leaves out unless named, and why."""
+
+DIGAMMA_GENERATIONS = 5
+"""DiGamma's population at a budget of N samples is N / this (at most its default 20, at
+least 4), so a reduced budget still runs several generations instead of one random
+population; its elite ratio is raised to keep at least one elite."""
+
+RL_SHARE = 0.7
+"""ConfuciuX's RL share of an evaluation budget (1 - its default ga_fraction); an
+equal-time run gives it the same number of RL episodes as its equal-evaluation run."""
+
+
+def default_searchers() -> list[str]:
+    """Every registered searcher but the `EXCLUDED` ones."""
+    return [s for s in searcher_names() if s not in EXCLUDED]
+
+
+def searcher_settings(searcher: str, evaluations: int) -> dict[str, Any]:
+    """Each paper's settings at a reduced budget of `evaluations` HW evaluations (for
+    an equal-time run: the equal-evaluation budget it is paired with)."""
+    if searcher == "digamma":
+        population = max(4, min(20, evaluations // DIGAMMA_GENERATIONS))
+        return {"population": population, "elite_ratio": max(0.1, 1 / population)}
+    if searcher in ("confuciux", "confuciux-tf"):
+        return {"episodes": max(1, round(RL_SHARE * evaluations))}
+    return {}
+
 
 def apply_quick(args: argparse.Namespace) -> None:
     for key, value in QUICK.items():
@@ -55,7 +89,8 @@ def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
     opts = Options(space=space, searcher=searcher, evaluator="analytical",
                    budget=parse_budget(budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples, objective=args.objective),
-                   db_path=db, progress=False, validate="none")
+                   db_path=db, progress=False, validate="none",
+                   searcher_options=searcher_settings(searcher, int(args.budget)))
     t0 = time.monotonic()
     result = autotune(models, opts, host=host)
     return result, time.monotonic() - t0
@@ -73,7 +108,14 @@ def _record(result: AutotuneResult, name: str, seconds: float) -> dict[str, Any]
     return {"edp": best.edp, "latency": best.cycles, "default_edp": default.edp,
             "default_latency": default.cycles, "default_objective": default.value(
                 result.best.goal), "target": result.best.target.name,
-            "evaluations": len(result.trials), "seconds": seconds, "curve": curve}
+            "evaluations": len(result.trials), "seconds": seconds, "curve": curve,
+            "policy_ms_per_episode": _policy_ms(result.searcher)}
+
+
+def _policy_ms(searcher: Any) -> float | None:
+    """An RL searcher's own time per sampled episode (sampling and updates), else None."""
+    episodes = getattr(searcher, "episodes_sampled", 0)
+    return 1e3 * searcher.policy_seconds / episodes if episodes else None
 
 
 def _spread(values: list[float], scale: float | None) -> dict[str, float] | None:
@@ -90,7 +132,11 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     for searcher, recs in runs.items():
         row: dict[str, Any] = {"seeds": len(recs),
                                "evaluations": statistics.median(r["evaluations"] for r in recs),
-                               "seconds": statistics.median(r["seconds"] for r in recs)}
+                               "seconds": statistics.median(r["seconds"] for r in recs),
+                               "load": statistics.median(r.get("load", 0.0) for r in recs)}
+        policy = [r["policy_ms_per_episode"] for r in recs
+                  if r.get("policy_ms_per_episode") is not None]
+        row["policy_ms_per_episode"] = statistics.median(policy) if policy else None
         for metric in ("edp", "latency"):
             vals = [r[metric] for r in recs]
             ref_median = statistics.median(r[metric] for r in ref) if ref else None
@@ -115,6 +161,7 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
                   else dbs / f"{wl}-{space_name}-{searcher}-{seed}.sqlite")
             result, secs = _run(models, host, args, space, searcher, seed, budget, db)
             rec = _record(result, wl, secs)
+            rec["load"] = os.getloadavg()[0]
             runs.setdefault(searcher, []).append(rec)
             print(f"  {mode} {wl}/{space_name} {searcher} seed {seed}: EDP {rec['edp']:.4g}"
                   f" ({rec['evaluations']} trials, {secs:.1f} s)", file=sys.stderr)
@@ -123,7 +170,10 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Every (mode, workload, space, searcher, seed) run; returns the JSON document."""
-    searchers = args.searchers or searcher_names()
+    if not str(args.budget).isdigit():
+        raise DseError(f"--all-searchers needs --budget N (HW evaluations; --seconds sets "
+                       f"the equal-time budget), got {args.budget!r}")
+    searchers = args.searchers or default_searchers()
     results: dict[str, Any] = {m: {} for m in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:
@@ -139,45 +189,113 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "results": results}
 
 
+def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One document from runs of the same searchers on different workloads or spaces
+    (the first document's config, with every document's workloads)."""
+    if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
+        raise DseError("--merge needs --all-searchers JSON files of the same searchers")
+    out = {**docs[0], "results": {m: {} for m in MODES}}
+    out["config"] = {**docs[0]["config"],
+                     "workloads": [w for d in docs for w in d["config"]["workloads"]]}
+    for d in docs:
+        for mode in MODES:
+            out["results"][mode].update(d["results"][mode])
+    return out
+
+
 def _cell(st: dict[str, float] | None) -> str:
     if st is None:
         return "-"
     return f"{st['median']:.3g} ({st['min']:.3g}-{st['max']:.3g})"
 
 
+def _geomean(values: list[float]) -> float | None:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def geomean_of(doc: dict[str, Any], mode: str, searcher: str, key: str,
+               cells: list[str] | None = None) -> float | None:
+    """Geometric mean over cells (workload/space) of a searcher's median `key` ratio."""
+    vals = []
+    for cell, res in doc["results"][mode].items():
+        st = res["summary"].get(searcher, {}).get(key)
+        if st is not None and (cells is None or cell in cells):
+            vals.append(st["median"])
+    return _geomean(vals)
+
+
 def geomean_vs_reference(doc: dict[str, Any], mode: str) -> dict[str, float | None]:
     """Geometric mean over workloads and spaces of each searcher's median EDP / CMA's."""
-    out: dict[str, float | None] = {}
-    for searcher in doc["searchers"]:
-        logs = []
-        for cell in doc["results"][mode].values():
-            st = cell["summary"].get(searcher, {}).get(f"edp_vs_{REFERENCE}")
-            if st is not None:
-                logs.append(math.log(st["median"]))
-        out[searcher] = math.exp(sum(logs) / len(logs)) if logs else None
+    return {s: geomean_of(doc, mode, s, f"edp_vs_{REFERENCE}") for s in doc["searchers"]}
+
+
+def _ratio_of_medians(doc: dict[str, Any], mode: str, a: str, b: str, metric: str,
+                      space: str | None = None) -> float | None:
+    """Geometric mean over cells of median(a's metric) / median(b's metric)."""
+    vals = []
+    for cell, res in doc["results"][mode].items():
+        ra, rb = res["runs"].get(a), res["runs"].get(b)
+        if ra and rb and (space is None or cell.endswith(f"/{space}")):
+            vals.append(statistics.median(r[metric] for r in ra)
+                        / statistics.median(r[metric] for r in rb))
+    return _geomean(vals)
+
+
+def claims(doc: dict[str, Any]) -> dict[str, Any]:
+    """The papers' claims on these runs: DiGamma's EDP / CMA's per space (the paper: 1/3.0
+    at edge, 1/10.0 at cloud) and ConfuciuX-TF's EDP / ConfuciuX's (the paper: 0.879)
+    with both agents' policy time per episode (the paper: TF 27% faster)."""
+    out: dict[str, Any] = {}
+    for mode in MODES:
+        row: dict[str, Any] = {}
+        for space in ("edge", "cloud"):
+            row[f"digamma_edp_vs_cma_{space}"] = _ratio_of_medians(doc, mode, "digamma", "cma",
+                                                                  "edp", space)
+            row[f"digamma_latency_vs_cma_{space}"] = _ratio_of_medians(
+                doc, mode, "digamma", "cma", "latency", space)
+        row["tf_edp_vs_lstm"] = _ratio_of_medians(doc, mode, "confuciux-tf", "confuciux", "edp")
+        for s in ("confuciux", "confuciux-tf"):
+            ms = [r["policy_ms_per_episode"] for res in doc["results"][mode].values()
+                  for r in res["runs"].get(s, []) if r.get("policy_ms_per_episode")]
+            row[f"{s}_policy_ms_per_episode"] = statistics.median(ms) if ms else None
+        trials = {s: statistics.median(r["evaluations"] for res in doc["results"][mode].values()
+                                       for r in res["runs"].get(s, []))
+                  for s in doc["searchers"]}
+        row["median_trials"] = trials
+        loads = [r.get("load", 0.0) for res in doc["results"][mode].values()
+                 for recs in res["runs"].values() for r in recs]
+        row["load_median_max"] = [statistics.median(loads), max(loads)] if loads else None
+        out[mode] = row
     return out
 
 
+def _g(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3g}"
+
+
 def markdown(doc: dict[str, Any]) -> str:
-    """The tables of docs/codesign.md: per mode, the geometric means, then every cell."""
+    """The tables of docs/codesign.md: per mode, each searcher's geometric means over the
+    cells and its median EDP / CMA in every cell (min-max and latency: the JSON)."""
     lines = []
     for mode in MODES:
         title = ("equal HW evaluations" if mode == "evaluations"
                  else "equal wall time per run")
-        lines += [f"**{title}**", "",
-                  f"| searcher | EDP / {REFERENCE.upper()} (geomean of medians) |", "| --- | --- |"]
-        for s, g in geomean_vs_reference(doc, mode).items():
-            lines.append(f"| {s} | {'-' if g is None else f'{g:.3f}'} |")
-        lines += ["", f"| workload/space | searcher | evaluations | EDP / {REFERENCE.upper()} | "
-                  "EDP / default | latency / " + REFERENCE.upper() + " | latency / default |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        for cell, res in doc["results"][mode].items():
-            for s, row in res["summary"].items():
-                lines.append(f"| {cell} | {s} | {row['evaluations']:g} | "
-                             f"{_cell(row[f'edp_vs_{REFERENCE}'])} | "
-                             f"{_cell(row['edp_vs_default'])} | "
-                             f"{_cell(row[f'latency_vs_{REFERENCE}'])} | "
-                             f"{_cell(row['latency_vs_default'])} |")
+        cells = list(doc["results"][mode])
+        trials = claims(doc)[mode]["median_trials"]
+        lines += [f"**{title}** (cells: median EDP / {REFERENCE.upper()} over seeds)", "",
+                  f"| searcher | trials | EDP / {REFERENCE.upper()} geomean | EDP / default "
+                  f"geomean | latency / {REFERENCE.upper()} geomean | " + " | ".join(cells)
+                  + " |", "| --- " * (5 + len(cells)) + "|"]
+        for s in doc["searchers"]:
+            per = []
+            for cell in cells:
+                st = doc["results"][mode][cell]["summary"].get(s, {}).get(f"edp_vs_{REFERENCE}")
+                per.append(_g(None if st is None else st["median"]))
+            lines.append(f"| {s} | {trials[s]:g} | "
+                         f"{_g(geomean_of(doc, mode, s, f'edp_vs_{REFERENCE}'))} | "
+                         f"{_g(geomean_of(doc, mode, s, 'edp_vs_default'))} | "
+                         f"{_g(geomean_of(doc, mode, s, f'latency_vs_{REFERENCE}'))} | "
+                         + " | ".join(per) + " |")
         lines.append("")
     return "\n".join(lines)
 
@@ -191,6 +309,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     cells = doc["results"]["evaluations"]
+    colors = plt.get_cmap("tab20")
     cols = min(2, len(cells))
     rows = math.ceil(len(cells) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6 * cols, 4 * rows), squeeze=False)
@@ -205,7 +324,8 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                 if vals:
                     xs.append(i + 1)
                     ys.append(statistics.median(vals))
-            ax.step(xs, ys, where="post", label=searcher)
+            ax.step(xs, ys, where="post", label=searcher,
+                    color=colors(doc["searchers"].index(searcher) % colors.N))
         ax.set_title(cell)
         ax.set_yscale("log")
         ax.set_xlabel("trials (HW evaluations or generations)")
@@ -214,7 +334,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     for ax in list(axes.flat)[len(cells):]:
         ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
@@ -229,3 +349,6 @@ def print_table(doc: dict[str, Any]) -> None:
         geo = geomean_vs_reference(doc, mode)
         print("geomean EDP / cma: " + ", ".join(
             f"{s} {'-' if g is None else f'{g:.3f}'}" for s, g in geo.items()))
+        print(f"claims ({mode}): " + ", ".join(
+            f"{k} {v if isinstance(v, dict) else _g(v) if not isinstance(v, list) else v}"
+            for k, v in claims(doc)[mode].items() if k != "median_trials"))

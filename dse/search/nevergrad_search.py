@@ -72,8 +72,11 @@ class NevergradSearcher(Searcher):
         self._values: dict[bytes, float] = {}
 
     def prepare(self, nested: object, budget: Any) -> None:
-        """Optimisers that plan with the budget (Portfolio) get the evaluation count."""
-        self._budget = budget.evaluations
+        """Optimisers that plan with the budget (Portfolio) get the most asks the
+        evaluation count can take: every evaluation may follow `max_repeats` asks that
+        landed on evaluated designs (Portfolio's samplers fail past their budget)."""
+        self._budget = (None if budget.evaluations is None
+                        else budget.evaluations * (self.max_repeats + 1))
 
     def _optimizer(self) -> Any:
         if self._opt is None:

@@ -85,6 +85,15 @@ def test_zero_budget(tmp_path: Path, space_file: Path, capsys) -> None:
     _bad(tmp_path, argv, capsys, "zero evaluations")
 
 
+@pytest.mark.parametrize("searcher, option", [("digamma", "popsize=4"),
+                                              ("confuciux-tf", "heads=4"), ("cma", "sigma=1")])
+def test_unknown_searcher_option(tmp_path: Path, space_file: Path, capsys, searcher: str,
+                                 option: str) -> None:
+    argv = _args(tmp_path, space_file, "--searcher-option", option)
+    argv[argv.index("random")] = searcher
+    _bad(tmp_path, argv, capsys, f"searcher '{searcher}' has no option '{option.split('=')[0]}'")
+
+
 def test_corrupt_database(tmp_path: Path, space_file: Path, capsys) -> None:
     (tmp_path / "db.sqlite").write_bytes(b"garbage" * 100)
     _bad(tmp_path, _args(tmp_path, space_file), capsys, "not a dlac tuning database")

@@ -20,6 +20,7 @@ from dlac.dse.models.features import WorkloadProfile
 from dlac.dse.nested import NestedEvaluator, SwConfig
 from dlac.dse.search import make_searcher, parse_options
 from dlac.dse.search.confuciux.env import GemminiEnv
+from dlac.dse.search.confuciux.finetune_ga import FineTuneGA
 from dlac.dse.search.confuciux.policy_lstm import LstmPolicy
 from dlac.dse.search.confuciux.policy_tf import TransformerPolicy
 from dlac.dse.search.confuciux.reinforce import Reinforce
@@ -82,6 +83,26 @@ def test_episodes_compose_to_one_design_within_budget(small_space) -> None:
     a = env.compose(running, np.array([[0, 5, 1, 0]]))
     b = env.compose(a, np.array([[2, 1, 3, 0]]))
     assert b[0, :3].tolist() == [2, 5, 3]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_finetune_ga_children_are_feasible_and_seeded(small_space, seed: int) -> None:
+    """Crossover and every mutation (DIM step, buffer scaling, dataflow) end on a feasible
+    grid point within the area budget; the same Generator seed gives the same children."""
+    domain, nested = _problem(small_space)
+    env = GemminiEnv(domain, nested.layers())
+    ranked = [domain.encode_target(domain.grid.target(int(i))) for i in domain.feasible[:4]]
+    feasible = {int(i) for i in domain.feasible}
+
+    def children(s: int) -> list[np.ndarray]:
+        ga = FineTuneGA(env, np.random.default_rng(s), population=32, elite=0.5, mutation=1.0)
+        return ga.generation(ranked)
+
+    kids = children(seed)
+    for x in kids:
+        assert domain.index(x) in feasible
+        assert area_mm2(domain.target(x)) <= small_space.area_budget_mm2 * (1 + 1e-12)
+    assert [tuple(x) for x in kids] == [tuple(x) for x in children(seed)]
 
 
 def _asks(name: str, seed: int, space, n: int = 14, tells: int | None = None,

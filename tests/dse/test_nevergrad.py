@@ -68,3 +68,15 @@ def test_unknown_option_is_one_line() -> None:
     with pytest.raises(DseError, match="expected a int"):
         parse_options("cma", ["max_repeats=many"])
     assert parse_options("cma", ["max_repeats=3"]) == {"max_repeats": 3}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_budget_covers_the_asks_that_land_on_evaluated_designs(name: str) -> None:
+    """Portfolio's samplers stop at their budget; candidates rounded onto an evaluated
+    design are asks too, so a budget of n evaluations must still give n designs."""
+    s = make_searcher(name, Grid2D(), 0, CONFIG)
+    s.prepare(None, Budget(evaluations=30))
+    for _ in range(30):
+        x = s.ask()
+        assert x is not None
+        s.tell(x, objective(x))
