@@ -74,7 +74,7 @@ class LocalCluster:
     def wait_for_cpus(self, ray, n: int) -> None:
         def ready() -> None:
             assert ray.cluster_resources().get("CPU", 0) >= n
-        self._wait(ready)
+        self._wait(ready, timeout=180.0)  # a node starts slowly on a loaded 2-core machine
 
     def kill_worker(self) -> None:
         """SIGKILL the worker node's process group (its raylet and its workers)."""
