@@ -213,13 +213,12 @@ def _geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def geomean_of(doc: dict[str, Any], mode: str, searcher: str, key: str,
-               cells: list[str] | None = None) -> float | None:
+def geomean_of(doc: dict[str, Any], mode: str, searcher: str, key: str) -> float | None:
     """Geometric mean over cells (workload/space) of a searcher's median `key` ratio."""
     vals = []
-    for cell, res in doc["results"][mode].items():
+    for res in doc["results"][mode].values():
         st = res["summary"].get(searcher, {}).get(key)
-        if st is not None and (cells is None or cell in cells):
+        if st is not None:
             vals.append(st["median"])
     return _geomean(vals)
 
@@ -241,6 +240,13 @@ def _ratio_of_medians(doc: dict[str, Any], mode: str, a: str, b: str, metric: st
     return _geomean(vals)
 
 
+def median_trials(doc: dict[str, Any], mode: str) -> dict[str, float]:
+    """Each searcher's median number of trials over every cell and seed of `mode`."""
+    return {s: statistics.median(r["evaluations"] for res in doc["results"][mode].values()
+                                 for r in res["runs"].get(s, []))
+            for s in doc["searchers"]}
+
+
 def claims(doc: dict[str, Any]) -> dict[str, Any]:
     """The papers' claims on these runs: DiGamma's EDP / CMA's per space (the paper: 1/3.0
     at edge, 1/10.0 at cloud) and ConfuciuX-TF's EDP / ConfuciuX's (the paper: 0.879)
@@ -258,10 +264,7 @@ def claims(doc: dict[str, Any]) -> dict[str, Any]:
             ms = [r["policy_ms_per_episode"] for res in doc["results"][mode].values()
                   for r in res["runs"].get(s, []) if r.get("policy_ms_per_episode")]
             row[f"{s}_policy_ms_per_episode"] = statistics.median(ms) if ms else None
-        trials = {s: statistics.median(r["evaluations"] for res in doc["results"][mode].values()
-                                       for r in res["runs"].get(s, []))
-                  for s in doc["searchers"]}
-        row["median_trials"] = trials
+        row["median_trials"] = median_trials(doc, mode)
         loads = [r.get("load", 0.0) for res in doc["results"][mode].values()
                  for recs in res["runs"].values() for r in recs]
         row["load_median_max"] = [statistics.median(loads), max(loads)] if loads else None
@@ -281,7 +284,7 @@ def markdown(doc: dict[str, Any]) -> str:
         title = ("equal HW evaluations" if mode == "evaluations"
                  else "equal wall time per run")
         cells = list(doc["results"][mode])
-        trials = claims(doc)[mode]["median_trials"]
+        trials = median_trials(doc, mode)
         lines += [f"**{title}** (cells: median EDP / {REFERENCE.upper()} over seeds)", "",
                   f"| searcher | trials | EDP / {REFERENCE.upper()} geomean | EDP / default "
                   f"geomean | latency / {REFERENCE.upper()} geomean | " + " | ".join(cells)

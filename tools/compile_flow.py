@@ -154,7 +154,7 @@ def print_sensitivity(report: dict) -> None:
     for row in report["layers"]:
         print(f"  {row['gain_db']:+7.2f} dB  {row['op']:<24} {row['node']}")
     print("noise share with one layer alone rounded (SQNR that rounding alone leaves):")
-    for row in report.get("noise", []):
+    for row in report["noise"]:
         print(f"  {100 * row['share']:5.1f}% {row['alone_db']:6.2f} dB  {row['op']:<24} "
               f"{row['node']}")
 
