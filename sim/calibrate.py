@@ -55,16 +55,25 @@ def simulate_case(case: CalCase, timing: TimingParams = HARNESS_TIMING,
             perm = "".join({"P": "I", "K": "J", "C": "K"}[c] for c in case.perm if c in "PKC")
             sim.matmul_shape(d["P"] * d["N"], d["K"], d["C"], tiles=tiles, perm=perm)  # type: ignore[arg-type]
         else:
-            # DOSA's harness ran square images: IN_DIM = P * stride, OUT_DIM = P.
-            pad = (d["R"] - 1) // 2
-            side = d["P"]
-            sim.conv_shape(d["N"], side * case.stride, side * case.stride, d["C"], d["K"],
-                           side, side, d["R"], stride=case.stride, padding=pad,
+            in_dim, out_dim, pad = harness_conv_geometry(case)
+            sim.conv_shape(d["N"], in_dim, in_dim, d["C"], d["K"], out_dim, out_dim, d["R"],
+                           stride=case.stride, padding=pad, bias=False,
                            tiles=(t["N"], t["Q"], t["P"], t["K"], t["S"], t["R"], t["C"]),
-                           perm=case.perm)
+                           perm=case.perm, gemmini_pads=True)
         return sim.stats.host_cycles
     finally:
         sim.close()
+
+
+def harness_conv_geometry(case: CalCase) -> tuple[int, int, int]:
+    """(IN_DIM, OUT_DIM, PADDING) of a conv row as DOSA's harness ran it: square images,
+    IN_DIM = P * stride, PADDING = R // 2, OUT_DIM = (IN_DIM - R + 2 * (R // 2)) // stride + 1
+    (ucb-bar/gemmini-rocc-tests 959b23f, gemmini-data-collection/layers/extract_data_csv.py
+    and templates/conv_tilings.c). Even kernels so run one output row and column more than
+    P: 2x2 stride 1 on P = 14 gives 15 x 15 outputs."""
+    r, side = case.dims["R"], case.dims["P"]
+    in_dim, pad = side * case.stride, r // 2
+    return in_dim, (in_dim - r + 2 * pad) // case.stride + 1, pad
 
 
 def matmul_tiles(case: CalCase) -> tuple[int, int, int]:

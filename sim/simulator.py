@@ -43,7 +43,7 @@ def load_library(target: Target) -> ctypes.CDLL:
                                    _f32, _f32, _i32, _f32, _i32, _sz, _sz, _sz, _i32, _i32,
                                    _i32, _i32, _i32, ctypes.c_char_p]
     lib.dlac_py_conv.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32, _vp,
-                                                        ctypes.c_char_p]
+                                                        ctypes.c_char_p, _i32]
     lib.dlac_py_conv_dw.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32,
                                                            _vp, ctypes.c_char_p]
     lib.dlac_py_conv_dw_flat.argtypes = [_vp] + [_i32] * 9 + [_vp, _vp, _vp, _vp, _i32, _f32,
@@ -246,7 +246,7 @@ class Simulator:
             self._sim, n, h, wd, cin, cout, out_dims[0], out_dims[1], stride, dilation, padding, k,
             self._ptr(x, x.nbytes), self._ptr(w, w.nbytes),
             self._ptr(bias, bias.nbytes) if bias is not None else None,
-            self._ptr(out, out.nbytes), act, scale, tile_arr, perm.encode() if perm else None)
+            self._ptr(out, out.nbytes), act, scale, tile_arr, perm.encode() if perm else None, 0)
         self._check(rc)
         return out
 
@@ -266,8 +266,12 @@ class Simulator:
     def conv_shape(self, n: int, in_rows: int, in_cols: int, cin: int, cout: int,
                    out_rows: int, out_cols: int, kernel: int, *, stride: int = 1,
                    padding: int = 0, bias: bool = True, tiles: tuple[int, ...] | None = None,
-                   perm: str | None = None) -> None:
-        """Timing-only tiled conv of the given shape (no data; fake DRAM addresses)."""
+                   perm: str | None = None, gemmini_pads: bool = False) -> None:
+        """Timing-only tiled conv of the given shape (no data; fake DRAM addresses).
+
+        `gemmini_pads` passes each tile's padding unclamped, as gemmini.h's tiled_conv does
+        (DOSA's FireSim harness): a tile whose padding exceeds its window then costs what
+        LoopConv's wrapped loader does on the RTL (sim/csrc/loop_conv_wrap.c)."""
         self._require_timing_only()
         tile_arr = (ctypes.c_int * 7)(*tiles) if tiles else None
         rc = self._lib.dlac_py_conv(
@@ -275,7 +279,7 @@ class Simulator:
             kernel, self._fake(n * in_rows * in_cols * cin),
             self._fake(kernel * kernel * cin * cout),
             self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * cout), 0,
-            1.0, tile_arr, perm.encode() if perm else None)
+            1.0, tile_arr, perm.encode() if perm else None, int(gemmini_pads))
         self._check(rc)
 
     def conv_dw_shape(self, n: int, in_size: int, channels: int, width: int, out_size: int,

@@ -58,7 +58,7 @@ static inline void dlac_tiled_conv_dw_groups(int batch_size, int in_row_dim, int
                                 out_col_dim, stride, kernel_dilation, padding, kernel_dim,
                                 in_stride, channels, channels, batches, porows, pocols, w, krows,
                                 kcols, w, input + g0, weights + g0, b, output + g0, act, scale,
-                                perm, g0 == 0);
+                                perm, g0 == 0, false);
     }
     gemmini_fence();
 }

@@ -184,13 +184,15 @@ static inline void dlac_tiled_matmul_perm(size_t dim_I, size_t dim_J, size_t dim
 /* One conv with explicit tiles and an explicit DRAM loop order over "NPQKRSC"-style letters:
  * N batch, Q output rows, P output cols, K output channels, S kernel rows, R kernel cols,
  * C input channels (DOSA's names).  perm == NULL means Gemmini's order b, orow, ocol, och,
- * krow, kcol, kch. */
+ * krow, kcol, kch.  gemmini_pads passes each tile's padding as gemmini.h's tiled_conv does,
+ * unclamped (DOSA's FireSim harness; see sim/csrc/loop_conv_wrap.c for what the RTL then
+ * does); otherwise padding beyond a tile's window is clamped to it. */
 static inline void dlac_ext_conv_tiles(int batch_size, int in_row_dim, int in_col_dim,
         int in_channels, int out_channels, int out_row_dim, int out_col_dim, int stride,
         int kernel_dilation, int padding, int kernel_dim, int in_stride, int weight_stride,
         int out_stride, int batches, int porows, int pocols, int pochs, int krows, int kcols,
         int kchs, const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output,
-        int act, acc_scale_t scale, const char *perm, bool new_call) {
+        int act, acc_scale_t scale, const char *perm, bool new_call, bool gemmini_pads) {
     /* index order of the loop counters: b, orow, ocol, och, krow, kcol, kch */
     int order[7] = {0, 1, 2, 3, 4, 5, 6};
     if (perm && !dlac_parse_perm(perm, "NQPKSRC", 7, order)) {
@@ -239,10 +241,12 @@ static inline void dlac_ext_conv_tiles(int batch_size, int in_row_dim, int in_co
         /* a kernel tile whose dilated rows/cols fall wholly in the padding: all padding */
         int upad = dlac_ext_max_i(-irow, 0), lpad = dlac_ext_max_i(-icol, 0);
         int dpad = dlac_ext_max_i(irow + irows - in_row_dim, 0), rpad = dlac_ext_max_i(icol + icols - in_col_dim, 0);
-        if (upad > irows) upad = irows;
-        if (lpad > icols) lpad = icols;
-        if (upad + dpad > irows) dpad = irows - upad;
-        if (lpad + rpad > icols) rpad = icols - lpad;
+        if (!gemmini_pads) {
+            if (upad > irows) upad = irows;
+            if (lpad > icols) lpad = icols;
+            if (upad + dpad > irows) dpad = irows - upad;
+            if (lpad + rpad > icols) rpad = icols - lpad;
+        }
         const int first = krow == 0 && kcol == 0 && kch == 0;
         const int last = krow + krows >= kernel_dim && kcol + kcols >= kernel_dim && kch + kchs >= in_channels;
         const elem_t *in = input + ((size_t)(b * in_row_dim + irow + upad) * in_col_dim + (icol + lpad)) *
@@ -272,7 +276,8 @@ static inline void dlac_tiled_conv_perm(int batch_size, int in_row_dim, int in_c
     dlac_ext_conv_tiles(batch_size, in_row_dim, in_col_dim, in_channels, out_channels,
                         out_row_dim, out_col_dim, stride, kernel_dilation, padding, kernel_dim,
                         in_stride, weight_stride, out_stride, batches, porows, pocols, pochs,
-                        krows, kcols, kchs, input, weights, bias, output, act, scale, perm, true);
+                        krows, kcols, kchs, input, weights, bias, output, act, scale, perm, true,
+                        false);
     gemmini_fence();
 }
 

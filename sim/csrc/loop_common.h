@@ -127,5 +127,7 @@ static inline conv_args decode_conv(const dlac_sim *s) {
 /* loop_conv_ext.c: LOOP_CONV_WS with pooling, layout transposes, input dilation or a
  * rotated kernel. */
 int sim_loop_conv_ws_ext(dlac_sim *s, const conv_args *c, fsm *f);
+int sim_conv_wrapped_input(dlac_sim *s, fsm *f, const conv_args *c, uint32_t irows, uint32_t icols,
+                           uint32_t a_base, uint32_t free_rows);
 
 #endif

@@ -172,8 +172,8 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
      * moved in but never read) */
     const uint32_t irows = c.orows * stride + (c.krows - 1) * kdil;
     const uint32_t icols = c.ocols * stride + (c.kcols - 1) * kdil;
-    if (c.upad + c.dpad > irows || c.lpad + c.rpad > icols)
-        return sim_assert_fail(s, "loop_conv_ws: padding larger than the input tile");
+    /* more padding than window: the RTL's loader count wraps (loop_conv_wrap.c) */
+    const int wrapped = c.upad + c.dpad > irows || c.lpad + c.rpad > icols;
     const uint32_t kch_blocks = (c.kchs + dim - 1) / dim, och_blocks = (c.pochs + dim - 1) / dim;
     const uint64_t a_rows = (uint64_t)kch_blocks * c.batches * irows * icols;
     const uint64_t b_rows = (uint64_t)och_blocks * c.krows * c.kcols * c.kchs;
@@ -217,30 +217,35 @@ int sim_loop_conv_ws(dlac_sim *s, double clocks[3]) {
                             return -1;
                     }
         }
-    for (uint32_t b = 0; b < c.batches; b++)
-        for (uint32_t r = 0; r < irows; r++) {
-            const int pad_row = r < c.upad || r >= irows - c.dpad;
-            for (uint32_t kb = 0; kb < kch_blocks; kb += mbl) {
-                const uint32_t ncols = umin(umin(mbl, kch_blocks - kb) * dim, c.kchs - kb * dim);
-                uint32_t col = 0;
-                while (col < icols) {
-                    uint32_t seg_end;
-                    int zero;
-                    if (pad_row) { seg_end = icols; zero = 1; }
-                    else if (col < c.lpad) { seg_end = c.lpad; zero = 1; }
-                    else if (col < icols - c.rpad) { seg_end = icols - c.rpad; zero = 0; }
-                    else { seg_end = icols; zero = 1; }
-                    const uint32_t n = umin(dim, seg_end - col);
-                    const uint32_t dst = a_base + kb * a_plane + (b * irows + r) * icols + col;
-                    uint64_t addr = 0;
-                    if (!zero)
-                        addr = c.input + ((F(b) * c.in_row_dim + (r - c.upad)) * c.in_col_dim +
-                                          (col - c.lpad)) * c.in_stride + F(kb) * dim;
-                    if (sim_exec(s, F_MVIN, addr, operand(n, ncols, dst), &f.ld)) return -1;
-                    col += n;
+    if (wrapped) {
+        if (sim_conv_wrapped_input(s, &f, &c, irows, icols, a_base,
+                                   half_sp - (uint32_t)b_rows)) return -1;
+    } else {
+        for (uint32_t b = 0; b < c.batches; b++)
+            for (uint32_t r = 0; r < irows; r++) {
+                const int pad_row = r < c.upad || r >= irows - c.dpad;
+                for (uint32_t kb = 0; kb < kch_blocks; kb += mbl) {
+                    const uint32_t ncols = umin(umin(mbl, kch_blocks - kb) * dim, c.kchs - kb * dim);
+                    uint32_t col = 0;
+                    while (col < icols) {
+                        uint32_t seg_end;
+                        int zero;
+                        if (pad_row) { seg_end = icols; zero = 1; }
+                        else if (col < c.lpad) { seg_end = c.lpad; zero = 1; }
+                        else if (col < icols - c.rpad) { seg_end = icols - c.rpad; zero = 0; }
+                        else { seg_end = icols; zero = 1; }
+                        const uint32_t n = umin(dim, seg_end - col);
+                        const uint32_t dst = a_base + kb * a_plane + (b * irows + r) * icols + col;
+                        uint64_t addr = 0;
+                        if (!zero)
+                            addr = c.input + ((F(b) * c.in_row_dim + (r - c.upad)) * c.in_col_dim +
+                                              (col - c.lpad)) * c.in_stride + F(kb) * dim;
+                        if (sim_exec(s, F_MVIN, addr, operand(n, ncols, dst), &f.ld)) return -1;
+                        col += n;
+                    }
                 }
             }
-        }
+    }
     for (uint32_t ob = 0; ob < och_blocks; ob += mbl) {
         const uint32_t ncols = umin(umin(mbl, och_blocks - ob) * dim, c.pochs - ob * dim);
         for (uint32_t kr = 0; kr < c.krows; kr++)
