@@ -11,17 +11,18 @@
  * the time is real: DOSA's FireSim runs of such tilings measure 10-100x the rest of their
  * layer (docs/simulator.md).  The simulator charges those loads; it does not execute them.
  *
- * Charging ~65536 rows of mvins one by one would cost seconds per tile, so the first rows
- * run through the core and the rest advance the load unit by the steady per-row cost of the
- * last of them (every real row issues the same mvins).
+ * Charging ~65536 rows of mvins one by one would cost seconds per tile, so of a run of like
+ * steps (image rows; a row's full-width column steps) the first WRAP_EXACT go through the
+ * core and the rest advance the load unit by the steady cost of the last of them.
  */
 #include "loop_common.h"
 #include "sim_internal.h"
 
-#define WRAP_EXACT_ROWS 16u   /* real rows run through the core before extrapolating */
-#define WRAP_MEASURE_FROM 8u  /* steady-state cost measured over rows [8, 16) */
+#define WRAP_EXACT 16u        /* steps of a run that go through the core */
+#define WRAP_MEASURE_FROM 8u  /* steady cost measured over steps [8, 16) */
 
 static uint32_t wrap16(int64_t v) { return (uint32_t)(v & 0xFFFF); }
+static int64_t imin64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Where the wrapped loads land: the RTL's destination runs on through the scratchpad, so
  * successive mvins write different rows; they rotate through the tile's free region here
@@ -37,32 +38,25 @@ static uint32_t wrap_dst_take(wrap_dst *d, uint32_t n) {
     return row;
 }
 
-/* One loader row: its mvins left to right (padding segments move zeros in). */
-static int wrap_row(dlac_sim *s, fsm *f, const conv_args *c, int64_t irow, uint32_t rows_unp,
-                    uint32_t cols_unp, uint32_t b, wrap_dst *d) {
-    const int64_t dim = s->dim, lpad = c->lpad, rpad = c->rpad;
-    const int64_t max_chs = c->kchs < (uint32_t)(s->mbl * s->dim) ? c->kchs : (uint32_t)(s->mbl * s->dim);
-    for (int64_t icol = -lpad; icol < (int64_t)cols_unp + rpad;) {
-        int64_t n;
-        if (icol < 0) n = -icol < dim ? -icol : dim;
-        else if (icol >= (int64_t)cols_unp) n = (int64_t)cols_unp + rpad - icol < dim ? (int64_t)cols_unp + rpad - icol : dim;
-        else n = (int64_t)cols_unp - icol < dim ? (int64_t)cols_unp - icol : dim;
-        const int zero = irow < 0 || irow >= (int64_t)rows_unp || icol < 0 || icol >= (int64_t)cols_unp;
-        for (int64_t ich = 0; ich < (int64_t)c->kchs; ich += max_chs) {
-            const int64_t k = (int64_t)c->kchs - ich < max_chs ? (int64_t)c->kchs - ich : max_chs;
-            const uint64_t addr = zero ? 0 : c->input + (((uint64_t)b * c->in_row_dim + (uint64_t)irow) *
-                                                         c->in_col_dim + (uint64_t)icol) * c->in_stride +
-                                                 (uint64_t)ich;
-            const uint32_t dst = wrap_dst_take(d, (uint32_t)n);
-            if (sim_exec(s, F_MVIN, addr, operand((uint32_t)n, (uint32_t)k, dst), &f->ld)) return -1;
-        }
-        icol += n;
-    }
-    return 0;
+/* The load side's progress and counters at one point of a run. */
+typedef struct wrap_mark {
+    double t, busy;
+    uint64_t reads, mvins;
+} wrap_mark;
+
+static double load_clock(const dlac_sim *s, const fsm *f) {
+    return *f->ld.clock > s->unit_free[UNIT_LD] ? *f->ld.clock : s->unit_free[UNIT_LD];
 }
 
-/* Move every load-side clock `delta` cycles later: `rows` more rows like the last ones. */
-static void wrap_advance(dlac_sim *s, fsm *f, double delta) {
+static wrap_mark wrap_mark_now(const dlac_sim *s, const fsm *f) {
+    wrap_mark m = {load_clock(s, f), s->st.busy_ld, s->st.dram_reads, s->st.counts[DLAC_CLS_MVIN]};
+    return m;
+}
+
+/* `more` further steps like those since `m` (`span` steps): every load-side clock moves on
+ * by their time, the counters by their counts. */
+static void wrap_extrapolate(dlac_sim *s, fsm *f, wrap_mark m, double span, double more) {
+    const double k = more / span, delta = (load_clock(s, f) - m.t) * k;
     s->unit_free[UNIT_LD] += delta;
     *f->ld.clock += delta;
     for (int i = 0; i < s->rs_size[UNIT_LD]; i++) {
@@ -70,6 +64,52 @@ static void wrap_advance(dlac_sim *s, fsm *f, double delta) {
         if (s->rs_ring[UNIT_LD][i] > s->done_max) s->done_max = s->rs_ring[UNIT_LD][i];
         if (s->rs_ring[UNIT_LD][i] > s->loop_done) s->loop_done = s->rs_ring[UNIT_LD][i];
     }
+    s->st.busy_ld += (s->st.busy_ld - m.busy) * k;
+    s->st.dram_reads += (uint64_t)((double)(s->st.dram_reads - m.reads) * k);
+    s->st.counts[DLAC_CLS_MVIN] += (uint64_t)((double)(s->st.counts[DLAC_CLS_MVIN] - m.mvins) * k);
+}
+
+typedef struct wrap_tile {
+    const conv_args *c;
+    uint32_t rows_unp, cols_unp, b;
+    int64_t max_chs;
+    wrap_dst d;
+} wrap_tile;
+
+/* One column step of a loader row: `n` pixels from `icol`, every channel chunk. */
+static int wrap_step(dlac_sim *s, fsm *f, wrap_tile *w, int64_t irow, int64_t icol, int64_t n) {
+    const conv_args *c = w->c;
+    const int zero = irow < 0 || irow >= (int64_t)w->rows_unp || icol < 0 || icol >= (int64_t)w->cols_unp;
+    for (int64_t ich = 0; ich < (int64_t)c->kchs; ich += w->max_chs) {
+        const int64_t k = imin64((int64_t)c->kchs - ich, w->max_chs);
+        const uint64_t addr = zero ? 0 : c->input + (((uint64_t)w->b * c->in_row_dim + (uint64_t)irow) *
+                                                     c->in_col_dim + (uint64_t)icol) * c->in_stride +
+                                             (uint64_t)ich;
+        const uint32_t dst = wrap_dst_take(&w->d, (uint32_t)n);
+        if (sim_exec(s, F_MVIN, addr, operand((uint32_t)n, (uint32_t)k, dst), &f->ld)) return -1;
+    }
+    return 0;
+}
+
+/* One loader row: padding steps, full-width steps (a run), the rest. */
+static int wrap_row(dlac_sim *s, fsm *f, wrap_tile *w, int64_t irow) {
+    const int64_t dim = s->dim, cu = w->cols_unp, end = cu + w->c->rpad;
+    int64_t icol = -(int64_t)w->c->lpad;
+    for (; icol < 0; icol += imin64(-icol, dim))
+        if (wrap_step(s, f, w, irow, icol, imin64(-icol, dim))) return -1;
+    const int64_t full = cu / dim, exact = imin64(full, WRAP_EXACT);
+    wrap_mark m = {0};
+    for (int64_t i = 0; i < exact; i++, icol += dim) {
+        if (i == WRAP_MEASURE_FROM) m = wrap_mark_now(s, f);
+        if (wrap_step(s, f, w, irow, icol, dim)) return -1;
+    }
+    if (full > exact) {
+        wrap_extrapolate(s, f, m, WRAP_EXACT - WRAP_MEASURE_FROM, (double)(full - exact));
+        icol = full * dim;
+    }
+    for (; icol < end; icol += imin64((icol < cu ? cu : end) - icol, dim))
+        if (wrap_step(s, f, w, irow, icol, imin64((icol < cu ? cu : end) - icol, dim))) return -1;
+    return 0;
 }
 
 int sim_conv_wrapped_input(dlac_sim *s, fsm *f, const conv_args *c, uint32_t irows, uint32_t icols,
@@ -77,32 +117,23 @@ int sim_conv_wrapped_input(dlac_sim *s, fsm *f, const conv_args *c, uint32_t iro
     if (!s->cfg.timing_only)
         return sim_assert_fail(s, "loop_conv_ws: padding larger than the input tile (the RTL "
                                   "loads past the image: timing-only)");
-    const uint32_t rows_unp = wrap16((int64_t)irows - c->upad - c->dpad);
-    const uint32_t cols_unp = wrap16((int64_t)icols - c->lpad - c->rpad);
-    wrap_dst d = {a_base, free_rows, 0};
-    for (uint32_t b = 0; b < c->batches; b++) {
+    const int64_t mbl_chs = (int64_t)s->mbl * s->dim;
+    wrap_tile w = {c, wrap16((int64_t)irows - c->upad - c->dpad),
+                   wrap16((int64_t)icols - c->lpad - c->rpad), 0,
+                   imin64((int64_t)c->kchs, mbl_chs), {a_base, free_rows, 0}};
+    for (w.b = 0; w.b < c->batches; w.b++) {
         for (int64_t irow = -(int64_t)c->upad; irow < 0; irow++)
-            if (wrap_row(s, f, c, irow, rows_unp, cols_unp, b, &d)) return -1;
-        double t0 = 0.0, busy0 = 0.0;
-        uint64_t reads0 = 0, mvins0 = 0;
-        const uint32_t exact = rows_unp < WRAP_EXACT_ROWS ? rows_unp : WRAP_EXACT_ROWS;
+            if (wrap_row(s, f, &w, irow)) return -1;
+        const uint32_t exact = w.rows_unp < WRAP_EXACT ? w.rows_unp : WRAP_EXACT;
+        wrap_mark m = {0};
         for (uint32_t r = 0; r < exact; r++) {
-            if (r == WRAP_MEASURE_FROM) {
-                t0 = *f->ld.clock > s->unit_free[UNIT_LD] ? *f->ld.clock : s->unit_free[UNIT_LD];
-                busy0 = s->st.busy_ld, reads0 = s->st.dram_reads, mvins0 = s->st.counts[DLAC_CLS_MVIN];
-            }
-            if (wrap_row(s, f, c, r, rows_unp, cols_unp, b, &d)) return -1;
+            if (r == WRAP_MEASURE_FROM) m = wrap_mark_now(s, f);
+            if (wrap_row(s, f, &w, r)) return -1;
         }
-        if (rows_unp > exact) {
-            const double span = WRAP_EXACT_ROWS - WRAP_MEASURE_FROM, more = rows_unp - exact;
-            const double t1 = *f->ld.clock > s->unit_free[UNIT_LD] ? *f->ld.clock : s->unit_free[UNIT_LD];
-            wrap_advance(s, f, (t1 - t0) / span * more);
-            s->st.busy_ld += (s->st.busy_ld - busy0) / span * more;
-            s->st.dram_reads += (uint64_t)((double)(s->st.dram_reads - reads0) / span * more);
-            s->st.counts[DLAC_CLS_MVIN] += (uint64_t)((double)(s->st.counts[DLAC_CLS_MVIN] - mvins0) / span * more);
-        }
-        for (int64_t irow = rows_unp; irow < (int64_t)rows_unp + c->dpad; irow++)
-            if (wrap_row(s, f, c, irow, rows_unp, cols_unp, b, &d)) return -1;
+        if (w.rows_unp > exact)
+            wrap_extrapolate(s, f, m, WRAP_EXACT - WRAP_MEASURE_FROM, (double)(w.rows_unp - exact));
+        for (int64_t irow = w.rows_unp; irow < (int64_t)w.rows_unp + c->dpad; irow++)
+            if (wrap_row(s, f, &w, irow)) return -1;
     }
     return 0;
 }
