@@ -408,12 +408,22 @@ class LayerSearch:
 
 
 def result_from_dict(data: dict[str, Any], models: MappingABC[str, Workload]) -> HwResult:
-    """Rebuild a stored HwResult (the layers are looked up in the models by hash)."""
+    """Rebuild a stored HwResult (the layers are looked up in the models by hash).
+
+    The database stores the result with sorted keys, so layers and models are put back in
+    the models' order: a resumed run's report lists them as the uninterrupted run's does."""
     by_hash = {layer.workload_hash(): layer for w in models.values() for layer, _ in w}
     layers = {h: LayerBest(by_hash[h], Mapping.from_attrs(d["mapping"]), d["cycles"],
                            d["energy_pj"], d["utilization"], d["candidates"],
                            d.get("lowering", "direct"))
-              for h, d in data["layers"].items()}
-    models_cost = {k: ModelCost(v["cycles"], v["energy_pj"]) for k, v in data["models"].items()}
+              for h, d in _in_order(data["layers"], by_hash)}
+    models_cost = {k: ModelCost(v["cycles"], v["energy_pj"])
+                   for k, v in _in_order(data["models"], models)}
     return HwResult(Target.from_dict(data["target"]), layers, models_cost, data["reason"],
                     data.get("goal", "edp"))
+
+
+def _in_order(stored: dict[str, Any], order: MappingABC[str, Any]) -> list[tuple[str, Any]]:
+    """`stored`'s items in the key order of `order` (keys it lacks last)."""
+    rank = {k: i for i, k in enumerate(order)}
+    return sorted(stored.items(), key=lambda kv: rank.get(kv[0], len(rank)))

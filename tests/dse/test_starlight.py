@@ -86,3 +86,27 @@ def test_more_samples_raise_rho_on_a_toy_function(low) -> None:
         assert mean.shape == var.shape == (len(hf[test]),) and (var >= 0).all()
         rho[n] = spearmanr(mean, hf[test]).statistic
     assert rho[300] > rho[8] + 0.02
+
+
+def test_fast_predict_is_the_exact_posterior(low) -> None:
+    """`predict` (float32, low-rank variance) agrees with gpytorch's exact posterior of the
+    fitted head, the variance within VARIANCE_TOL of the prior variance."""
+    import gpytorch
+    import torch
+    from dlac.dse.models.starlight import VARIANCE_TOL
+
+    x, y = analytical_dataset(joint_sobol(preset("edge"), zoo_layers()[:6], 400, seed=4))
+    hf = y + np.sin(x[:, features().index("log2_tile_K")])
+    model = Starlight(low, iterations=40, finetune_iterations=5).fit(x[:300], hf[:300])
+    mean, var = model.predict(x[300:])
+    gp = model._model
+    with torch.no_grad(), gpytorch.settings.fast_computations(False, False, False):
+        gp.set_train_data(model._features(low.standardise(x[:300]).double()),
+                          gp.train_targets, strict=False)
+        post = gp(model._features(low.standardise(x[300:]).double()))
+        ref_mean = post.mean.numpy() * model.y_std + model.y_mean
+        ref_var = post.variance.numpy() * model.y_std ** 2
+    prior = float(gp.covar_module.outputscale.detach()) * model.y_std ** 2
+    assert np.abs(mean - ref_mean).max() < 1e-3 * np.std(ref_mean)
+    assert np.abs(var - ref_var).max() <= VARIANCE_TOL * prior
+    assert 0 < model.variance_rank <= 300
