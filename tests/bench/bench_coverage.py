@@ -28,6 +28,7 @@ Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [
                                            [--calib-method mse] [--weight-groups 1]
                                            [--weight-splits 4] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
+                                           [--no-int16-host]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
 correction, up to 4 weight scales per dense conv over range-sorted channel runs).
@@ -255,7 +256,8 @@ def accuracy(row: dict, q: object, path: Path, x: np.ndarray, fp32: Path | None,
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
              weight_groups: int, bias_correction: bool, equalize: bool,
              fp32: Path | None = None, weight_splits: int = 1,
-             more: tuple[np.ndarray, ...] = (), load_weights: bool = True) -> dict:
+             more: tuple[np.ndarray, ...] = (), load_weights: bool = True,
+             int16_host: bool = True) -> dict:
     """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
     then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`);
     without `load_weights` (a weight-stripped topology) the SQNR is n/a."""
@@ -267,7 +269,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
                           weight_groups=weight_groups, bias_correction=bias_correction,
                           equalize=equalize, weight_splits=weight_splits,
-                          load_weights=load_weights)
+                          load_weights=load_weights, int16_host=int16_host)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         if not load_weights:
@@ -332,7 +334,7 @@ def light_row(name: str, args: argparse.Namespace) -> dict:
             **run_case(light_path(name), np.zeros(0, np.float32), not args.quick, None,
                        args.calib_method, args.weight_groups, not args.no_bias_correction,
                        not args.no_equalize, weight_splits=args.weight_splits,
-                       load_weights=False)}
+                       load_weights=False, int16_host=not args.no_int16_host)}
 
 
 def main() -> int:
@@ -348,6 +350,8 @@ def main() -> int:
     ap.add_argument("--weight-splits", type=int, default=4)
     ap.add_argument("--no-bias-correction", action="store_true")
     ap.add_argument("--no-equalize", action="store_true")
+    ap.add_argument("--no-int16-host", action="store_true",
+                    help="every tensor int8 (no int16 host-only residual streams)")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS,
@@ -392,7 +396,8 @@ def main() -> int:
                            args.calib_method, args.weight_groups,
                            not args.no_bias_correction, not args.no_equalize, fp32,
                            args.weight_splits,
-                           tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS))),
+                           tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS)),
+                           int16_host=not args.no_int16_host),
             }
             rows.append(row)
             print_row(row, fp32 is not None)
