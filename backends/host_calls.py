@@ -15,7 +15,7 @@ from dlac.ir.attributes import DenseAttr
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.loop import GatherOp
-from dlac.ir.types import TensorType, i32
+from dlac.ir.types import TensorType, i16, i32
 
 #: `loop.host` kinds `host_call` has C for (data movement becomes gathers before emission).
 HOST_KINDS = frozenset({"qgraph.max_pool", "qgraph.avg_pool", "qgraph.reduce_mean",
@@ -39,7 +39,8 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
     if isinstance(op, lh.DequantizeScalarOp):
         return f"dlac_dequantize({args[0]}, {_f(op.attr('scale'))})"
     if isinstance(op, lh.ResaddScalarOp):
-        return (f"dlac_resadd({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
+        fn = "dlac_resadd16" if op.results[0].type is i16 else "dlac_resadd"
+        return (f"{fn}({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
                 f"{_f(op.attr('b_scale'))}, {_f(op.attr('c_scale'))}, {_relu(op)})")
     if isinstance(op, lh.QmulScalarOp):
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
@@ -160,9 +161,11 @@ def host_call(op: lh.HostOp, emitter: CScope) -> list[str]:
     if kind == "qgraph.layer_norm":
         shape = list(bufs[0].type.shape)
         rows = bufs[0].type.num_elements // shape[-1]
-        return [f"  dlac_layer_norm({names[0]}, {names[1]}, {names[2]}, {names[-1]}, {rows}, "
-                f"{shape[-1]}, {int(op.attr('eps_term'))}LL, {int(op.attr('sqrt_frac_bits'))}, "
-                f"{int(op.attr('k'))}LL, {_f(op.attr('multiplier'))});"]
+        wide = int(bufs[0].type.element is i16)
+        return [f"  dlac_layer_norm({names[0]}, {wide}, {names[1]}, {names[2]}, {names[-1]}, "
+                f"{rows}, {shape[-1]}, {int(op.attr('eps_term'))}LL, "
+                f"{int(op.attr('sqrt_frac_bits'))}, {int(op.attr('k'))}LL, "
+                f"{_f(op.attr('multiplier'))});"]
     if kind == "qgraph.lrn":
         table = emitter.constant_table(op.attributes["factor_table"], "lrn")
         return [f"  {{ const dlac_view4 xv = {_view(bufs[0], layouts[0])};",

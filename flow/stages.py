@@ -51,21 +51,24 @@ def prepare_stage(module: Operation) -> Operation:
 def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2,
                    seed: int = 0, method: str = "minmax", weight_groups: int = 1,
                    bias_correction: bool = False, equalize: bool = False,
-                   sensitivity: int = 0, weight_splits: int = 1) -> Operation:
+                   sensitivity: int = 0, weight_splits: int = 1,
+                   int16_host: bool = True) -> Operation:
     """int8 `qgraph` ops: activation ranges by `method` on `calib` (or seeded inputs),
     conv weights with up to `weight_groups` scales per layer (see passes/channel_groups),
     with `bias_correction`, unpadded convs' biases corrected for the weights' rounding;
     `equalize` first equalises channel ranges across conv pairs (passes/equalize);
     `weight_splits` > 1 lets a dense conv's runs of consecutive output channels have
     their own weight scales (one call each, no regrouping); `sensitivity` > 0 records
-    that many layers' estimated SQNR gains (passes/sensitivity)."""
+    that many layers' estimated SQNR gains (passes/sensitivity); `int16_host` carries
+    host-only residual streams at int16 (passes/wide_tensors)."""
     if equalize:
         run_pass(Equalize(), module)
     if weight_splits > 1:
         run_pass(PermuteChannels(max_splits=weight_splits), module)
     run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
                       weight_groups=weight_groups, bias_correction=bias_correction,
-                      sensitivity=sensitivity, weight_splits=weight_splits), module)
+                      sensitivity=sensitivity, weight_splits=weight_splits,
+                      wide=int16_host), module)
     run_pass(LegalizeConv(), module)
     verify(module)
     return module
@@ -80,14 +83,15 @@ def lower_stage(module: Operation) -> Operation:
 def run_to(stage: str, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
            calib: str | None = None, load_weights: bool = True, method: str = "minmax",
            weight_groups: int = 1, bias_correction: bool = False, equalize: bool = False,
-           weight_splits: int = 1) -> Operation:
+           weight_splits: int = 1, int16_host: bool = True) -> Operation:
     """Run the frontend up to and including `stage`."""
     module = import_stage(path, input_shapes, load_weights)
     if stage == "graph":
         return module
     module = quantize_stage(prepare_stage(module), calib, method=method,
                             weight_groups=weight_groups, bias_correction=bias_correction,
-                            equalize=equalize, weight_splits=weight_splits)
+                            equalize=equalize, weight_splits=weight_splits,
+                            int16_host=int16_host)
     if stage == "qgraph":
         return module
     return lower_stage(module)

@@ -95,10 +95,12 @@ def _samples(arr: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
 
 def collect_ranges(func: FuncOp, batches: list[list[np.ndarray]], opset: int,
                    method: str = "minmax", percentile: float = 99.99,
-                   means: dict[int, np.ndarray] | None = None) -> dict[int, float]:
+                   means: dict[int, np.ndarray] | None = None,
+                   maxima: dict[int, float] | None = None) -> dict[int, float]:
     """amax per float value (keyed by `id(value)`), function arguments included; `means`,
     if given, receives each float value's mean per channel (axis 1 of a 4-D tensor, the
-    last axis otherwise) over the samples, for bias correction."""
+    last axis otherwise) over the samples, for bias correction; `maxima` each float
+    value's max |x| over the samples whatever `method` is (for int16 tensors)."""
     if method not in METHODS:
         raise PassError(f"unknown calibration method '{method}' (choose {METHODS})")
     stats: dict[int, list] = {}
@@ -119,6 +121,9 @@ def collect_ranges(func: FuncOp, batches: list[list[np.ndarray]], opset: int,
     def keep(value: Value, x: np.ndarray) -> None:
         if x is not None and np.asarray(x).dtype.kind == "f":
             stats.setdefault(id(value), []).append(stat(x))
+            if maxima is not None:
+                top = float(np.abs(x).max()) if np.size(x) else 0.0
+                maxima[id(value)] = max(maxima.get(id(value), 0.0), top)
             if means is not None and np.ndim(x) >= 2:
                 sums.setdefault(id(value), []).append(channel_mean(np.asarray(x)))
 

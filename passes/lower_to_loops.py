@@ -10,7 +10,7 @@ from dlac.ir.core import Block, Operation, Region, Value
 from dlac.ir.dialects import loop_host as lh
 from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.dialects.loop import AllocOp, ForOp, KernelOp, LoadOp, MacOp, StoreOp
-from dlac.ir.types import MemRefType, NoneType, TensorType
+from dlac.ir.types import MemRefType, NoneType, TensorType, i8
 from dlac.passes.graph_utils import functions
 from dlac.passes.pass_base import ModulePass, PassError
 
@@ -63,9 +63,9 @@ class LowerToLoops(ModulePass):
     """Tensors become `dram` buffers (rank-4 activations in Gemmini's NHWC, conv weights
     HWIO); each qgraph.conv/matmul becomes a `loop.kernel` holding its problem dims,
     quantization attributes and the perfect nest around one `loop.mac`; a same-shape
-    qgraph.add becomes a `resadd` kernel; element-wise ops become host nests of scalar
-    ops; everything else a `loop.host` call over whole buffers. Outputs are written into
-    trailing function arguments (destination passing).
+    int8 qgraph.add becomes a `resadd` kernel; element-wise ops (int16 adds included)
+    become host nests of scalar ops; everything else a `loop.host` call over whole
+    buffers. Outputs are written into trailing function arguments (destination passing).
 
     The mac's output buffer is int8: the kernel accumulates in int32 and applies its
     epilogue attributes (bias first, then ACC_SCALE with `multiplier`, then `act`).
@@ -178,7 +178,8 @@ class _Lowerer:
             elif op.name == "qgraph.matmul":
                 self.matmul(op)
             elif op.name == "qgraph.add" and op.results[0].type.rank and \
-                    all(v.type.shape == op.results[0].type.shape for v in op.operands):
+                    all(v.type == op.results[0].type for v in op.operands) and \
+                    op.results[0].type.element is i8:  # int16 adds run on the host
                 self.resadd(op)
             elif op.name in ELEMENTWISE or op.name in ("qgraph.quantize", "qgraph.dequantize"):
                 self.elementwise(op)

@@ -22,6 +22,7 @@ from dlac.passes.channel_groups import channel_groups, contiguous_splits
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
 from dlac.passes.sensitivity import layer_sensitivity
+from dlac.passes.wide_tensors import wide_values
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
@@ -36,6 +37,7 @@ SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
 LRN_ONE = 1 << 15      # fixed-point 1.0 of the LRN factor table
+WIDE_HEADROOM = 2.0    # an int16 tensor's scale covers twice its calibrated max |x|
 
 
 def f32a(x: float) -> FloatAttr:
@@ -75,6 +77,7 @@ class Quantize(ModulePass):
     bias_correction: bool = False
     sensitivity: int = 0
     weight_splits: int = 1
+    wide: bool = True
 
     def apply(self, module: Operation) -> None:
         opset = int(module.attr("onnx_opset", 17))
@@ -82,14 +85,16 @@ class Quantize(ModulePass):
             batches = (calibration.load_calibration(self.calib, func) if self.calib
                        else calibration.random_inputs(func, self.samples, self.seed))
             means: dict[int, np.ndarray] | None = {} if self.bias_correction else None
+            maxima: dict[int, float] = {}
             ranges = calibration.collect_ranges(func, batches, opset, self.method,
-                                                self.percentile, means)
+                                                self.percentile, means, maxima)
             if self.sensitivity > 0:
                 module.set_attr(SENSITIVITY, layer_sensitivity(
                     func, batches, ranges, opset, self.sensitivity,
                     tuple("graph." + k for k in KEEP_SCALE)))
             quantizer = _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
-                                   means=means, weight_splits=self.weight_splits)
+                                   means=means, weight_splits=self.weight_splits,
+                                   maxima=maxima if self.wide else None)
             quantizer.run()
             add_notes(module, quantizer.notes)
 
@@ -106,12 +111,14 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
             batches = (calibration.load_calibration(calib, func) if calib
                        else calibration.random_inputs(func, samples, seed))
             means: dict[int, np.ndarray] | None = {} if bias_correction else None
-            ranges = calibration.collect_ranges(func, batches, opset, method, 99.99, means)
+            maxima: dict[int, float] = {}
+            ranges = calibration.collect_ranges(func, batches, opset, method, 99.99, means,
+                                                maxima)
         except Exception as err:  # noqa: BLE001 - reported as one line, like a pass failure
             problems.append(failure_message("quantize", err))
             continue
         quantizer = _Quantizer(func, ranges, opset, problems, weight_groups, means,
-                               weight_splits)
+                               weight_splits, maxima)
         quantizer.run()
         add_notes(module, quantizer.notes)
     return problems
@@ -120,7 +127,9 @@ def quantize_problems(module: Operation, calib: str = "", samples: int = 2, seed
 class _Quantizer:
     def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
                  problems: list[str] | None = None, weight_groups: int = 1,
-                 means: dict[int, np.ndarray] | None = None, weight_splits: int = 1) -> None:
+                 means: dict[int, np.ndarray] | None = None, weight_splits: int = 1,
+                 maxima: dict[int, float] | None = None) -> None:
+        """`maxima` (max |x| per value) turns on int16 host-only tensors (wide_tensors)."""
         self.problems = problems
         self.weight_groups = weight_groups
         self.weight_splits = weight_splits
@@ -132,6 +141,9 @@ class _Quantizer:
         self.opset = opset
         self.q: dict[int, tuple[Value, float | None]] = {}
         self.notes: list[dict[str, str]] = []  # changes to a pre-quantized model's arithmetic
+        self.maxima = maxima or {}
+        self.wide = wide_values(func, lambda v: _forced_scale(v) is not None) \
+            if maxima is not None else set()
 
     # -- plumbing -----------------------------------------------------------------------
     def emit(self, op: Operation, hint: str | None = None) -> Operation:
@@ -151,6 +163,8 @@ class _Quantizer:
         forced = _forced_scale(value)
         if forced is not None:
             return forced
+        if id(value) in self.wide:
+            return (self.maxima.get(id(value), 0.0) * WIDE_HEADROOM or 1.0) / 32767.0
         if id(value) not in self.ranges:
             raise PassError(f"no calibration range for '{value.name_hint}'")
         return scale_of(self.ranges[id(value)])
@@ -185,7 +199,8 @@ class _Quantizer:
         self.q[id(old)] = (new, s)
 
     def out_type(self, old: Value) -> TensorType:
-        elem = i8 if old.type.element is f32 else old.type.element
+        elem = (i16 if id(old) in self.wide else i8) if old.type.element is f32 \
+            else old.type.element
         return TensorType(old.type.shape, elem)
 
     # -- driver ----------------------------------------------------------------------------
@@ -419,8 +434,10 @@ class _Quantizer:
             raise PassError(f"{op.loc.prefix()}: cannot quantize an add of integer tensors")
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
-        s_i = max(s_a, s_b)
-        self._note_resadd(op, s_a, s_b)
+        wide = id(op.results[0]) in self.wide  # int16 on the host: operands to s_o, in int16
+        s_i = s_o if wide else max(s_a, s_b)
+        if not wide:
+            self._note_resadd(op, s_a, s_b)
         attrs = {"a_scale": f32a(s_a / s_i), "b_scale": f32a((-s_b if negate else s_b) / s_i),
                  "c_scale": f32a(s_i / s_o),
                  "act": "relu" if act in ("relu", "relu6") else "none"}
@@ -693,7 +710,8 @@ class _Quantizer:
         s_g = max(float(np.abs(gamma).max()), 1e-30) / 32767.0
         z_unit = s_g * 2.0 ** -LN_FRAC_BITS
         eps_term = int(round(float(op.attr("epsilon", 1e-5)) * h ** 3 / s_x ** 2))
-        s_max = h * (255 * h) ** 2 + eps_term
+        span = 255 if x.type.element is i8 else 65535  # int16 input: a widened tensor
+        s_max = h * (span * h) ** 2 + eps_term
         frac = int(max(0, min(12, (62 - s_max.bit_length()) // 2)))
         k = int(round(np.sqrt(h) * 2.0 ** (frac + LN_FRAC_BITS)))
         gq = self.const(quantize_array(gamma, s_g, -32767, 32767, np.int16), i16, None, op.loc)

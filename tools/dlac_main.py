@@ -55,7 +55,8 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
     return quantize_stage(prepare_stage(emit_graph(args)), args.calib,
                           method=args.calib_method, weight_groups=args.weight_groups,
                           bias_correction=args.bias_correction, equalize=args.equalize,
-                          sensitivity=args.sensitivity, weight_splits=args.weight_splits)
+                          sensitivity=args.sensitivity, weight_splits=args.weight_splits,
+                          int16_host=args.int16_host)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -110,6 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="cross-layer equalisation (default on): rescale channels between "
                          "convs joined by no activation or a ReLU so per-tensor scales fit "
                          "them (same function)")
+    ap.add_argument("--int16-host", action=argparse.BooleanOptionalAction, default=True,
+                    help="(default on) carry tensors that only host ops touch (residual "
+                         "streams into LayerNorm) at int16, quantizing to int8 where "
+                         "LayerNorm feeds Gemmini")
     ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=True,
                     help="(default on) subtract from unpadded convs' biases the mean output "
                          "shift that rounding their weights causes (E[input] from "

@@ -29,12 +29,26 @@ static inline elem_t dlac_quantize(float x, float multiplier) {
   return MVIN_SCALE(x, multiplier);
 }
 
-static inline float dlac_dequantize(elem_t x, float scale) { return (float)x * scale; }
+static inline float dlac_dequantize(int32_t x, float scale) { return (float)x * scale; }
 
 static inline elem_t dlac_resadd(elem_t a, elem_t b, float a_scale, float b_scale,
                                  float c_scale, int relu) {
   acc_t sum = (acc_t)MVIN_SCALE(a, a_scale) + (acc_t)MVIN_SCALE(b, b_scale);
   return dlac_requant(sum, c_scale, relu);
+}
+
+/* float32(x) * m, round half to even, saturate to int16: MVIN_SCALE at 16 bits. */
+static inline int16_t dlac_scale16(int32_t x, float m) {
+  float y = ROUND_NEAR_EVEN((float)x * m);
+  return (int16_t)(y > 32767 ? 32767 : (y < -32768 ? -32768 : y));
+}
+
+/* The resadd of an int16 (host-only) result: every saturation at int16. */
+static inline int16_t dlac_resadd16(int32_t a, int32_t b, float a_scale, float b_scale,
+                                    float c_scale, int relu) {
+  int32_t sum = (int32_t)dlac_scale16(a, a_scale) + (int32_t)dlac_scale16(b, b_scale);
+  int16_t y = dlac_scale16(sum, c_scale);
+  return relu && y < 0 ? 0 : y;
 }
 
 static inline elem_t dlac_qmul(elem_t a, elem_t b, float multiplier) {
@@ -284,23 +298,29 @@ static inline int64_t dlac_div_round(int64_t a, int64_t b) {
   return a < 0 ? -mag : mag;
 }
 
-/* Integer layer normalisation over the last dimension (rows of `h` contiguous elements). */
-static inline void dlac_layer_norm(const elem_t *x, const int16_t *gamma, const int64_t *beta,
-                                   elem_t *y, int64_t rows, int64_t h, int64_t eps_term,
-                                   int64_t frac_bits, int64_t k, float multiplier) {
+/* Element i of an int8 (`wide` = 0) or int16 (`wide` = 1, a host-only tensor) buffer. */
+static inline int64_t dlac_load_int(const void *x, int wide, int64_t i) {
+  return wide ? (int64_t)((const int16_t *)x)[i] : (int64_t)((const elem_t *)x)[i];
+}
+
+/* Integer layer normalisation over the last dimension (rows of `h` contiguous elements);
+ * the input is int8 or, with `wide`, int16. */
+static inline void dlac_layer_norm(const void *x, int wide, const int16_t *gamma,
+                                   const int64_t *beta, elem_t *y, int64_t rows, int64_t h,
+                                   int64_t eps_term, int64_t frac_bits, int64_t k,
+                                   float multiplier) {
   for (int64_t r = 0; r < rows; r++) {
-    const elem_t *xr = x + r * h;
     int64_t sum = 0;
-    for (int64_t i = 0; i < h; i++) sum += xr[i];
+    for (int64_t i = 0; i < h; i++) sum += dlac_load_int(x, wide, r * h + i);
     int64_t sq = eps_term;
     for (int64_t i = 0; i < h; i++) {
-      int64_t c = h * xr[i] - sum;
+      int64_t c = h * dlac_load_int(x, wide, r * h + i) - sum;
       sq += c * c;
     }
     int64_t root = dlac_isqrt((uint64_t)sq << (2 * frac_bits));
     if (root < 1) root = 1;
     for (int64_t i = 0; i < h; i++) {
-      int64_t z = dlac_div_round((h * xr[i] - sum) * k, root);
+      int64_t z = dlac_div_round((h * dlac_load_int(x, wide, r * h + i) - sum) * k, root);
       y[r * h + i] = (elem_t)ACC_SCALE(z * gamma[i] + beta[i], multiplier);
     }
   }

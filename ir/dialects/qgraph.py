@@ -13,7 +13,7 @@ from __future__ import annotations
 from dlac.ir.attributes import ArrayAttr, DenseAttr, FloatAttr, IntAttr, StringAttr
 from dlac.ir.core import Operation
 from dlac.ir.opdef import PURE, Attr, Operand, Result, register_op
-from dlac.ir.types import TensorType, f32, i1, i8, i32, i64
+from dlac.ir.types import TensorType, f32, i1, i8, i16, i32, i64
 
 ACTIVATIONS = ("none", "relu")
 
@@ -41,6 +41,12 @@ class _QOp(Operation):
             if v is not None and v.type.element is not i8:
                 raise self.error(f"expects int8 tensors, got {v.type}")
 
+    def _int8_or_16(self, *values: object) -> None:
+        """Host-only tensors may be int16 (passes/wide_tensors.py)."""
+        for v in values:
+            if v is not None and v.type.element not in (i8, i16):
+                raise self.error(f"expects int8 or int16 tensors, got {v.type}")
+
 
 @register_op
 class QuantizeOp(_QOp):
@@ -59,7 +65,7 @@ class QuantizeOp(_QOp):
 
 @register_op
 class DequantizeOp(_QOp):
-    """i8 -> f32: float32(q) * scale."""
+    """i8 (or a host-only i16) -> f32: float32(q) * scale."""
 
     __slots__ = ()
     NAME = "qgraph.dequantize"
@@ -69,7 +75,7 @@ class DequantizeOp(_QOp):
 
     def verify_(self) -> None:
         self._check_f32("scale")
-        self._int8(self.operands[0])
+        self._int8_or_16(self.operands[0])
 
 
 @register_op
@@ -149,7 +155,8 @@ class MatmulOp(_QOp):
 class AddOp(_QOp):
     """Gemmini resadd: act(ACC_SCALE(MVIN_SCALE(a, a_scale) + MVIN_SCALE(b, b_scale), c_scale)).
 
-    Operands broadcast as in ONNX; a negative `b_scale` makes it a subtraction.
+    Operands broadcast as in ONNX; a negative `b_scale` makes it a subtraction. With an
+    int16 result (a host-only tensor) every saturation is to int16 and it runs on the host.
     """
 
     __slots__ = ()
@@ -161,7 +168,7 @@ class AddOp(_QOp):
     def verify_(self) -> None:
         self._check_f32("a_scale", "b_scale", "c_scale")
         self._check_act()
-        self._int8(*self.operands, self.results[0])
+        self._int8_or_16(*self.operands, self.results[0])
 
 
 class _QBinaryOp(_QOp):
@@ -326,6 +333,7 @@ class LayerNormOp(_QOp):
 
     c = H*x - sum(x); S = sum(c^2) + eps_term; r = isqrt(S << 2F);
     z = div_round(c * k, r); acc = z * gamma[i] + beta[i]; y = ACC_SCALE(acc, multiplier).
+    The input may be int16 (a host-only tensor); the output is int8.
     """
 
     __slots__ = ()
@@ -338,7 +346,8 @@ class LayerNormOp(_QOp):
 
     def verify_(self) -> None:
         self._check_f32("multiplier")
-        self._int8(self.operands[0], self.results[0])
+        self._int8_or_16(self.operands[0])
+        self._int8(self.results[0])
 
 
 @register_op

@@ -15,19 +15,25 @@ def wrap_int32(acc: Arr) -> Arr:
     return ((acc.astype(np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
-def acc_scale(acc: Arr, multiplier: float | Arr, act: str = "none") -> Arr:
-    """ACC_SCALE then saturate then activation: the requantisation of every accelerator op."""
-    y = np.asarray(acc).astype(np.float32) * np.float32(multiplier)
-    y = np.clip(np.rint(y), -128, 127).astype(np.int8)
+#: numpy type of a saturated result by bit width: int8 everywhere Gemmini is involved,
+#: int16 for the host-only tensors the quantizer widens (passes/wide_tensors.py).
+SAT_TYPES = {8: np.int8, 16: np.int16}
+
+
+def acc_scale(acc: Arr, multiplier: float | Arr, act: str = "none", bits: int = 8) -> Arr:
+    """ACC_SCALE then saturate (to `bits`) then activation: the requantisation of every
+    accelerator op."""
+    y = mvin_scale(acc, multiplier, bits)
     if act == "relu":
-        y = np.maximum(y, 0).astype(np.int8)
+        y = np.maximum(y, 0).astype(y.dtype)
     return y
 
 
-def mvin_scale(x: Arr, multiplier: float) -> Arr:
-    """MVIN_SCALE: float32 multiply, round half to even, saturate to int8."""
+def mvin_scale(x: Arr, multiplier: float | Arr, bits: int = 8) -> Arr:
+    """MVIN_SCALE: float32 multiply, round half to even, saturate to int8 (or `bits`)."""
     y = np.asarray(x).astype(np.float32) * np.float32(multiplier)
-    return np.clip(np.rint(y), -128, 127).astype(np.int8)
+    hi = (1 << (bits - 1)) - 1
+    return np.clip(np.rint(y), -hi - 1, hi).astype(SAT_TYPES[bits])
 
 
 def qdiv(a: Arr, b: Arr, multiplier: float) -> Arr:

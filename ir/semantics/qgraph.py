@@ -149,9 +149,11 @@ def _matmul(op: Operation, a: list[Any]) -> Arr:
 
 @qimpl("add")
 def _add(op: Operation, a: list[Any]) -> Arr:
-    lhs = mvin_scale(a[0], op.attr("a_scale")).astype(np.int32)
-    rhs = mvin_scale(a[1], op.attr("b_scale")).astype(np.int32)
-    return acc_scale(lhs + rhs, op.attr("c_scale"), op.attr("act"))
+    """Every saturation at the result's width (int16 for a host-only widened tensor)."""
+    bits = op.results[0].type.element.width
+    lhs = mvin_scale(a[0], op.attr("a_scale"), bits).astype(np.int32)
+    rhs = mvin_scale(a[1], op.attr("b_scale"), bits).astype(np.int32)
+    return acc_scale(lhs + rhs, op.attr("c_scale"), op.attr("act"), bits)
 
 
 @qimpl("mul")

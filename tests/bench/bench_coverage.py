@@ -5,8 +5,15 @@ bit-exact on the simulator (default Gemmini and a tuned target), SQNR of the int
 reference vs onnxruntime fp32 on a seeded calibration-style input (uniform image in
 [0, 1] normalised with ImageNet statistics, token ids for text), simulated cycles and
 compile time (import to int8 graph). The nets' BatchNorms carry trained-like statistics
-(models.coverage_nets.trained_statistics). Not here yet: the weight-stripped topologies
-shipped in the onnx package.
+(models.coverage_nets.trained_statistics).
+
+Weight-stripped real topologies (`--models light_resnet50 ...`, in the default set): the
+onnx package's onnx/backend/test/data/light/*.onnx, whose weights are ConstantOfShape
+fills (every weight 0.02), compiled shape-only (load_weights=False) with seeded N(0, 1)
+calibration (their data input is 1x3x224x224), simulated like the others (all nine
+simulate on both targets in under 25 s each); SQNR is n/a (no real weights: every
+channel of a layer is the same function, so the number would say nothing about int8
+accuracy).
 
 Pre-quantized variants (`--variants`, of the ORT_QUANTIZED nets, legacy export): the fp32
 export through onnxruntime.quantization: `qdq` (quantize_static, QDQ, onnxruntime's
@@ -21,6 +28,7 @@ Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [
                                            [--calib-method mse] [--weight-groups 1]
                                            [--weight-splits 4] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
+                                           [--no-int16-host]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
 correction, up to 4 weight scales per dense conv over range-sorted channel runs).
@@ -56,6 +64,8 @@ STATS_SEED, CALIB_SEED, EVAL_SEED = 500, 1000, 123
 EVAL_INPUTS = 4  # held-out inputs (seeds EVAL_SEED...) of sqnr_mean_db: one input's SQNR
                  # moves by +-2 dB between seeds on the noise-amplifying nets
 CALIB_SAMPLES = 8
+LIGHT_NETS = ("bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
+              "shufflenet", "squeezenet", "vgg19", "zfnet512")
 ORT_QUANTIZED = ("resnext", "squeezenet", "vit_tiny")  # nets with pre-quantized variants
 VARIANTS = ("fp32", "qdq", "qdq_sym", "dynamic")
 MEAN = np.array([0.485, 0.456, 0.406], np.float32).reshape(1, 3, 1, 1)
@@ -96,6 +106,13 @@ def cache() -> Path:
     d = Path.home() / ".cache" / "dlac" / "coverage"
     d.mkdir(parents=True, exist_ok=True)
     return d
+
+
+def light_path(name: str) -> Path:
+    """A weight-stripped topology shipped in the onnx package (`name` = light_<net>)."""
+    import onnx
+
+    return Path(onnx.__file__).parent / "backend" / "test" / "data" / "light" / f"{name}.onnx"
 
 
 def example(spec: Spec, seed: int) -> np.ndarray:
@@ -210,41 +227,56 @@ def calib_file(spec: Spec, path: Path) -> Path:
     return out
 
 
+def accuracy(row: dict, q: object, path: Path, x: np.ndarray, fp32: Path | None,
+             more: tuple[np.ndarray, ...]) -> None:
+    """The SQNR columns of `row`: the int8 reference of `q` vs onnxruntime fp32 on `x`
+    (and on `more` for the mean); vs onnxruntime running a pre-quantized `path` too."""
+    import onnxruntime as ort
+    from dlac.ir.quant_notes import notes_of
+    from dlac.ir.semantics.qgraph import run_reference
+
+    sess = ort.InferenceSession(str(fp32 or path))
+    want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
+    got = run_reference(q, [x])[0].astype(np.float64)
+    row["sqnr_db"] = round(sqnr(want, got), 2)
+    name = sess.get_inputs()[0].name
+    row["sqnr_mean_db"] = round(float(np.mean([row["sqnr_db"]] + [
+        sqnr(sess.run(None, {name: m})[0].astype(np.float64),
+             run_reference(q, [m])[0].astype(np.float64)) for m in more])), 2)
+    row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
+    if fp32 is not None:
+        own = ort.InferenceSession(str(path))
+        ref = own.run(None, {own.get_inputs()[0].name: x})[0].astype(np.float64)
+        row["sqnr_vs_ort_quant_db"] = round(sqnr(ref, got), 2)
+        row["identical_to_ort_quant"] = bool(np.array_equal(ref, got))
+        row["ort_quant_vs_fp32_db"] = round(sqnr(want, ref), 2)
+        row["quant_notes"] = len(notes_of(q))
+
+
 def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: str,
              weight_groups: int, bias_correction: bool, equalize: bool,
              fp32: Path | None = None, weight_splits: int = 1,
-             more: tuple[np.ndarray, ...] = ()) -> dict:
+             more: tuple[np.ndarray, ...] = (), load_weights: bool = True,
+             int16_host: bool = True) -> dict:
     """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
-    then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`)."""
-    import onnxruntime as ort
+    then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`);
+    without `load_weights` (a weight-stripped topology) the SQNR is n/a."""
     from dlac.flow import stages
-    from dlac.ir.quant_notes import notes_of
-    from dlac.ir.semantics.qgraph import run_reference
 
     row: dict = {"compiles": False}
     start = time.perf_counter()
     try:
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
                           weight_groups=weight_groups, bias_correction=bias_correction,
-                          equalize=equalize, weight_splits=weight_splits)
+                          equalize=equalize, weight_splits=weight_splits,
+                          load_weights=load_weights, int16_host=int16_host)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
-        sess = ort.InferenceSession(str(fp32 or path))
-        want = sess.run(None, {sess.get_inputs()[0].name: x})[0].astype(np.float64)
-        got = run_reference(q, [x])[0].astype(np.float64)
-        row["sqnr_db"] = round(sqnr(want, got), 2)
-        name = sess.get_inputs()[0].name
-        row["sqnr_mean_db"] = round(float(np.mean([row["sqnr_db"]] + [
-            sqnr(sess.run(None, {name: m})[0].astype(np.float64),
-                 run_reference(q, [m])[0].astype(np.float64)) for m in more])), 2)
-        row["fp32_noise40_db"] = round(noise_sensitivity(sess, x, want), 2)
-        if fp32 is not None:
-            own = ort.InferenceSession(str(path))
-            ref = own.run(None, {own.get_inputs()[0].name: x})[0].astype(np.float64)
-            row["sqnr_vs_ort_quant_db"] = round(sqnr(ref, got), 2)
-            row["identical_to_ort_quant"] = bool(np.array_equal(ref, got))
-            row["ort_quant_vs_fp32_db"] = round(sqnr(want, ref), 2)
-            row["quant_notes"] = len(notes_of(q))
+        if not load_weights:
+            row["sqnr_db"] = row["sqnr_mean_db"] = "n/a"
+            row["sqnr_note"] = "no weights (every weight a 0.02 ConstantOfShape fill)"
+        else:
+            accuracy(row, q, path, x, fp32, more)
     except Exception as exc:  # noqa: BLE001 - the table reports every failure by cause
         row["error"] = one_line(exc)
         return row
@@ -252,6 +284,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
         from dlac.ir.target import Target
         from dlac.tools.compile_flow import write_program
 
+        sim_start = time.perf_counter()
         for label, tgt in (("default", ""), ("tuned", TUNED)):
             try:
                 with tempfile.TemporaryDirectory() as d, \
@@ -271,20 +304,54 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
             except Exception as exc:  # noqa: BLE001
                 row[f"bit_exact_{label}"] = False
                 row.setdefault("error", f"sim {label}: " + one_line(exc))
+        row["sim_s"] = round(time.perf_counter() - sim_start, 1)
     return row
+
+
+def print_row(row: dict, prequantized: bool) -> None:
+    same = " (identical)" if row.get("identical_to_ort_quant") else ""
+    own = (f" vs ort-quant {row.get('sqnr_vs_ort_quant_db', '-')}{same} "
+           f"(ort-quant vs fp32 {row.get('ort_quant_vs_fp32_db', '-')}), "
+           f"{row.get('quant_notes', '-')} notes" if prequantized else "")
+    cycles = f"{row['cycles_default']:,.0f}" if row.get("cycles_default") else "-"
+    print(
+        f"{row['model']:<20}{row['exporter']:<8}{row['variant']:<9}"
+        f"{'yes' if row['compiles'] else 'NO':<5}"
+        f"{row.get('sqnr_db', '-')!s:>8}{row.get('sqnr_mean_db', '-')!s:>8}"
+        f"{row.get('fp32_noise40_db', '-')!s:>8}  "
+        f"{row.get('bit_exact_default', '-')!s:<6}"
+        f"{row.get('bit_exact_tuned', '-')!s:<6}{cycles:>14}"
+        f"{row.get('compile_s', '-')!s:>7}{row.get('sim_s', '-')!s:>7}{own}  "
+        f"{row.get('error', '')}",
+        flush=True,
+    )
+
+
+def light_row(name: str, args: argparse.Namespace) -> dict:
+    """A weight-stripped topology: compiled shape-only with seeded N(0, 1) calibration,
+    simulated unless --quick."""
+    return {"model": name, "exporter": "onnx", "variant": "shape-only",
+            **run_case(light_path(name), np.zeros(0, np.float32), not args.quick, None,
+                       args.calib_method, args.weight_groups, not args.no_bias_correction,
+                       not args.no_equalize, weight_splits=args.weight_splits,
+                       load_weights=False, int16_host=not args.no_int16_host)}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--models", nargs="*", default=sorted(SPECS))
+    ap.add_argument("--models", nargs="*", default=sorted(SPECS) + [
+        f"light_{n}" for n in LIGHT_NETS], choices=sorted(SPECS) + [
+        f"light_{n}" for n in LIGHT_NETS])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--calib-method", default="mse", choices=("minmax", "percentile", "mse"))
     ap.add_argument("--weight-groups", type=int, default=1)
     ap.add_argument("--weight-splits", type=int, default=4)
     ap.add_argument("--no-bias-correction", action="store_true")
     ap.add_argument("--no-equalize", action="store_true")
+    ap.add_argument("--no-int16-host", action="store_true",
+                    help="every tensor int8 (no int16 host-only residual streams)")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS,
@@ -295,6 +362,10 @@ def main() -> int:
     exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
     rows = []
     for name in args.models:
+        if name not in SPECS:
+            rows.append(light_row(name, args))
+            print_row(rows[-1], False)
+            continue
         spec = SPECS[name]
         cases = [(exp, "fp32") for exp in exporters if "fp32" in args.variants]
         if name in ORT_QUANTIZED:
@@ -325,22 +396,11 @@ def main() -> int:
                            args.calib_method, args.weight_groups,
                            not args.no_bias_correction, not args.no_equalize, fp32,
                            args.weight_splits,
-                           tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS))),
+                           tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS)),
+                           int16_host=not args.no_int16_host),
             }
             rows.append(row)
-            same = " (identical)" if row.get("identical_to_ort_quant") else ""
-            own = (f" vs ort-quant {row.get('sqnr_vs_ort_quant_db', '-')}{same} "
-                   f"(ort-quant vs fp32 {row.get('ort_quant_vs_fp32_db', '-')}), "
-                   f"{row.get('quant_notes', '-')} notes" if fp32 is not None else "")
-            print(
-                f"{name:<20}{exp:<8}{variant:<9}{'yes' if row['compiles'] else 'NO':<5}"
-                f"{row.get('sqnr_db', '-')!s:>8}{row.get('sqnr_mean_db', '-')!s:>8}"
-                f"{row.get('fp32_noise40_db', '-')!s:>8}  "
-                f"{row.get('bit_exact_default', '-')!s:<6}"
-                f"{row.get('bit_exact_tuned', '-')!s:<6}{row.get('cycles_default', '-')!s:>12}"
-                f"{row.get('compile_s', '-')!s:>7}{own}  {row.get('error', '')}",
-                flush=True,
-            )
+            print_row(row, fp32 is not None)
     Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
 
