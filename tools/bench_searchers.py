@@ -10,11 +10,15 @@ normalises; > 1 is worse than CMA) and to default Gemmini with its heuristic map
 Runs at equal evaluations share one (temporary) tuning database: a cached layer search is
 exactly what a fresh one computes, so results do not depend on it. Every equal-time run
 starts from an empty database, so no searcher gets evaluations for free from another's
-cache.
+cache. `--seed-start K` runs seeds K .. K + seeds - 1, so chunks of seeds can run in
+separate processes (each with its own database, by the same argument) and `--merge`
+joins their files by seed.
 
 Outputs: a text table on stdout, `--json`, `--markdown` (per workload and space, plus the
 geometric mean over them) and `--plot` (best-so-far objective over evaluations, median
-over seeds, normalised to default Gemmini, one panel per workload and space).
+over seeds, normalised to default Gemmini, one panel per workload and space). A
+`MODEL_GUIDED` searcher whose runs end within its random warm-up (a time budget too short
+for its first model-picked batch) is marked "warm-up only" in the tables.
 `--quick` shrinks everything to a smoke run of about two minutes on an idle 2-core
 machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer).
 """
