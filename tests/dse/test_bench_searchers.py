@@ -147,3 +147,12 @@ def test_claims_are_ratios_of_medians() -> None:
     got = claims(doc)["evaluations"]
     assert got["digamma_edp_vs_cma_edge"] == 0.5 and got["digamma_edp_vs_cma_cloud"] is None
     assert got["tf_edp_vs_lstm"] == 0.75 and got["confuciux-tf_policy_ms_per_episode"] == 3.0
+
+
+def test_a_budget_below_digammas_population_is_one_line(capsys) -> None:
+    assert main(["--all-searchers", "--searchers", "digamma", "--workloads", "bert_layer",
+                 "--spaces", "edge", "--seeds", "1", "--budget", "2", "--sw-samples", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("bench_codesign: error: digamma: budget of 2 evaluations is "
+                          "smaller than one population (4)")
