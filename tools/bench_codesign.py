@@ -87,7 +87,7 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
         known = searcher_options(searcher)
         tuned = parse_options(searcher, [o for o in args.searcher_option
                                          if o.partition("=")[0].strip() in known])
-        for seed in range(args.seeds):
+        for seed in range(args.seed_start, args.seed_start + args.seeds):
             opts = Options(space=space, searcher=searcher, evaluator=args.evaluator,
                            budget=parse_budget(_budget(args, searcher, unique)), seed=seed,
                            sw=_sw(args, searcher, unique), db_path=db,
@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--searcher-option", action="append", default=[], metavar="KEY=VALUE",
                    help="a setting for every searcher that has it (e.g. population=20)")
     p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seed-start", type=int, default=0, metavar="K",
+                   help="run seeds K .. K + seeds - 1 (so seeds can run in separate "
+                        "processes; --all-searchers --merge joins them)")
     p.add_argument("--budget", default="100",
                    help="HW evaluations per run (Polaris: evaluator samples)")
     p.add_argument("--sample-budget", type=int, default=None, metavar="N",
@@ -229,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--best-plot", default=None, metavar="PATH",
                    help="best EDP vs evaluator samples, median over seeds (PNG)")
     args = p.parse_args(argv)
+    if args.seed_start < 0 or args.seeds < 1:
+        print(f"bench_codesign: error: --seed-start must be >= 0 and --seeds >= 1, got "
+              f"{args.seed_start} and {args.seeds}", file=sys.stderr)
+        return 1
     if args.all_searchers:
         return _all_searchers(args)
     args.searchers = args.searchers or list(SEARCHERS)

@@ -10,11 +10,15 @@ normalises; > 1 is worse than CMA) and to default Gemmini with its heuristic map
 Runs at equal evaluations share one (temporary) tuning database: a cached layer search is
 exactly what a fresh one computes, so results do not depend on it. Every equal-time run
 starts from an empty database, so no searcher gets evaluations for free from another's
-cache.
+cache. `--seed-start K` runs seeds K .. K + seeds - 1, so chunks of seeds can run in
+separate processes (each with its own database, by the same argument) and `--merge`
+joins their files by seed.
 
 Outputs: a text table on stdout, `--json`, `--markdown` (per workload and space, plus the
 geometric mean over them) and `--plot` (best-so-far objective over evaluations, median
-over seeds, normalised to default Gemmini, one panel per workload and space).
+over seeds, normalised to default Gemmini, one panel per workload and space). A
+`MODEL_GUIDED` searcher whose runs end within its random warm-up (a time budget too short
+for its first model-picked batch) is marked "warm-up only" in the tables.
 `--quick` shrinks everything to a smoke run of about two minutes on an idle 2-core
 machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer).
 """
@@ -35,7 +39,7 @@ from dlac.dse.driver import AutotuneResult, Options, autotune, parse_budget
 from dlac.dse.errors import DseError
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
-from dlac.dse.search import searcher_names
+from dlac.dse.search import HW_CONFIG, searcher_names, searcher_options
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 
 QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
@@ -61,6 +65,26 @@ population; its elite ratio is raised to keep at least one elite."""
 RL_SHARE = 0.7
 """ConfuciuX's RL share of an evaluation budget (1 - its default ga_fraction); an
 equal-time run gives it the same number of RL episodes as its equal-evaluation run."""
+
+
+MODEL_GUIDED = ("cbo", "dabo", "vanilla-bo")
+"""Searchers whose first `warmup` trials are random feasible designs (their model picks
+only later): a run that stops within them is random search, and the tables say so."""
+
+
+def warmup_of(searcher: str) -> int | None:
+    """The random warm-up trials of a `MODEL_GUIDED` searcher (cbo's `warmup` option, the
+    HW search config's for daBO and vanilla BO), else None."""
+    if searcher not in MODEL_GUIDED:
+        return None
+    return int(searcher_options(searcher).get("warmup", HW_CONFIG.warmup))
+
+
+def warmup_only(doc: dict[str, Any], mode: str) -> list[str]:
+    """The `MODEL_GUIDED` searchers whose median trials in `mode` end within the warm-up."""
+    trials = median_trials(doc, mode)
+    return [s for s in doc["searchers"]
+            if (w := warmup_of(s)) is not None and trials[s] <= w]
 
 
 def default_searchers() -> list[str]:
@@ -156,12 +180,12 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
     budget = args.budget if mode == "evaluations" else f"{args.seconds}s"
     runs: dict[str, list[dict[str, Any]]] = {}
     for searcher in searchers:
-        for seed in range(args.seeds):
+        for seed in range(args.seed_start, args.seed_start + args.seeds):
             db = (dbs / "shared.sqlite" if mode == "evaluations"
                   else dbs / f"{wl}-{space_name}-{searcher}-{seed}.sqlite")
             result, secs = _run(models, host, args, space, searcher, seed, budget, db)
             rec = _record(result, wl, secs)
-            rec["load"] = os.getloadavg()[0]
+            rec["load"], rec["seed"] = os.getloadavg()[0], seed
             runs.setdefault(searcher, []).append(rec)
             print(f"  {mode} {wl}/{space_name} {searcher} seed {seed}: EDP {rec['edp']:.4g}"
                   f" ({rec['evaluations']} trials, {secs:.1f} s)", file=sys.stderr)
@@ -189,18 +213,46 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "results": results}
 
 
+MERGE_SETTINGS = ("budget", "seconds", "sw_samples", "objective")
+"""Settings every merged file must share: runs at other budgets are not comparable."""
+
+
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One document from runs of the same searchers on different workloads or spaces
-    (the first document's config, with every document's workloads)."""
+    """One document from runs of the same searchers and settings on different workloads,
+    spaces or seeds (`--seed-start`): runs are joined per (mode, cell, searcher) by seed
+    and the summaries recomputed; a seed of a cell in two files is an error."""
     if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
         raise DseError("--merge needs --all-searchers JSON files of the same searchers")
-    out = {**docs[0], "results": {m: {} for m in MODES}}
-    out["config"] = {**docs[0]["config"],
-                     "workloads": [w for d in docs for w in d["config"]["workloads"]]}
+    for key in MERGE_SETTINGS:
+        values = sorted({str(d["config"].get(key)) for d in docs})
+        if len(values) > 1:
+            raise DseError(f"--merge: the files differ in {key} ({', '.join(values)})")
+    by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in MODES}
     for d in docs:
+        start = d["config"].get("seed_start", 0)
         for mode in MODES:
-            out["results"][mode].update(d["results"][mode])
-    return out
+            for cell, res in d["results"][mode].items():
+                cell_runs = by_seed[mode].setdefault(cell, {})
+                for searcher, recs in res["runs"].items():
+                    slot = cell_runs.setdefault(searcher, {})
+                    for i, rec in enumerate(recs):
+                        seed = rec.get("seed", start + i)
+                        if seed in slot:
+                            raise DseError(f"--merge: {mode} {cell} {searcher} seed {seed} "
+                                           f"is in two files")
+                        slot[seed] = {**rec, "seed": seed}
+    results: dict[str, Any] = {m: {} for m in MODES}
+    for mode, cells in by_seed.items():
+        for cell, per in cells.items():
+            runs = {s: [recs[k] for k in sorted(recs)] for s, recs in per.items()}
+            results[mode][cell] = {"summary": summarise(runs), "runs": runs}
+    seeds = {r["seed"] for cells in results.values() for res in cells.values()
+             for recs in res["runs"].values() for r in recs}
+    config = {**docs[0]["config"],
+              "workloads": list(dict.fromkeys(w for d in docs for w in d["config"]["workloads"])),
+              "spaces": list(dict.fromkeys(s for d in docs for s in d["config"].get("spaces", []))),
+              "seeds": len(seeds), "seed_start": min(seeds, default=0)}
+    return {**docs[0], "config": config, "results": results}
 
 
 def _cell(st: dict[str, float] | None) -> str:
@@ -285,6 +337,7 @@ def markdown(doc: dict[str, Any]) -> str:
                  else "equal wall time per run")
         cells = list(doc["results"][mode])
         trials = median_trials(doc, mode)
+        warm = warmup_only(doc, mode)
         lines += [f"**{title}** (cells: median EDP / {REFERENCE.upper()} over seeds)", "",
                   f"| searcher | trials | EDP / {REFERENCE.upper()} geomean | EDP / default "
                   f"geomean | latency / {REFERENCE.upper()} geomean | " + " | ".join(cells)
@@ -294,11 +347,15 @@ def markdown(doc: dict[str, Any]) -> str:
             for cell in cells:
                 st = doc["results"][mode][cell]["summary"].get(s, {}).get(f"edp_vs_{REFERENCE}")
                 per.append(_g(None if st is None else st["median"]))
-            lines.append(f"| {s} | {trials[s]:g} | "
+            lines.append(f"| {s} | {trials[s]:g}{' (warm-up only)' if s in warm else ''} | "
                          f"{_g(geomean_of(doc, mode, s, f'edp_vs_{REFERENCE}'))} | "
                          f"{_g(geomean_of(doc, mode, s, 'edp_vs_default'))} | "
                          f"{_g(geomean_of(doc, mode, s, f'latency_vs_{REFERENCE}'))} | "
                          + " | ".join(per) + " |")
+        if warm:
+            lines += ["", f"*warm-up only*: {', '.join(warm)} stopped within their random "
+                          f"warm-up (median trials <= warm-up), so these rows are random "
+                          f"search, not their model."]
         lines.append("")
     return "\n".join(lines)
 
@@ -352,6 +409,10 @@ def print_table(doc: dict[str, Any]) -> None:
         geo = geomean_vs_reference(doc, mode)
         print("geomean EDP / cma: " + ", ".join(
             f"{s} {'-' if g is None else f'{g:.3f}'}" for s, g in geo.items()))
+        warm = warmup_only(doc, mode)
+        if warm:
+            print(f"warm-up only ({mode}): {', '.join(warm)} (median trials within their "
+                  f"random warm-up: random search, not their model)")
         print(f"claims ({mode}): " + ", ".join(
             f"{k} {v if isinstance(v, dict) else _g(v) if not isinstance(v, list) else v}"
             for k, v in claims(doc)[mode].items() if k != "median_trials"))

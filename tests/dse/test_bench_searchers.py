@@ -3,6 +3,9 @@ a reduced budget without dropping below what the searcher accepts."""
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 from dlac.dse.errors import DseError
 from dlac.dse.search import searcher_names, searcher_options
@@ -11,8 +14,11 @@ from dlac.tools.bench_searchers import (
     EXCLUDED,
     claims,
     default_searchers,
+    markdown,
     merge,
     searcher_settings,
+    warmup_of,
+    warmup_only,
 )
 
 
@@ -46,17 +52,87 @@ def test_a_wall_clock_budget_is_one_line(capsys) -> None:
     assert err.count("\n") == 1 and "needs --budget N" in err
 
 
-def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
-    def doc(wl: str, searchers: list[str]) -> dict:
-        cell = {"summary": {}, "runs": {}}
-        return {"config": {"workloads": [wl]}, "searchers": searchers,
-                "results": {"evaluations": {f"{wl}/edge": cell}, "time": {f"{wl}/edge": cell}}}
+def _doc(wl: str, searchers: list[str]) -> dict:
+    cell = {"summary": {}, "runs": {}}
+    return {"config": {"workloads": [wl]}, "searchers": searchers,
+            "results": {"evaluations": {f"{wl}/edge": cell}, "time": {f"{wl}/edge": cell}}}
 
-    joined = merge([doc("bert_layer", ["cma"]), doc("unet", ["cma"])])
+
+def _rec(seed: int, edp: float, evaluations: int = 20) -> dict:
+    return {"seed": seed, "edp": edp, "latency": edp, "default_edp": 10.0,
+            "default_latency": 10.0, "evaluations": evaluations, "seconds": 1.0, "load": 1.0,
+            "policy_ms_per_episode": None}
+
+
+def _seeded(seeds: range, cma: float, dabo: float, budget: str = "20") -> dict:
+    runs = {"cma": [_rec(k, cma) for k in seeds], "dabo": [_rec(k, dabo) for k in seeds]}
+    cell = {"summary": {}, "runs": runs}
+    return {"config": {"workloads": ["unet"], "spaces": ["edge"], "budget": budget,
+                       "seeds": len(seeds), "seed_start": seeds.start},
+            "searchers": ["cma", "dabo"],
+            "results": {"evaluations": {"unet/edge": cell}, "time": {"unet/edge": cell}}}
+
+
+def test_merge_joins_seeds_and_recomputes_the_summary() -> None:
+    joined = merge([_seeded(range(0, 2), 2.0, 1.0), _seeded(range(2, 5), 4.0, 1.0)])
+    cell = joined["results"]["evaluations"]["unet/edge"]
+    assert [r["seed"] for r in cell["runs"]["dabo"]] == [0, 1, 2, 3, 4]
+    assert joined["config"]["seeds"] == 5 and joined["config"]["workloads"] == ["unet"]
+    assert cell["summary"]["dabo"]["seeds"] == 5
+    assert cell["summary"]["dabo"]["edp_vs_cma"]["median"] == 0.25  # CMA median over 5: 4.0
+
+
+def test_merge_refuses_a_seed_in_two_files_and_other_budgets() -> None:
+    with pytest.raises(DseError, match="unet/edge cma seed 1 is in two files"):
+        merge([_seeded(range(0, 2), 2.0, 1.0), _seeded(range(1, 3), 2.0, 1.0)])
+    with pytest.raises(DseError, match=r"differ in budget \(100, 20\)"):
+        merge([_seeded(range(0, 2), 2.0, 1.0), _seeded(range(2, 3), 2.0, 1.0, "100")])
+
+
+def test_seed_start_runs_later_seeds_and_merges_by_seed(tmp_path, capsys) -> None:
+    first, second, both = (tmp_path / f"{n}.json" for n in ("a", "b", "ab"))
+    argv = ["--all-searchers", "--quick", "--searchers", "random", "--seed-start", "3"]
+    assert main([*argv, "--json", str(first)]) == 0
+    doc = json.loads(first.read_text())
+    assert [r["seed"] for r in doc["results"]["time"]["bert_layer/edge"]["runs"]["random"]] == [3]
+    other = copy.deepcopy(doc)
+    for mode in other["results"].values():
+        for rec in mode["bert_layer/edge"]["runs"]["random"]:
+            rec["seed"] = 4
+    second.write_text(json.dumps(other))
+    assert main(["--all-searchers", "--merge", str(first), str(second), "--json", str(both)]) == 0
+    merged = json.loads(both.read_text())
+    assert merged["config"]["seeds"] == 2 and merged["config"]["seed_start"] == 3
+    for mode in merged["results"].values():
+        assert mode["bert_layer/edge"]["summary"]["random"]["seeds"] == 2
+    capsys.readouterr()
+    assert main(["--all-searchers", "--merge", str(first), str(first)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "seed 3 is in two files" in err
+
+
+def test_a_negative_seed_start_is_one_line(capsys) -> None:
+    assert main(["--all-searchers", "--seed-start", "-1", "--searchers", "cma"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--seed-start" in err
+
+
+def test_rows_that_never_left_the_warm_up_are_marked() -> None:
+    assert warmup_of("cbo") == warmup_of("dabo") == warmup_of("vanilla-bo") == 10
+    assert warmup_of("cma") is None and warmup_of("random") is None
+    doc = merge([_seeded(range(0, 3), 2.0, 1.0)])
+    for rec in doc["results"]["time"]["unet/edge"]["runs"]["dabo"]:
+        rec["evaluations"] = 10
+    assert warmup_only(doc, "time") == ["dabo"] and warmup_only(doc, "evaluations") == []
+    text = markdown(doc)
+    assert text.count("(warm-up only)") == 1 and "*warm-up only*: dabo" in text
+
+def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
+    joined = merge([_doc("bert_layer", ["cma"]), _doc("unet", ["cma"])])
     assert joined["config"]["workloads"] == ["bert_layer", "unet"]
     assert set(joined["results"]["time"]) == {"bert_layer/edge", "unet/edge"}
     with pytest.raises(DseError, match="same searchers"):
-        merge([doc("bert_layer", ["cma"]), doc("unet", ["dabo"])])
+        merge([_doc("bert_layer", ["cma"]), _doc("unet", ["dabo"])])
 
 
 def test_claims_are_ratios_of_medians() -> None:
@@ -71,3 +147,12 @@ def test_claims_are_ratios_of_medians() -> None:
     got = claims(doc)["evaluations"]
     assert got["digamma_edp_vs_cma_edge"] == 0.5 and got["digamma_edp_vs_cma_cloud"] is None
     assert got["tf_edp_vs_lstm"] == 0.75 and got["confuciux-tf_policy_ms_per_episode"] == 3.0
+
+
+def test_a_budget_below_digammas_population_is_one_line(capsys) -> None:
+    assert main(["--all-searchers", "--searchers", "digamma", "--workloads", "bert_layer",
+                 "--spaces", "edge", "--seeds", "1", "--budget", "2", "--sw-samples", "2"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("bench_codesign: error: digamma: budget of 2 evaluations is "
+                          "smaller than one population (4)")

@@ -49,7 +49,7 @@ def _opts(space, tmp_path, name: str, n: int) -> Options:
                    db_path=tmp_path / "db.sqlite", progress=False, validate="none")
 
 
-@pytest.mark.parametrize("name", ["cma", "portfolio"])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_driver_resume_matches_uninterrupted(models, small_space, tmp_path, name: str) -> None:
     full = autotune(models, _opts(small_space, tmp_path / "a", name, 9))
     assert all(area_mm2(t.result.target) <= small_space.area_budget_mm2 for t in full.trials)
