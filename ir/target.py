@@ -136,6 +136,12 @@ class Target:
         return max(1, self.max_bytes // self.acc_row_bytes)
 
     @property
+    def dma_tracked_cmds(self) -> int:
+        """mvins (and, separately, mvouts) the DMA has in flight at once: LoadController's and
+        StoreController's DMACommandTracker has max_in_flight_mem_reqs / DIM + 1 entries."""
+        return max(1, self.max_in_flight_reqs // self.dim + 1)
+
+    @property
     def dma_beat_bytes(self) -> int:
         return self.dma_bus_bits // 8
 

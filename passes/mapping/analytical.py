@@ -144,6 +144,9 @@ class MemoryPath:
     byte_cycles: float
     latency: float
     req_cycles: float
+    cmds: int = 1
+    """mvins (mvouts) in flight at once (`Target.dma_tracked_cmds`): each holds its slot
+    for its transfer and one latency."""
 
     @classmethod
     def of(cls, working_set: float, target: Target, p: ModelParams) -> MemoryPath:
@@ -153,13 +156,16 @@ class MemoryPath:
         per_byte = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
                                          target.dram_bytes_per_cycle))
         latency = p.llc_latency + miss * (target.dram_latency - p.llc_latency)
-        return cls(per_byte, latency, max(p.dma_req_cycles, latency / target.max_in_flight_reqs))
+        return cls(per_byte, latency, max(p.dma_req_cycles, latency / target.max_in_flight_reqs),
+                   target.dma_tracked_cmds)
 
     def transfer(self, nbytes: np.ndarray, reqs: np.ndarray, moves: np.ndarray,
                  fixed: float) -> np.ndarray:
         """Cycles of moving `nbytes` in `reqs` requests issued as `moves` instructions of
-        `fixed` cycles each: bytes against the bus, requests against the in-flight window."""
-        return np.maximum(nbytes * self.byte_cycles, reqs * self.req_cycles) + moves * fixed
+        `fixed` cycles each: bytes against the bus, requests against the in-flight window,
+        instructions against the command tracker (`cmds` at a time, each one latency more)."""
+        busy = np.maximum(nbytes * self.byte_cycles, reqs * self.req_cycles) + moves * fixed
+        return np.maximum(busy, (busy + moves * self.latency) / self.cmds)
 
 
 def _cdiv(a: np.ndarray, b: float) -> np.ndarray:

@@ -211,7 +211,7 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
     }
     /* timing */
     double t = timing_issue(s, UNIT_LD, who);
-    double start = dmax(t, s->unit_free[UNIT_LD]);
+    double start = dmax(dmax(t, s->unit_free[UNIT_LD]), timing_dma_cmd_slot(s, 0));
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * bstride;
@@ -232,6 +232,7 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
         s->st.dram_reads += read_rows * cols;
     }
     s->unit_free[UNIT_LD] = start + occ;
+    timing_dma_cmd_done(s, 0, done);
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * bstride;
@@ -292,13 +293,15 @@ static int exec_mvout_pool(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who)
             }
     /* timing: the pooling unit reads every pixel of the tile, the DMA writes the pooled rows */
     double t = timing_issue(s, UNIT_ST, who);
-    double start = dmax(dmax(t, s->unit_free[UNIT_ST]), timing_rows_ready(s, a, pixels, 1, WAIT_RAW));
+    double start = dmax(dmax(dmax(t, s->unit_free[UNIT_ST]), timing_dma_cmd_slot(s, 1)),
+                        timing_rows_ready(s, a, pixels, 1, WAIT_RAW));
     double occ = dmax((double)pixels * s->pool_size,
                       timing_dma_occupancy(s, (uint64_t)out * cols, out)) +
                  s->cfg.mvout_fixed_cycles + timing_tlb(s, 1, rs1, out, s->st_stride, cols);
     double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
     double done = start + read_lat + occ + s->mem_latency;
     s->unit_free[UNIT_ST] = start + occ;
+    timing_dma_cmd_done(s, 1, done);
     timing_rows_mark(s, a, pixels, 1, start + read_lat + occ, ROW_RD);
     if (a.is_acc) s->st.acc_reads += (uint64_t)pixels * cols;
     else s->st.spad_reads += (uint64_t)pixels * cols;
@@ -352,7 +355,7 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
         }
     }
     double t = timing_issue(s, UNIT_ST, who);
-    double start = dmax(t, s->unit_free[UNIT_ST]);
+    double start = dmax(dmax(t, s->unit_free[UNIT_ST]), timing_dma_cmd_slot(s, 1));
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * (uint32_t)dim;
@@ -366,6 +369,7 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
     double done = start + read_lat + occ + s->mem_latency;
     s->unit_free[UNIT_ST] = start + occ;
+    timing_dma_cmd_done(s, 1, done);
     for (uint32_t b = 0; b < nblocks; b++) {
         laddr blk = a;
         blk.row = a.row + b * (uint32_t)dim;

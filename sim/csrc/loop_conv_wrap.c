@@ -59,6 +59,7 @@ static void wrap_extrapolate(dlac_sim *s, fsm *f, wrap_mark m, double span, doub
     const double k = more / span, delta = (load_clock(s, f) - m.t) * k;
     s->unit_free[UNIT_LD] += delta;
     *f->ld.clock += delta;
+    for (int i = 0; i < s->dma_cmds; i++) s->dma_cmd_done[0][i] += delta;
     for (int i = 0; i < s->rs_size[UNIT_LD]; i++) {
         s->rs_ring[UNIT_LD][i] += delta;
         if (s->rs_ring[UNIT_LD][i] > s->done_max) s->done_max = s->rs_ring[UNIT_LD][i];

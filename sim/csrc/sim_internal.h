@@ -14,6 +14,8 @@
  * = 5 * ceil(tile_latency + 1) + 1 = 6 entries (tile_latency 0), each held from the request
  * until its last result row leaves the array. */
 #define DLAC_MESH_TAGS 6
+/* Upper bound of the DMA command trackers' entries (max_in_flight / DIM + 1, DIM >= 2). */
+#define DLAC_DMA_CMDS_MAX 64
 
 enum { UNIT_LD = 0, UNIT_EX = 1, UNIT_ST = 2, UNIT_COUNT = 3 };
 
@@ -98,6 +100,10 @@ struct dlac_sim {
     double ex_preload_t;
     double mesh_out[DLAC_MESH_TAGS];  /* when each of the last computes leaves the mesh */
     int mesh_pos;
+    /* DMA command trackers (load, store): when each of the last dma_cmds mvins / mvouts
+     * completes; a new one waits for the oldest (LoadController / StoreController). */
+    double dma_cmd_done[2][DLAC_DMA_CMDS_MAX];
+    int dma_cmd_pos[2], dma_cmds;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
     uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */

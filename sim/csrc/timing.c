@@ -19,6 +19,8 @@ void timing_init(dlac_sim *s) {
         s->rs_ring[u] = calloc((size_t)s->rs_size[u], sizeof(double));
         s->rs_pos[u] = 0;
     }
+    int cmds = s->cfg.max_in_flight / s->cfg.dim + 1;
+    s->dma_cmds = cmds < 1 ? 1 : (cmds > DLAC_DMA_CMDS_MAX ? DLAC_DMA_CMDS_MAX : cmds);
 }
 
 double timing_drained(const dlac_sim *s) {

@@ -74,6 +74,19 @@ static inline double timing_tlb(dlac_sim *s, int dir, uint64_t addr, uint64_t ro
     return misses * s->cfg.tlb_miss_cycles;
 }
 
+/* LoadController and StoreController each track their DMA commands in a DMACommandTracker
+ * of max_in_flight_mem_reqs / DIM + 1 entries: a mvin (mvout) sends no request until the
+ * mvin (mvout) that many commands earlier has all its responses back. At DIM >= 32 with 16
+ * in-flight requests that is one command at a time, each paying a full memory round trip. */
+static inline double timing_dma_cmd_slot(const dlac_sim *s, int dir) {
+    return s->dma_cmd_done[dir][s->dma_cmd_pos[dir]];
+}
+
+static inline void timing_dma_cmd_done(dlac_sim *s, int dir, double done) {
+    s->dma_cmd_done[dir][s->dma_cmd_pos[dir]] = done;
+    s->dma_cmd_pos[dir] = (s->dma_cmd_pos[dir] + 1) % s->dma_cmds;
+}
+
 static inline double timing_dma_occupancy(const dlac_sim *s, uint64_t bytes, uint64_t requests) {
     /* Bytes are limited by the bus (and DRAM bandwidth on LLC misses); requests by the
      * in-flight window: at most max_in_flight outstanding, each held for one latency. */
