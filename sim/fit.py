@@ -25,7 +25,8 @@ from dlac.sim.timing import TimingParams
 TARGET_KNOBS = ("dram_latency", "dram_bytes_per_cycle")
 TIMING_KNOBS = ("host_tile_cycles", "host_issue_cycles", "llc_latency", "host_call_cycles",
                 "host_conv_tile_cycles", "host_conv_call_cycles", "tlb_miss_cycles",
-                "dma_req_cycles", "mvin_fixed_cycles", "compute_fixed_cycles", "loop_fsm_cycles")
+                "l2_miss_cycles", "dma_req_cycles", "mvin_fixed_cycles", "compute_fixed_cycles",
+                "loop_fsm_cycles")
 HELD_OUT_EVERY = 3
 
 

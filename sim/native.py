@@ -23,7 +23,7 @@ _TIMING_FIELDS = (
     "dma_req_cycles", "mvin_fixed_cycles", "mvout_fixed_cycles", "compute_fixed_cycles",
     "fill_cycles", "os_drain_cycles", "bank_conflict_cycles", "fence_cycles", "min_compute_rows",
     "loops_on_cpu", "host_conv_tile_cycles", "host_conv_call_cycles", "tlb_entries",
-    "tlb_miss_cycles",
+    "tlb_miss_cycles", "l2_kib", "l2_ways", "l2_miss_cycles",
 )
 _DOUBLE_FIELDS = (("dram_latency", "dram_bytes_per_cycle") + _TIMING_FIELDS
                   + ("llc_latency", "e_mac", "e_reg", "e_acc", "e_spad", "e_dram", "llc_bytes"))

@@ -83,6 +83,10 @@ class ModelParams:
     llc_kib: float = 4096.0
     """Last-level cache between the DMA and DRAM (FireSim's SoC has 4 MB)."""
     llc_latency: float = 25.03
+    l2_kib: float = 512.0
+    """The SoC's L2 in front of the LLC: the share of a call's working set beyond it misses
+    on first touch (the simulator also models its sets; this model only that share)."""
+    l2_miss_cycles: float = 100.0
     tlb_miss_cycles: float = 10.0
     """DMA stall per TLB miss (the flat depthwise model counts pages; the tile model
     does not yet)."""
@@ -155,7 +159,8 @@ class MemoryPath:
         miss = llc_miss(working_set, p.llc_kib)
         per_byte = float(cycles_per_byte(miss, float(target.dma_beat_bytes),
                                          target.dram_bytes_per_cycle))
-        latency = p.llc_latency + miss * (target.dram_latency - p.llc_latency)
+        latency = (p.llc_latency + miss * (target.dram_latency - p.llc_latency)
+                   + llc_miss(working_set, p.l2_kib) * p.l2_miss_cycles)
         return cls(per_byte, latency, max(p.dma_req_cycles, latency / target.max_in_flight_reqs),
                    target.dma_tracked_cmds)
 

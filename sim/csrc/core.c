@@ -226,9 +226,10 @@ static int exec_mvin(dlac_sim *s, int id, uint64_t rs1, uint64_t rs2, issuer *wh
         uint64_t read_rows = c->stride ? rows : 1;
         uint64_t reqs = read_rows * ((row_bytes + (uint64_t)s->cfg.dma_max_bytes - 1) /
                                      (uint64_t)s->cfg.dma_max_bytes);
-        occ = timing_dma_occupancy(s, read_rows * row_bytes, reqs) + s->cfg.mvin_fixed_cycles +
+        const double lat = timing_l2_latency(s, dram, read_rows, c->stride, row_bytes);
+        occ = timing_dma_occupancy(s, read_rows * row_bytes, reqs, lat) + s->cfg.mvin_fixed_cycles +
               timing_tlb(s, 0, dram, read_rows, c->stride, row_bytes);
-        done = start + occ + s->mem_latency;
+        done = start + occ + lat;
         s->st.dram_reads += read_rows * cols;
     }
     s->unit_free[UNIT_LD] = start + occ;
@@ -295,11 +296,12 @@ static int exec_mvout_pool(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who)
     double t = timing_issue(s, UNIT_ST, who);
     double start = dmax(dmax(dmax(t, s->unit_free[UNIT_ST]), timing_dma_cmd_slot(s, 1)),
                         timing_rows_ready(s, a, pixels, 1, WAIT_RAW));
+    const double lat = timing_l2_latency(s, rs1, out, s->st_stride, cols);
     double occ = dmax((double)pixels * s->pool_size,
-                      timing_dma_occupancy(s, (uint64_t)out * cols, out)) +
+                      timing_dma_occupancy(s, (uint64_t)out * cols, out, lat)) +
                  s->cfg.mvout_fixed_cycles + timing_tlb(s, 1, rs1, out, s->st_stride, cols);
     double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
-    double done = start + read_lat + occ + s->mem_latency;
+    double done = start + read_lat + occ + lat;
     s->unit_free[UNIT_ST] = start + occ;
     timing_dma_cmd_done(s, 1, done);
     timing_rows_mark(s, a, pixels, 1, start + read_lat + occ, ROW_RD);
@@ -364,10 +366,11 @@ static int exec_mvout(dlac_sim *s, uint64_t rs1, uint64_t rs2, issuer *who) {
     const uint64_t row_bytes = (uint64_t)cols * (uint64_t)ebytes;
     uint64_t reqs = rows * ((row_bytes + (uint64_t)s->cfg.dma_max_bytes - 1) /
                             (uint64_t)s->cfg.dma_max_bytes);
-    double occ = timing_dma_occupancy(s, rows * row_bytes, reqs) + s->cfg.mvout_fixed_cycles +
+    const double lat = timing_l2_latency(s, rs1, rows, s->st_stride, row_bytes);
+    double occ = timing_dma_occupancy(s, rows * row_bytes, reqs, lat) + s->cfg.mvout_fixed_cycles +
                  timing_tlb(s, 1, rs1, rows, s->st_stride, row_bytes);
     double read_lat = (double)s->cfg.spad_read_delay + (a.is_acc ? s->cfg.acc_latency : 0);
-    double done = start + read_lat + occ + s->mem_latency;
+    double done = start + read_lat + occ + lat;
     s->unit_free[UNIT_ST] = start + occ;
     timing_dma_cmd_done(s, 1, done);
     for (uint32_t b = 0; b < nblocks; b++) {
@@ -679,6 +682,8 @@ void dlac_sim_set_working_set(dlac_sim *s, double bytes) {
     if (bytes > 0.0) miss = bytes <= s->cfg.llc_bytes ? 0.0 : 1.0 - s->cfg.llc_bytes / bytes;
     s->miss_frac = miss;
     s->mem_latency = s->cfg.llc_latency + miss * (s->cfg.dram_latency - s->cfg.llc_latency);
+    const double l2 = s->cfg.l2_kib * 1024.0;
+    s->l2_cold_share = bytes > l2 ? 1.0 - l2 / bytes : (bytes > 0.0 ? 0.0 : 1.0);
 }
 
 int dlac_sim_fail(dlac_sim *s, const char *reason) { return sim_assert_fail(s, "%s", reason); }
@@ -725,6 +730,7 @@ dlac_sim *dlac_sim_new(const dlac_sim_config *cfg) {
     timing_init(s);
     s->mem_latency = cfg->dram_latency;
     s->miss_frac = 1.0;
+    s->l2_cold_share = 1.0;
     return s;
 }
 
@@ -742,6 +748,8 @@ void dlac_sim_free(dlac_sim *s) {
         free(s->row_t[1][e]);
     }
     for (int u = 0; u < UNIT_COUNT; u++) free(s->rs_ring[u]);
+    free(s->l2_tag);
+    free(s->l2_seen);
     free(s);
 }
 

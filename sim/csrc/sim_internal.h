@@ -2,6 +2,7 @@
 #ifndef DLAC_SIM_INTERNAL_H
 #define DLAC_SIM_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dlac_sim.h"
@@ -10,6 +11,7 @@
 #define LADDR_ROW_MASK ((1u << 26) - 1u)
 #define DLAC_TLB_MAX 16
 #define DLAC_PAGE_SHIFT 12
+#define DLAC_LINE_SHIFT 6
 /* Computes in the mesh at once: MeshWithDelays' tag queue holds max_simultaneous_matmuls + 1
  * = 5 * ceil(tile_latency + 1) + 1 = 6 entries (tile_latency 0), each held from the request
  * until its last result row leaves the array. */
@@ -106,6 +108,15 @@ struct dlac_sim {
     int dma_cmd_pos[2], dma_cmds;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
+    /* L2 tags of the DMA's lines: l2_sets x l2_ways, each set most recent first (0 = empty) */
+    uint64_t *l2_tag;
+    uint32_t l2_sets, l2_ways;
+    /* every line the DMA has touched (open addressing, line + 1; 0 = empty), and the share
+     * of a never-touched line's misses that count: the run before this one left the most
+     * recent l2 bytes of the call's working set in the L2 */
+    uint64_t *l2_seen;
+    size_t l2_seen_cap, l2_seen_n;
+    double l2_cold_share;
     uint64_t tlb_page[2][DLAC_TLB_MAX];  /* DMA TLBs (reader, writer): page numbers, LRU order */
     int tlb_fill[2];
     dlac_sim_stats st;

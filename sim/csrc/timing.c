@@ -19,6 +19,13 @@ void timing_init(dlac_sim *s) {
         s->rs_ring[u] = calloc((size_t)s->rs_size[u], sizeof(double));
         s->rs_pos[u] = 0;
     }
+    const double ways = s->cfg.l2_ways >= 1.0 ? s->cfg.l2_ways : 1.0;
+    const double sets = s->cfg.l2_kib * 1024.0 / (double)(1 << DLAC_LINE_SHIFT) / ways;
+    if (sets >= 1.0) {
+        s->l2_ways = (uint32_t)ways;
+        s->l2_sets = (uint32_t)sets;
+        s->l2_tag = calloc((size_t)s->l2_sets * s->l2_ways, sizeof(uint64_t));
+    }
     int cmds = s->cfg.max_in_flight / s->cfg.dim + 1;
     s->dma_cmds = cmds < 1 ? 1 : (cmds > DLAC_DMA_CMDS_MAX ? DLAC_DMA_CMDS_MAX : cmds);
 }

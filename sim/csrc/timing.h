@@ -2,6 +2,8 @@
 #ifndef DLAC_SIM_TIMING_H
 #define DLAC_SIM_TIMING_H
 
+#include <stdlib.h>
+
 #include "sim_internal.h"
 
 static inline double tdmax(double a, double b) { return a > b ? a : b; }
@@ -87,14 +89,70 @@ static inline void timing_dma_cmd_done(dlac_sim *s, int dir, double done) {
     s->dma_cmd_pos[dir] = (s->dma_cmd_pos[dir] + 1) % s->dma_cmds;
 }
 
-static inline double timing_dma_occupancy(const dlac_sim *s, uint64_t bytes, uint64_t requests) {
+/* Latency of one DMA command's requests: the call's memory latency plus, for the share of
+ * the 64-byte lines of its `rows` rows (at `addr` + r * `stride`) that miss the L2,
+ * l2_miss_cycles. Every line goes through the L2's LRU sets (allocating on a miss), so
+ * rows on a power-of-two stride crowd into few sets and evict each other. A line's first
+ * touch misses only with the share of the call's working set the L2 cannot hold. */
+/* Records `line` as touched; 1 if it was not before. */
+static inline int timing_l2_first_touch(dlac_sim *s, uint64_t line) {
+    if (2 * (s->l2_seen_n + 1) > s->l2_seen_cap) {
+        const size_t cap = s->l2_seen_cap ? 2 * s->l2_seen_cap : 4096;
+        uint64_t *old = s->l2_seen, *fresh = calloc(cap, sizeof(uint64_t));
+        if (!fresh) return 0;
+        for (size_t i = 0; i < s->l2_seen_cap; i++) {
+            if (!old[i]) continue;
+            size_t h = (size_t)((old[i] * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+            while (fresh[h]) h = (h + 1) & (cap - 1);
+            fresh[h] = old[i];
+        }
+        free(old);
+        s->l2_seen = fresh;
+        s->l2_seen_cap = cap;
+    }
+    const uint64_t key = line + 1;
+    size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (s->l2_seen_cap - 1);
+    while (s->l2_seen[h]) {
+        if (s->l2_seen[h] == key) return 0;
+        h = (h + 1) & (s->l2_seen_cap - 1);
+    }
+    s->l2_seen[h] = key;
+    s->l2_seen_n++;
+    return 1;
+}
+
+static inline double timing_l2_latency(dlac_sim *s, uint64_t addr, uint64_t rows,
+                                       uint64_t stride, uint64_t row_bytes) {
+    if (!s->l2_tag || row_bytes == 0 || rows == 0) return s->mem_latency;
+    const uint32_t ways = s->l2_ways;
+    double lines = 0.0, misses = 0.0;
+    for (uint64_t r = 0; r < rows; r++) {
+        const uint64_t a = addr + r * stride;
+        for (uint64_t l = a >> DLAC_LINE_SHIFT; l <= (a + row_bytes - 1) >> DLAC_LINE_SHIFT; l++) {
+            uint64_t *set = s->l2_tag + (size_t)(l % s->l2_sets) * ways;
+            const uint64_t tag = l + 1;
+            uint32_t hit = ways - 1;
+            int found = 0;
+            for (uint32_t w = 0; w < ways; w++)
+                if (set[w] == tag) { hit = w; found = 1; break; }
+            lines += 1.0;
+            if (!found) misses += timing_l2_first_touch(s, l) ? s->l2_cold_share : 1.0;
+            for (uint32_t w = hit; w > 0; w--) set[w] = set[w - 1];
+            set[0] = tag;
+        }
+    }
+    return s->mem_latency + misses / lines * s->cfg.l2_miss_cycles;
+}
+
+static inline double timing_dma_occupancy(const dlac_sim *s, uint64_t bytes, uint64_t requests,
+                                          double latency) {
     /* Bytes are limited by the bus (and DRAM bandwidth on LLC misses); requests by the
      * in-flight window: at most max_in_flight outstanding, each held for one latency. */
     const double m = s->miss_frac;
     double bus = (double)s->cfg.dma_bus_bytes;
     double dram_bw = s->cfg.dram_bytes_per_cycle < bus ? s->cfg.dram_bytes_per_cycle : bus;
     double byte_t = (double)bytes * ((1.0 - m) / bus + m / dram_bw);
-    double req_t = (double)requests * s->mem_latency / (double)s->cfg.max_in_flight;
+    double req_t = (double)requests * latency / (double)s->cfg.max_in_flight;
     return tdmax(tdmax(byte_t, req_t), (double)requests * s->cfg.dma_req_cycles);
 }
 

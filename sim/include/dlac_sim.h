@@ -58,6 +58,9 @@ typedef struct dlac_sim_config {
     double host_conv_call_cycles; /* CPU cycles of one tiled_conv call (setup) */
     double tlb_entries;           /* entries of each DMA TLB (0: no translation cost) */
     double tlb_miss_cycles;       /* DMA stall per TLB miss (page-table walk) */
+    double l2_kib;                /* the SoC's shared L2 the DMA reads and writes through (0: none) */
+    double l2_ways;               /* its associativity (64-byte lines, LRU) */
+    double l2_miss_cycles;        /* extra latency of a DMA request whose line misses the L2 */
     double llc_latency;          /* DMA latency when the call's data fits the LLC */
     /* energy per access, pJ (dlac.ir.hwcost) */
     double e_mac;
