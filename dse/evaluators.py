@@ -188,9 +188,11 @@ class SimEvaluator(Evaluator):
                            layer.kernel_rows, stride=layer.stride, padding=layer.padding,
                            bias=layer.has_bias, tiles=tiles, perm=mapping.perm)
         else:
+            # a layer's bias is one row (lower-to-gemmini passes repeating_bias)
             sim.matmul_shape(layer.i, layer.j, layer.k, bias=layer.has_bias,
                              tiles=(args["tile_I"], args["tile_J"], args["tile_K"]),
-                             perm=mapping.perm, dataflow=mapping.dataflow)
+                             perm=mapping.perm, dataflow=mapping.dataflow,
+                             repeating_bias=True)
 
 
 def make_evaluator(name: str) -> Evaluator:

@@ -72,3 +72,20 @@ def test_depthwise_costs_its_dense_group_calls(name: str) -> None:
 def test_unknown_evaluator() -> None:
     with pytest.raises(DseError, match="unknown evaluator"):
         make_evaluator("rtl")
+
+
+def test_matmul_bias_is_the_repeated_row_the_emitted_code_passes() -> None:
+    """lower-to-gemmini passes a layer's bias as repeating_bias (one row): the sim evaluator
+    times that, not a full I x J matrix D, and the analytical model agrees with it."""
+    layer = MatmulLayer("pw", i=3136, j=256, k=64)
+    target = Target.parse("dim=32,sp_kib=40,sp_banks=5,acc_kib=112,acc_banks=7,"
+                          "dataflow=BOTH,dma_bus_bits=256")
+    mapping = Mapping.from_attrs({"dataflow": "WS", "dims": "IJK", "double_buffer": True,
+                                  "perm": "IJK", "tiles": [96, 128, 64]})
+    batch = MappingBatch.from_mappings(layer, [mapping])
+    sim = make_evaluator("sim").evaluate(layer, target, batch)
+    plain = make_evaluator("sim").evaluate(
+        MatmulLayer("pw", i=3136, j=256, k=64, has_bias=False), target, batch)
+    ana = make_evaluator("analytical").evaluate(layer, target, batch)
+    assert sim.cycles[0] < 1.02 * plain.cycles[0]
+    assert abs(ana.cycles[0] / sim.cycles[0] - 1.0) < 0.05
