@@ -366,6 +366,12 @@ class Simulator:
         self._fake_next += -(-nbytes // _DRAM_ALIGN) * _DRAM_ALIGN
         return base
 
+    def resadd_shape(self, I: int, J: int, *, relu: bool = False) -> None:  # noqa: E741, N803
+        """Timing-only tiled_resadd_auto of two I x J int8 matrices (fake DRAM addresses)."""
+        self._require_timing_only()
+        self._check(self._lib.dlac_py_resadd(self._sim, I, J, 1.0, 1.0, 1.0, self._fake(I * J),
+                                             self._fake(I * J), self._fake(I * J), int(relu)))
+
     def resadd(self, A: np.ndarray, B: np.ndarray, *, a_scale: float = 1.0,  # noqa: N803
                b_scale: float = 1.0, c_scale: float = 1.0, relu: bool = False) -> np.ndarray:
         A = self.dram(np.asarray(A, dtype=np.int8))  # noqa: N806

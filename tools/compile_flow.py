@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from dlac.dse.accel_steps import AccelStep, AccelSteps
 from dlac.ir.core import Operation
 from dlac.ir.quant_notes import notes_of
 from dlac.ir.target import Target
@@ -110,6 +111,32 @@ def host_cost_of(quantized: Operation) -> HostCost:
     lowered with the heuristic mapper for default Gemmini, since the host steps do not
     depend on the design."""
     return load_host_model().cost(map_and_lower(quantized, Target(), "heuristic", 0))
+
+
+def host_and_steps_of(quantized: Operation) -> tuple[HostCost, AccelSteps]:
+    """The model's CPU steps (`host_cost_of`) and its Gemmini calls that no mapping
+    controls (dlac.dse.accel_steps), from one lowering: which calls those are does not
+    depend on the design (a mapped op always carries its tiles)."""
+    lowered = map_and_lower(quantized, Target(), "heuristic", 0)
+    return load_host_model().cost(lowered), accel_steps_in(lowered)
+
+
+def accel_steps_in(lowered: Operation) -> AccelSteps:
+    """Every residual add and every untiled (unmapped) matmul of a lowered module."""
+    from dlac.ir.dialects import gemmini
+
+    counts: dict[AccelStep, int] = {}
+    for op in lowered.walk():
+        step = None
+        if isinstance(op, gemmini.TiledResaddOp):
+            step = AccelStep("resadd", tuple(int(d) for d in op.attr("dims")),
+                             relu=op.attr("act", "none") == "relu")
+        elif isinstance(op, gemmini.TiledMatmulOp) and op.attr("tiles") is None:
+            step = AccelStep("matmul", tuple(int(d) for d in op.attr("dims")),
+                             bias="D" in str(op.attr("roles")))
+        if step is not None:
+            counts[step] = counts.get(step, 0) + 1
+    return list(counts.items())
 
 
 def zoo_quantized(name: str) -> Operation:

@@ -3,12 +3,13 @@ simulated cycles part from what the co-design search costs for the same design.
 
 The search prices a design as the sum over its layer list of count x one layer's cost
 (the finalists are re-timed that way on the simulator, layer by layer) plus the host
-steps; the emitted model runs every Gemmini step of the whole program on the simulator.
+steps and the unmapped Gemmini calls (dlac.dse.accel_steps); the emitted model runs every
+step of the whole program on the simulator.
 This tool emits the chosen design's model exactly as `dlac --autotune` does, traces each
 emitted step back to the search's layer (by the kernel it was lowered from), and prints,
 step by step, the emitted cycles beside the search's simulator sample of the same layer
 and mapping, flagging steps whose emitted mapping differs from the scored one (a fused
-max pool, say) and steps the search's layer list lacks (residual adds). The design comes
+max pool, say) and the unmapped calls (residual adds). The design comes
 from an autotune report.json (its chosen layers and mappings) or from a tuning database
 (the best trial by the search's model, optionally of one target).
 """
@@ -20,10 +21,12 @@ import json
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dlac.dse.accel_steps import steps_cost
 from dlac.dse.database import TuningDB
 from dlac.dse.errors import DseError
 from dlac.dse.evaluators import make_evaluator
@@ -38,7 +41,7 @@ from dlac.passes.materialize import layer_of, mappable, mapped_layer
 from dlac.passes.nest import kernels
 from dlac.tools.atomic_write import write_atomic
 from dlac.tools.compile_flow import (
-    host_cost_of,
+    host_and_steps_of,
     layers_of,
     lower_kernels,
     map_kernels,
@@ -74,7 +77,8 @@ def load_design(report: Path | None, db: Path | None, target: str | None,
                               d["energy_pj"], d["utilization"], d["candidates"],
                               d.get("lowering", "direct")) for h, d in layers.items()
                  if h in nested.unique}
-        return HwResult(Target.from_dict(data["target"]), bests, nested.totals(bests),
+        target = Target.from_dict(data["target"])
+        return HwResult(target, bests, nested.totals(bests, target),
                         goal=data.get("objective", "edp"))
     assert db is not None
     if not db.exists():
@@ -162,8 +166,9 @@ def _origin_fields(op: Operation, origin: Origin | None, measured: dict[str, dic
     fields: dict[str, Any] = {"pool": dict(pool) if pool is not None else None,
                               "emitted_tiles": emitted_tiles, "emitted_perm": emitted_perm}
     if origin is None or origin.workload_hash is None:
-        fields["note"] = "not in the search's layer list" if origin is not None \
-            else "untraced"
+        unmapped = origin is not None or isinstance(op, gemmini.TiledResaddOp) or (
+            isinstance(op, gemmini.TiledMatmulOp) and op.attr("tiles") is None)
+        fields["note"] = "unmapped call (accel_steps)" if unmapped else "untraced"
         return fields
     sample = measured.get(origin.workload_hash, {})
     fields.update(
@@ -176,7 +181,14 @@ def _origin_fields(op: Operation, origin: Origin | None, measured: dict[str, dic
 
 def compare(model: str, report: Path | None, db: Path | None, target: str | None,
             seed: int = 0) -> dict[str, Any]:
-    """The whole comparison for one model (emits and simulates it once)."""
+    """The whole comparison for one model and the design of `report` or `db`."""
+    return compare_design(model, lambda nested: load_design(report, db, target, nested), seed)
+
+
+def compare_design(model: str, design: Callable[[NestedEvaluator], HwResult],
+                   seed: int = 0) -> dict[str, Any]:
+    """The comparison for the design `design` picks given the model's search problem
+    (emits and simulates the model once)."""
     from dlac.flow.emit import emit
     from dlac.flow.validate import validate
     from dlac.ir.semantics.qgraph import run_reference
@@ -186,9 +198,10 @@ def compare(model: str, report: Path | None, db: Path | None, target: str | None
     args.model = model
     quantized = emit_qgraph(args)
     name = model_name(model)
+    host, steps = host_and_steps_of(quantized)
     nested = NestedEvaluator({name: layers_of(quantized)}, make_evaluator("analytical"),
-                             SwConfig(), host={name: host_cost_of(quantized)})
-    result = load_design(report, db, target, nested)
+                             SwConfig(), host={name: host}, steps={name: steps})
+    result = design(nested)
     sim = measure(nested, result)
     if sim["skipped"]:
         raise DseError(f"the simulator skipped layers: {sim['skipped']}")
@@ -209,7 +222,8 @@ def compare(model: str, report: Path | None, db: Path | None, target: str | None
     counts = {layer.workload_hash(): n for layer, n in nested.models[name]}
     return {"model": name, "target": result.target.name, "target_config": result.target.to_dict(),
             "steps": rows, "layers": _per_layer(rows, counts, measured, names),
-            "totals": _totals(rows, sim["models"][name], run, nested.host[name].cycles),
+            "totals": _totals(rows, sim["models"][name], run, nested.host[name].cycles,
+                              steps_cost(nested.steps[name], result.target)[0]),
             "bit_exact": run.bit_exact}
 
 
@@ -236,8 +250,8 @@ def _per_layer(rows: list[dict[str, Any]], counts: dict[str, int],
 
 
 def _totals(rows: list[dict[str, Any]], finalist: dict[str, float], run: Any,
-            host_cycles: float) -> dict[str, Any]:
-    unlisted = sum(r["emitted_cycles"] for r in rows
+            host_cycles: float, unmapped_cycles: float) -> dict[str, Any]:
+    unmapped = sum(r["emitted_cycles"] for r in rows
                    if r["kind"] != "host" and not r.get("workload_hash"))
     host = sum(r["emitted_cycles"] for r in rows if r["kind"] == "host")
     return {"finalist_cycles": finalist["cycles"], "finalist_energy_pj": finalist["energy_pj"],
@@ -245,7 +259,8 @@ def _totals(rows: list[dict[str, Any]], finalist: dict[str, float], run: Any,
             "emitted_energy_pj": run.energy_pj, "emitted_edp": run.edp,
             "cycles_ratio": run.cycles / finalist["cycles"],
             "edp_ratio": run.edp / finalist["edp"],
-            "unlisted_step_cycles": unlisted, "emitted_host_cycles": host,
+            "emitted_unmapped_cycles": unmapped, "search_unmapped_cycles": unmapped_cycles,
+            "emitted_host_cycles": host,
             "search_host_cycles": host_cycles}
 
 
@@ -271,9 +286,10 @@ def print_tables(data: dict[str, Any], top: int) -> None:
                   f"cycles, EDP {t['finalist_edp']:.4g}; emitted: {t['emitted_cycles']:,.0f} "
                   f"cycles, EDP {t['emitted_edp']:.4g}; emitted/finalist cycles "
                   f"{t['cycles_ratio']:.3f}, EDP {t['edp_ratio']:.3f}")
-    console.print(f"steps not in the search's layer list: {t['unlisted_step_cycles']:,.0f} "
-                  f"cycles; host steps emitted {t['emitted_host_cycles']:,.0f} vs searched "
-                  f"{t['search_host_cycles']:,.0f}")
+    console.print(f"unmapped Gemmini calls (residual adds, ...): emitted "
+                  f"{t['emitted_unmapped_cycles']:,.0f} vs searched "
+                  f"{t['search_unmapped_cycles']:,.0f} cycles; host steps emitted "
+                  f"{t['emitted_host_cycles']:,.0f} vs searched {t['search_host_cycles']:,.0f}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -124,7 +125,8 @@ class Polaris(Searcher):
             raise DseError("polaris: the hardware space has no feasible design")
         self._layers: dict[str, Layer] = {}
         self._counts: list[list[tuple[str, int]]] = []
-        self._host: list[tuple[float, float]] = []
+        self._fixed: Callable[[Target], list[tuple[float, float]]] = lambda _: []
+        """Per model, a design's cost no mapping changes (host steps, unmapped calls)."""
         self.trace: list[dict[str, Any]] = []
         """Per HW candidate: its name, the design's best objective metric after each
         software iteration, and each sample's (predicted, measured) ln cost (the report's
@@ -155,7 +157,7 @@ class Polaris(Searcher):
         self._layers = dict(nested.unique)
         self._counts = [[(layer.workload_hash(), n) for layer, n in w]
                         for w in nested.models.values()]
-        self._host = [(nested.host[m].cycles, nested.host[m].energy_pj) for m in nested.models]
+        self._fixed = lambda target: [nested.fixed(m, target) for m in nested.models]
         self._evaluator = nested.evaluator.name
         self._goal = nested.goal
         self._models.prepare(self.box.space)
@@ -284,7 +286,7 @@ class Polaris(Searcher):
             hit = [i for i, s in enumerate(v) if heur is not None and _key(s[1]) == _key(heur)]
             if hit:
                 base[h] = hit[0]
-        choice = pick_design(costs, self._counts, self._host, self._goal, base)
+        choice = pick_design(costs, self._counts, self._fixed(target), self._goal, base)
         return {h: mine[h][i] for h, i in choice.items()}
 
     def _picks(self, samples: list[Sample], layers: dict[str, Layer],
@@ -309,6 +311,7 @@ class Polaris(Searcher):
         """After each software iteration: the design's objective and its pick from the
         samples so far (None while a layer has no finite sample)."""
         per = max(len(self._layers), 1)
+        fixed = self._fixed(target)
         out: list[tuple[float, dict[str, Sample]] | None] = []
         for end in range(per, len(samples) + 1, per):
             chosen = self._choose(samples[:end], target)
@@ -318,7 +321,7 @@ class Polaris(Searcher):
             value = sum(math.log(float(metric(
                 host_c + sum(n * chosen[h][2] for h, n in model),
                 host_e + sum(n * chosen[h][3] for h, n in model), self._goal)))
-                for model, (host_c, host_e) in zip(self._counts, self._host, strict=True))
+                for model, (host_c, host_e) in zip(self._counts, fixed, strict=True))
             out.append((value, chosen))
         return out
 
