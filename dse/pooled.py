@@ -3,10 +3,11 @@
 fuse-max-pool folds a max pool into the tiled_conv that produces it (the store pools the
 accumulator rows). The search maps such a conv as the plain conv, but the emitted call
 differs: its tiles count pooled outputs (the pooled outputs whose windows the mapping's
-conv tile covers, `pooled_tiles`; Gemmini's pooled heuristic when a tile holds no whole
-window), each pooled tile computes stride x p + size - 1 conv rows (windows overlap), and
-it runs in the library's own DRAM loop order. Costing the plain conv instead priced
-ResNet-50's stem 8x too cheap on a small scratchpad (docs/codesign.md).
+conv tile covers, grown to one window when smaller: `pooled_tiles`; Gemmini's pooled
+heuristic when even that does not fit), each pooled tile computes stride x p + size - 1
+conv rows (windows overlap), and it runs in the library's own DRAM loop order. Costing
+the plain conv instead priced ResNet-50's stem 8x too cheap on a small scratchpad
+(docs/codesign.md).
 
 `emitted_tiles` is that call's tile arguments per mapping (what the simulator evaluator
 runs); `analytical_pooled` costs it with the analytical model as the plain conv with
@@ -31,7 +32,7 @@ def emitted_tiles(layer: ConvLayer, target: Target, mapping: Mapping) -> list[in
     """The fused call's tile arguments for a plain conv mapping of `layer`."""
     args = mapping.gemmini_args(layer, target)
     fused = pooled_tiles([int(args[k]) for k in ARGS], layer.pool, layer.pooled_rows,
-                         layer.pooled_cols)
+                         layer.pooled_cols, layer.stride, layer.dilation, target)
     return fused if fused is not None else list(conv_tiles(layer, target, pooled=True))
 
 

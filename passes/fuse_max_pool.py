@@ -14,6 +14,9 @@ from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import gemmini
 from dlac.ir.dialects.loop import AllocOp, KernelOp
 from dlac.ir.dialects.loop_host import HostOp
+from dlac.ir.target import Target
+from dlac.passes.mapping.capacity import limits
+from dlac.passes.nest import target_of
 from dlac.passes.pass_base import ModulePass
 
 POOL_FIELD_MAX = 3
@@ -64,16 +67,39 @@ def _pooled_tile(rows: int, size: int, stride: int) -> int | None:
 
 
 def pooled_tiles(tiles: list[int], pool: tuple[int, int, int], pooled_rows: int,
-                 pooled_cols: int) -> list[int] | None:
+                 pooled_cols: int, stride: int, dilation: int, target: Target
+                 ) -> list[int] | None:
     """The fused conv's tile arguments for a plain conv mapping's `tiles` (batches,
     porows, pocols, pochs, krows, kcols, kchs): the pooled outputs whose windows its tile
-    covers; None when a tile holds no whole window (the library's heuristic then tiles)."""
-    size, stride, _ = pool
+    covers. A tile too small for one window grows to one pooled row (column), the pooled
+    columns shrinking until the tile fits the memories; None if even that does not fit
+    (the library's heuristic then tiles)."""
+    size, pstride, _ = pool
     b, porows, pocols, *rest = (int(t) for t in tiles)
-    prow, pcol = _pooled_tile(porows, size, stride), _pooled_tile(pocols, size, stride)
-    if prow is None or pcol is None:
-        return None
-    return [b, min(prow, pooled_rows), min(pcol, pooled_cols), *rest]
+    prow, pcol = _pooled_tile(porows, size, pstride), _pooled_tile(pocols, size, pstride)
+    fused = [b, min(prow or 1, pooled_rows), min(pcol or 1, pooled_cols), *rest]
+    if prow is not None and pcol is not None:
+        return fused
+    while not _fits(fused, pool, stride, dilation, target):
+        if fused[2] == 1:
+            return None
+        fused[2] -= 1
+    return fused
+
+
+def _fits(tiles: list[int], pool: tuple[int, int, int], stride: int, dilation: int,
+          target: Target) -> bool:
+    """Whether a pooled tile fits half of each memory (tiled_conv's own row count)."""
+    b, prow, pcol, pochs, krows, kcols, kchs = tiles
+    size, pstride, _ = pool
+    orows, ocols = prow * pstride + size - 1, pcol * pstride + size - 1
+    irows = orows * stride + krows + (dilation - 1) * (krows - 1) - 1
+    icols = ocols * stride + kcols + (dilation - 1) * (kcols - 1) - 1
+    dim = target.dim
+    sp = -(-kchs // dim) * b * irows * icols + -(-pochs // dim) * kcols * krows * kchs
+    acc = -(-pochs // dim) * b * orows * ocols
+    sp_max, acc_max = limits(target, True)
+    return sp <= sp_max and acc <= acc_max
 
 
 def fusable(pool: HostOp, act: str, conv_shape: tuple[int, int, int, int],
@@ -133,7 +159,7 @@ def _inside(op: Operation, kernel: KernelOp) -> bool:
     return False
 
 
-def fuse(conv: gemmini.TiledConvOp, pool: HostOp) -> bool:
+def fuse(conv: gemmini.TiledConvOp, pool: HostOp, target: Target) -> bool:
     """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
     g = dict(conv.attr("geometry"))
     params = fusable(pool, str(conv.attr("act", "none")),
@@ -146,7 +172,8 @@ def fuse(conv: gemmini.TiledConvOp, pool: HostOp) -> bool:
     _, rows, cols, _ = out.type.shape
     tiles = conv.attr("tiles")
     if tiles is not None:
-        fused = pooled_tiles(list(tiles), params, rows, cols)
+        fused = pooled_tiles(list(tiles), params, rows, cols, g["stride"],
+                             g.get("dilation", 1), target)
         if fused is None:
             conv.attributes.pop("tiles")
         else:
@@ -174,9 +201,10 @@ class FuseMaxPool(ModulePass):
     scratch buffer only the pool reads, and (with padding) the conv applies ReLU: Gemmini
     pads a window with 0, which is the reference's -128 padding exactly when every value is
     >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
-    (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
-    one window), and runs in the library's own DRAM loop order (the pooled loop has no
-    permuted variant).
+    (so it fits where the plain tile did); a tile smaller than one window grows to one
+    pooled row or column with fewer pooled columns until it fits (Gemmini's heuristic
+    retiles only when none does). It runs in the library's own DRAM loop order (the
+    pooled loop has no permuted variant).
 
     Before:
         %r = loop.alloc : () -> memref<1x8x8x8xi8, "dram">
@@ -190,10 +218,11 @@ class FuseMaxPool(ModulePass):
     name = "fuse-max-pool"
 
     def apply(self, module: Operation) -> None:
+        target = target_of(module)
         for op in list(module.walk()):
             if not isinstance(op, HostOp) or op.attr("kind") != "qgraph.max_pool" or \
                     list(op.attr("layouts") or []) != ["nhwc", "nhwc"]:
                 continue
             conv = _producer(op.operands[0], op)
             if conv is not None:
-                fuse(conv, op)
+                fuse(conv, op, target)
