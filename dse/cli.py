@@ -18,6 +18,7 @@ from dlac.ir.target import Target, TargetError
 from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
+from .accel_steps import AccelSteps
 from .driver import Options, autotune, parse_budget
 from .errors import DseError
 from .executors import DEFAULT as DEFAULT_EXECUTOR
@@ -113,18 +114,21 @@ def _default_budget(searcher: str, options: Mapping[str, object],
 
 
 def run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
-        emit_model: object = None, host: Mapping[str, HostCost] | None = None) -> int:
-    """Run the co-design described by `args` (`host`: each model's CPU-step cost); prints
+        emit_model: object = None, host: Mapping[str, HostCost] | None = None,
+        steps: Mapping[str, AccelSteps] | None = None) -> int:
+    """Run the co-design described by `args` (`host`: each model's CPU-step cost, `steps`
+    its unmapped Gemmini calls); prints
     a summary, writes `-o DIR`."""
     try:
-        return _run(args, layers_by_model, emit_model, host)
+        return _run(args, layers_by_model, emit_model, host, steps)
     except DlacError as err:
         print(f"dlac: error: {err}", file=sys.stderr)
         return err.exit_code
 
 
 def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
-         emit_model: object, host: Mapping[str, HostCost] | None) -> int:
+         emit_model: object, host: Mapping[str, HostCost] | None,
+         steps: Mapping[str, AccelSteps] | None) -> int:
     options_of = parse_options(args.searcher, args.searcher_option)
     budget = parse_budget(args.budget if args.budget is not None
                           else _default_budget(args.searcher, options_of, layers_by_model))
@@ -153,7 +157,7 @@ def _run(args: argparse.Namespace, layers_by_model: Mapping[str, Workload],
                       kernel=args.kernel, validate=args.sim_check, executor=args.executor,
                       jobs=args.jobs, ray_address=args.ray_address,
                       searcher_options=options_of)
-    result = autotune(layers_by_model, options, host=host)
+    result = autotune(layers_by_model, options, host=host, steps=steps)
     out = Path(getattr(args, "output_dir", None) or "dlac-autotune")
     report = write_outputs(result, out, emit_model)  # type: ignore[arg-type]
     versus = f"; {report['headline_text']}" if report["headline_text"] else ""

@@ -200,6 +200,10 @@ class TuningDB:
             self.con.execute("INSERT OR IGNORE INTO runs VALUES (?, ?, 0, ?)",
                              (run_key, json.dumps(config, sort_keys=True), time.time()))
 
+    def run_keys(self) -> list[str]:
+        """Every stored run, oldest first."""
+        return [r[0] for r in self.con.execute("SELECT run_key FROM runs ORDER BY rowid")]
+
     def trials(self, run_key: str) -> list[TrialRecord]:
         rows = self.con.execute("SELECT idx, target, objective, result FROM trials "
                                 "WHERE run_key=? ORDER BY idx", (run_key,)).fetchall()

@@ -45,6 +45,7 @@ from dlac.ir.target import Target
 from dlac.passes.host_cost import HostCost
 from dlac.passes.mapping.workloads import Workload
 
+from .accel_steps import AccelSteps
 from .database import TrialRecord, TuningDB, default_path
 from .domains import HwDomain
 from .errors import DseError
@@ -146,7 +147,8 @@ class AutotuneResult:
 
 
 def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str,
-            host: Mapping[str, HostCost] | None = None) -> str:
+            host: Mapping[str, HostCost] | None = None,
+            steps: Mapping[str, AccelSteps] | None = None) -> str:
     """Stable identity of a search (what --resume matches on)."""
     config = {"models": {k: [[layer.workload_hash(), n] for layer, n in w]
                          for k, w in sorted(models.items())},
@@ -155,6 +157,8 @@ def run_key(models: Mapping[str, Workload], options: Options, evaluator_key: str
               "seed": options.seed, "sw": options.sw.key(), "kernel": options.kernel}
     if host:
         config["host"] = {k: [round(v.cycles), round(v.energy_pj)] for k, v in sorted(host.items())}
+    if steps and any(steps.values()):
+        config["steps"] = {k: [[s.key(), n] for s, n in v] for k, v in sorted(steps.items())}
     tuned = {k: v for k, v in options.searcher_options.items() if k not in NOT_KEYED}
     if tuned:
         config["searcher_options"] = tuned
@@ -192,16 +196,18 @@ def _progress(enabled: bool) -> Any:
 
 def autotune(models: Mapping[str, Workload], options: Options,
              on_trial: Callable[[Trial], None] | None = None,
-             host: Mapping[str, HostCost] | None = None) -> AutotuneResult:
+             host: Mapping[str, HostCost] | None = None,
+             steps: Mapping[str, AccelSteps] | None = None) -> AutotuneResult:
     """Co-design one Gemmini (and the mappings) for `models` under `options`; `host` is
-    each model's CPU-step cost, part of every design's totals."""
+    each model's CPU-step cost and `steps` its unmapped Gemmini calls, both part of every
+    design's totals."""
     if options.validate not in ("sim", "none"):
         raise DseError(f"unknown validation {options.validate!r}; choose sim or none")
     if options.budget.evaluations is None and options.budget.seconds is None:
         raise DseError("budget of zero evaluations: nothing would be searched")
     evaluator = make_evaluator(options.evaluator)
     grid = options.space.grid()
-    nested = NestedEvaluator(models, evaluator, options.sw, host=host)
+    nested = NestedEvaluator(models, evaluator, options.sw, host=host, steps=steps)
     feasible = grid.widest_bus(grid.feasible(nested.layers()))
     profile = WorkloadProfile.from_layers([pair for w in models.values() for pair in w])
     domain = HwDomain(grid, feasible, profile)
@@ -211,7 +217,7 @@ def autotune(models: Mapping[str, Workload], options: Options,
     prepare = getattr(searcher, "prepare", None)
     if prepare is not None:
         prepare(nested, options.budget)
-    key = run_key(models, options, evaluator.cache_key, host)
+    key = run_key(models, options, evaluator.cache_key, host, steps)
     start = time.monotonic()
     with make_executor(options.executor, options.jobs, options.ray_address) as executor, \
             TuningDB(options.db_path or default_path()) as db:

@@ -26,6 +26,7 @@ from dlac.sim import SimError, Simulator, build, timing
 
 from .depthwise import group_calls
 from .errors import DseError
+from .pooled import analytical_pooled, emitted_tiles
 from .registry import EVALUATORS
 
 if TYPE_CHECKING:
@@ -93,12 +94,16 @@ class AnalyticalEvaluator(Evaluator):
     def sources(self) -> list[Path]:
         here = Path(analytical.__file__).parent
         return [here / f for f in ("analytical.py", "capacity.py", "batch.py",
-                                   "flat_depthwise.py")] + [
-            Path(hwcost.__file__), Path(__file__), Path(__file__).with_name("depthwise.py")]
+                                   "flat_depthwise.py", "heuristic.py")] + [
+            Path(hwcost.__file__), Path(__file__), Path(__file__).with_name("depthwise.py"),
+            Path(__file__).with_name("pooled.py")]
 
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         """A depthwise conv costs the dense group calls it runs as (dse/depthwise.py), less
-        the per-call CPU cost of all but one: the library loops over the groups itself."""
+        the per-call CPU cost of all but one: the library loops over the groups itself; a
+        conv with a fused max pool the pooled call it runs as (dse/pooled.py)."""
+        if isinstance(layer, ConvLayer) and layer.pooled:
+            return LayerCost.of(layer, target, *analytical_pooled(layer, target, batch))
         if not (isinstance(layer, ConvLayer) and layer.depthwise):
             cost = AnalyticalModel(layer, target).evaluate(batch)
             return LayerCost(cost.cycles, cost.energy_pj, cost.utilization)
@@ -181,6 +186,14 @@ class SimEvaluator(Evaluator):
                                          args["krows"], args["kcols"]),
                                   perm=dense_perm(mapping.perm))
                 return
+            if layer.pooled:
+                sim.conv_pool_shape(layer.batch, layer.in_rows, layer.in_cols,
+                                    layer.in_channels, layer.out_channels, layer.out_rows,
+                                    layer.out_cols, layer.kernel_rows, layer.pool,
+                                    stride=layer.stride, padding=layer.padding,
+                                    bias=layer.has_bias,
+                                    tiles=tuple(emitted_tiles(layer, target, mapping)))
+                return
             tiles = (args["batches"], args["porows"], args["pocols"], args["pochs"],
                      args["krows"], args["kcols"], args["kchs"])
             sim.conv_shape(layer.batch, layer.in_rows, layer.in_cols, layer.in_channels,
@@ -188,9 +201,11 @@ class SimEvaluator(Evaluator):
                            layer.kernel_rows, stride=layer.stride, padding=layer.padding,
                            bias=layer.has_bias, tiles=tiles, perm=mapping.perm)
         else:
+            # a layer's bias is one row (lower-to-gemmini passes repeating_bias)
             sim.matmul_shape(layer.i, layer.j, layer.k, bias=layer.has_bias,
                              tiles=(args["tile_I"], args["tile_J"], args["tile_K"]),
-                             perm=mapping.perm, dataflow=mapping.dataflow)
+                             perm=mapping.perm, dataflow=mapping.dataflow,
+                             repeating_bias=True)
 
 
 def make_evaluator(name: str) -> Evaluator:

@@ -94,5 +94,5 @@ def _assemble(nested: NestedEvaluator, index: int, target: Target, hashes: list[
         bests[h] = outcome.best
         if outcome.row is not None:
             rows.append(outcome.row)
-    return Evaluated(index, HwResult(target, bests, nested.totals(bests), goal=nested.goal),
+    return Evaluated(index, HwResult(target, bests, nested.totals(bests, target), goal=nested.goal),
                      rows, spent)

@@ -33,8 +33,8 @@ LOWERINGS = ("direct", "im2col", FLAT)
 def can_im2col(layer: Layer, any_conv: bool) -> bool:
     """Pointwise convs always may (the backends emit them as tiled_matmul); other dense
     convs only when `any_conv` asks for the search-only copy lowering."""
-    return isinstance(layer, ConvLayer) and (layer.pointwise or (any_conv
-                                                                 and not layer.depthwise))
+    return isinstance(layer, ConvLayer) and (layer.pointwise or (
+        any_conv and not layer.depthwise and not layer.pooled))
 
 
 def can_flat(layer: Layer) -> bool:

@@ -37,6 +37,7 @@ from dlac.passes.mapping.flat_depthwise import candidates as flat_candidates
 from dlac.passes.mapping.flat_depthwise import to_mapping as flat_mapping
 from dlac.passes.mapping.workloads import Workload
 
+from .accel_steps import AccelSteps, steps_cost
 from .database import LayerRecord, TuningDB
 from .domains import SwDomain
 from .errors import DseError
@@ -176,13 +177,17 @@ class NestedEvaluator:
 
     def __init__(self, models: MappingABC[str, Workload], evaluator: Evaluator,
                  sw: SwConfig, db: TuningDB | None = None,
-                 host: MappingABC[str, HostCost] | None = None) -> None:
+                 host: MappingABC[str, HostCost] | None = None,
+                 steps: MappingABC[str, AccelSteps] | None = None) -> None:
         if not models:
             raise DseError("no model to co-design for")
         self.models = dict(models)
         self.host = {name: (host or {}).get(name, HostCost()) for name in self.models}
         """Each model's CPU steps (the same on every design: they run on the host core),
         added to every design's totals."""
+        self.steps = {name: list((steps or {}).get(name, [])) for name in self.models}
+        """Each model's unmapped Gemmini calls (residual adds, ...; accel_steps.py),
+        costed per design and added to its totals."""
         self.evaluator = evaluator
         self.sw = sw
         self.db = db
@@ -212,7 +217,7 @@ class NestedEvaluator:
             bests[h] = best
             if row is not None:
                 rows.append(row)
-        return HwResult(target, bests, self.totals(bests), goal=self.goal), rows
+        return HwResult(target, bests, self.totals(bests, target), goal=self.goal), rows
 
     @property
     def goal(self) -> str:
@@ -224,16 +229,23 @@ class NestedEvaluator:
         if isinstance(picks, str):
             return HwResult(target, {}, {}, picks, self.goal)
         bests = {h: LayerBest(self.unique[h], *picks[h]) for h in self.unique}
-        return HwResult(target, bests, self.totals(bests), goal=self.goal)
+        return HwResult(target, bests, self.totals(bests, target), goal=self.goal)
 
-    def totals(self, bests: MappingABC[str, LayerBest]) -> dict[str, ModelCost]:
+    def totals(self, bests: MappingABC[str, LayerBest], target: Target) -> dict[str, ModelCost]:
         out = {}
         for name, workload in self.models.items():
             cycles = sum(n * bests[layer.workload_hash()].cycles for layer, n in workload)
             energy = sum(n * bests[layer.workload_hash()].energy_pj for layer, n in workload)
-            host = self.host[name]
-            out[name] = ModelCost(float(cycles) + host.cycles, float(energy) + host.energy_pj)
+            fixed_c, fixed_e = self.fixed(name, target)
+            out[name] = ModelCost(float(cycles) + fixed_c, float(energy) + fixed_e)
         return out
+
+    def fixed(self, name: str, target: Target) -> tuple[float, float]:
+        """(cycles, energy_pj) of model `name` on `target` that no mapping changes: its host
+        steps and its unmapped Gemmini calls."""
+        host = self.host[name]
+        cycles, energy = steps_cost(self.steps[name], target)
+        return host.cycles + cycles, host.energy_pj + energy
 
     def heuristic(self, target: Target) -> HwResult:
         """Gemmini's own tiling of every layer on `target` (the baseline)."""
@@ -244,7 +256,7 @@ class NestedEvaluator:
                                            MappingBatch.from_mappings(layer, [mapping]))
             bests[h] = LayerBest(layer, mapping, float(cost.cycles[0]),
                                  float(cost.energy_pj[0]), float(cost.utilization[0]), 1)
-        return HwResult(target, bests, self.totals(bests), goal=self.goal)
+        return HwResult(target, bests, self.totals(bests, target), goal=self.goal)
 
     # ----------------------------------------------------------------- SW level
     def search_layer(self, layer: Layer, target: Target) -> tuple[LayerBest, LayerRow | None]:

@@ -24,7 +24,8 @@ from .nested import HwResult, NestedEvaluator
 def measure(nested: NestedEvaluator, result: HwResult,
             evaluator: Evaluator | None = None) -> dict[str, Any]:
     """Per-layer and per-model cycles/energy/EDP of `result`'s mappings on `evaluator`
-    (default: the simulator); a model's totals include its CPU steps (the host model)."""
+    (default: the simulator); a model's totals include its CPU steps (the host model) and
+    its unmapped Gemmini calls (accel_steps.py)."""
     ev = evaluator or SimEvaluator()
     target = result.target
     layers: dict[str, dict[str, float]] = {}
@@ -54,11 +55,11 @@ def measure(nested: NestedEvaluator, result: HwResult,
         hashes = [layer.workload_hash() for layer, _ in workload]
         if not all(h in layers for h in hashes):
             continue
-        host = nested.host[name]
-        cycles = host.cycles + sum(n * layers[layer.workload_hash()]["cycles"]
-                                   for layer, n in workload)
-        energy = host.energy_pj + sum(n * layers[layer.workload_hash()]["energy_pj"]
-                                      for layer, n in workload)
+        fixed_c, fixed_e = nested.fixed(name, target)
+        cycles = fixed_c + sum(n * layers[layer.workload_hash()]["cycles"]
+                               for layer, n in workload)
+        energy = fixed_e + sum(n * layers[layer.workload_hash()]["energy_pj"]
+                               for layer, n in workload)
         models[name] = {"cycles": cycles, "energy_pj": energy, "edp": cycles * energy}
     return {"evaluator": ev.name, "target": target.name, "models": models,
             "layers": list(layers.values()), "skipped": skipped}

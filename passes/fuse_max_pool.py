@@ -12,8 +12,11 @@ from dataclasses import dataclass
 
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects import gemmini
-from dlac.ir.dialects.loop import AllocOp
+from dlac.ir.dialects.loop import AllocOp, KernelOp
 from dlac.ir.dialects.loop_host import HostOp
+from dlac.ir.target import Target
+from dlac.passes.mapping.capacity import limits
+from dlac.passes.nest import target_of
 from dlac.passes.pass_base import ModulePass
 
 POOL_FIELD_MAX = 3
@@ -63,28 +66,118 @@ def _pooled_tile(rows: int, size: int, stride: int) -> int | None:
     return pooled if pooled >= 1 else None
 
 
-def fuse(conv: gemmini.TiledConvOp, pool: HostOp, params: tuple[int, int, int]) -> bool:
-    """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
+def pooled_tiles(tiles: list[int], pool: tuple[int, int, int], pooled_rows: int,
+                 pooled_cols: int, stride: int, dilation: int, target: Target
+                 ) -> list[int] | None:
+    """The fused conv's tile arguments for a plain conv mapping's `tiles` (batches,
+    porows, pocols, pochs, krows, kcols, kchs): the pooled outputs whose windows its tile
+    covers. A tile too small for one window grows to one pooled row (column), the pooled
+    columns shrinking until the tile fits the memories; None if even that does not fit
+    (the library's heuristic then tiles)."""
+    size, pstride, _ = pool
+    b, porows, pocols, *rest = (int(t) for t in tiles)
+    prow, pcol = _pooled_tile(porows, size, pstride), _pooled_tile(pocols, size, pstride)
+    fused = [b, min(prow or 1, pooled_rows), min(pcol or 1, pooled_cols), *rest]
+    if prow is not None and pcol is not None:
+        return fused
+    while not _fits(fused, pool, stride, dilation, target):
+        if fused[2] == 1:
+            return None
+        fused[2] -= 1
+    return fused
+
+
+def _fits(tiles: list[int], pool: tuple[int, int, int], stride: int, dilation: int,
+          target: Target) -> bool:
+    """Whether a pooled tile fits half of each memory (tiled_conv's own row count)."""
+    b, prow, pcol, pochs, krows, kcols, kchs = tiles
+    size, pstride, _ = pool
+    orows, ocols = prow * pstride + size - 1, pcol * pstride + size - 1
+    irows = orows * stride + krows + (dilation - 1) * (krows - 1) - 1
+    icols = ocols * stride + kcols + (dilation - 1) * (kcols - 1) - 1
+    dim = target.dim
+    sp = -(-kchs // dim) * b * irows * icols + -(-pochs // dim) * kcols * krows * kchs
+    acc = -(-pochs // dim) * b * orows * ocols
+    sp_max, acc_max = limits(target, True)
+    return sp <= sp_max and acc <= acc_max
+
+
+def fusable(pool: HostOp, act: str, conv_shape: tuple[int, int, int, int],
+            out_stride: int) -> tuple[int, int, int] | None:
+    """The pool's (size, stride, padding) if the store of a conv with activation `act`,
+    output shape `conv_shape` (batch, rows, cols, channels) and output row stride
+    `out_stride` can run it, else None."""
+    params = pool_params(pool)
+    if params is None:
+        return None
     size, stride, pad = params
+    batch, out_rows, out_cols, chans = conv_shape
+    if pad and act != "relu":
+        return None  # Gemmini pads the window with 0: the max only if the values are >= 0
+    n, rows, cols, pooled_chans = pool.operands[-1].type.shape
+    if (n, rows, cols, pooled_chans) != (batch, _pooled(out_rows, size, stride, pad),
+                                         _pooled(out_cols, size, stride, pad), chans) \
+            or out_stride != pooled_chans:
+        return None  # ceil_mode, or an output that is a slice of a wider buffer
+    if max(out_rows, out_cols) > TILE_FIELD_MAX:
+        return None
+    return params
+
+
+def kernel_pool(kernel: KernelOp) -> tuple[int, int, int] | None:
+    """The max pool fuse-max-pool will fold into this conv kernel once it is a
+    tiled_conv, as (size, stride, padding), or None: the same conditions, read off the
+    kernel (its output a scratch buffer that only the pool reads, no channel offsets), so
+    the co-design search costs the conv it will run."""
+    if kernel.attr("kind") != "conv" or kernel.attr("c_offset", 0) or kernel.attr("k_offset", 0):
+        return None
+    roles = str(kernel.attr("roles") or "")
+    if not roles.endswith("O") or len(roles) != len(kernel.operands):
+        return None
+    out = kernel.operands[-1]
+    if not isinstance(out.owner, AllocOp):
+        return None
+    outside = [op for op, _ in out.uses if not _inside(op, kernel)]
+    readers = [op for op in outside if op is not kernel]
+    if len(outside) != 2 or len(readers) != 1 or not isinstance(readers[0], HostOp):
+        return None
+    pool = readers[0]
+    if pool.attr("kind") != "qgraph.max_pool" or \
+            list(pool.attr("layouts") or []) != ["nhwc", "nhwc"]:
+        return None
+    n, rows, cols, total = out.type.shape
+    chans = int(dict(kernel.attr("dims"))["K"])
+    return fusable(pool, str(kernel.attr("act", "none")), (n, rows, cols, chans), total)
+
+
+def _inside(op: Operation, kernel: KernelOp) -> bool:
+    parent = op.parent_op
+    while parent is not None:
+        if parent is kernel:
+            return True
+        parent = parent.parent_op
+    return False
+
+
+def fuse(conv: gemmini.TiledConvOp, pool: HostOp, target: Target) -> bool:
+    """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
     g = dict(conv.attr("geometry"))
-    out = pool.operands[-1]
-    n, rows, cols, chans = out.type.shape
-    if pad and conv.attr("act", "none") != "relu":
-        return False  # Gemmini pads the window with 0: the max only if the values are >= 0
-    if (n, rows, cols, chans) != (g["batch"], _pooled(g["out_rows"], size, stride, pad),
-                                  _pooled(g["out_cols"], size, stride, pad),
-                                  g["out_channels"]) or g["out_stride"] != chans:
-        return False  # ceil_mode, or an output that is a slice of a wider buffer
-    if max(g["out_rows"], g["out_cols"]) > TILE_FIELD_MAX:
+    params = fusable(pool, str(conv.attr("act", "none")),
+                     (g["batch"], g["out_rows"], g["out_cols"], g["out_channels"]),
+                     g["out_stride"])
+    if params is None:
         return False
+    size, stride, pad = params
+    out = pool.operands[-1]
+    _, rows, cols, _ = out.type.shape
     tiles = conv.attr("tiles")
     if tiles is not None:
-        b, porows, pocols, *rest = (int(t) for t in tiles)
-        prow, pcol = _pooled_tile(porows, size, stride), _pooled_tile(pocols, size, stride)
-        if prow is None or pcol is None:
+        fused = pooled_tiles(list(tiles), params, rows, cols, g["stride"],
+                             g.get("dilation", 1), target)
+        if fused is None:
             conv.attributes.pop("tiles")
         else:
-            conv.set_attr("tiles", [b, min(prow, rows), min(pcol, cols), *rest])
+            conv.set_attr("tiles", fused)
     conv.attributes.pop("perm", None)
     conv.attributes.pop("alloc", None)
     conv.set_attr("pool", {"size": size, "stride": stride, "padding": pad})
@@ -108,9 +201,10 @@ class FuseMaxPool(ModulePass):
     scratch buffer only the pool reads, and (with padding) the conv applies ReLU: Gemmini
     pads a window with 0, which is the reference's -128 padding exactly when every value is
     >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
-    (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
-    one window), and runs in the library's own DRAM loop order (the pooled loop has no
-    permuted variant).
+    (so it fits where the plain tile did); a tile smaller than one window grows to one
+    pooled row or column with fewer pooled columns until it fits (Gemmini's heuristic
+    retiles only when none does). It runs in the library's own DRAM loop order (the
+    pooled loop has no permuted variant).
 
     Before:
         %r = loop.alloc : () -> memref<1x8x8x8xi8, "dram">
@@ -124,11 +218,11 @@ class FuseMaxPool(ModulePass):
     name = "fuse-max-pool"
 
     def apply(self, module: Operation) -> None:
+        target = target_of(module)
         for op in list(module.walk()):
             if not isinstance(op, HostOp) or op.attr("kind") != "qgraph.max_pool" or \
                     list(op.attr("layouts") or []) != ["nhwc", "nhwc"]:
                 continue
-            params = pool_params(op)
-            conv = _producer(op.operands[0], op) if params is not None else None
+            conv = _producer(op.operands[0], op)
             if conv is not None:
-                fuse(conv, op, params)
+                fuse(conv, op, target)

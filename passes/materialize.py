@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dlac.errors import DlacError
 from dlac.ir.core import Operation
 from dlac.ir.dialects.loop import KernelOp
-from dlac.passes.mapping import Mapping, MappingSpace, choose, layer_from_dict
+from dlac.passes.fuse_max_pool import kernel_pool
+from dlac.passes.mapping import ConvLayer, Mapping, MappingSpace, choose, layer_from_dict
 from dlac.passes.nest import kernels, target_of
 from dlac.passes.pass_base import ModulePass, PassError
 
@@ -18,14 +19,20 @@ def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer
     """The kernel's layer shape, as the mapping library describes it.
 
     Taken from a `layer` attribute when present, else derived from the kernel's buffers
-    (NHWC input, HWIO weights) and its stride/padding/dilation attributes.
+    (NHWC input, HWIO weights) and its stride/padding/dilation attributes; a conv whose
+    max pool fuse-max-pool will fold into it carries the pool (it runs as a pooled conv).
     """
     shape = kernel.attr("layer")
     try:
         data = dict(shape) if shape is not None else _derive_shape(kernel)
-        return layer_from_dict({**data, "name": kernel.attr("sym_name")})
+        layer = layer_from_dict({**data, "name": kernel.attr("sym_name")})
     except (TypeError, KeyError, DlacError) as err:
         raise kernel.error(f"has no mappable layer shape: {err}") from None
+    pool = kernel_pool(kernel) if isinstance(layer, ConvLayer) else None
+    if pool is None:
+        return layer
+    size, stride, padding = pool
+    return replace(layer, pool_size=size, pool_stride=stride, pool_padding=padding)
 
 
 def mapped_layer(kernel: KernelOp, dims: str | None = None):  # noqa: ANN201

@@ -44,6 +44,8 @@ def load_library(target: Target) -> ctypes.CDLL:
                                    _i32, _i32, _i32, ctypes.c_char_p]
     lib.dlac_py_conv.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32, _vp,
                                                         ctypes.c_char_p, _i32]
+    lib.dlac_py_conv_pool.argtypes = [_vp] + [_i32] * 10 + [_vp, _vp, _vp, _vp] + [_i32] * 3 \
+        + [_vp]
     lib.dlac_py_conv_dw.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32,
                                                            _vp, ctypes.c_char_p]
     lib.dlac_py_conv_dw_flat.argtypes = [_vp] + [_i32] * 9 + [_vp, _vp, _vp, _vp, _i32, _f32,
@@ -252,14 +254,17 @@ class Simulator:
 
     def matmul_shape(self, I: int, J: int, K: int, *, bias: bool = False,  # noqa: E741, N803
                      tiles: tuple[int, int, int] | None = None, perm: str | None = None,
-                     dataflow: str = "WS") -> None:
-        """Timing-only tiled matmul of the given shape (no data; fake DRAM addresses)."""
+                     dataflow: str = "WS", repeating_bias: bool = False) -> None:
+        """Timing-only tiled matmul of the given shape (no data; fake DRAM addresses).
+        `bias` is a full I x J int32 matrix D, or with `repeating_bias` one row that every
+        output row adds (what the emitted code passes for a layer's bias)."""
         self._require_timing_only()
         tI, tJ, tK = tiles or (0, 0, 0)
+        d_elems = J if repeating_bias else I * J
         rc = self._lib.dlac_py_matmul(
             self._sim, I, J, K, self._fake(I * K), self._fake(K * J),
-            self._fake(I * J * 4) if bias else None, self._fake(I * J), K, J, J, J, 1.0, 1.0, 0,
-            1.0, 0, tI, tJ, tK, 0, 0, 0, 0, int(dataflow == "WS"),
+            self._fake(d_elems * 4) if bias else None, self._fake(I * J), K, J, J, J, 1.0, 1.0,
+            0, 1.0, int(repeating_bias and bias), tI, tJ, tK, 0, 0, 0, 0, int(dataflow == "WS"),
             perm.encode() if perm else None)
         self._check(rc)
 
@@ -280,6 +285,26 @@ class Simulator:
             self._fake(kernel * kernel * cin * cout),
             self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * cout), 0,
             1.0, tile_arr, perm.encode() if perm else None, int(gemmini_pads))
+        self._check(rc)
+
+    def conv_pool_shape(self, n: int, in_rows: int, in_cols: int, cin: int, cout: int,
+                        out_rows: int, out_cols: int, kernel: int, pool: tuple[int, int, int],
+                        *, stride: int = 1, padding: int = 0, bias: bool = True,
+                        tiles: tuple[int, ...] | None = None) -> None:
+        """Timing-only conv whose store max-pools its output, `pool` = (size, stride,
+        padding), as the emitted code runs a conv with a fused max pool: `tiles` count
+        pooled outputs (None: Gemmini's pooled heuristic), the library's own loop order."""
+        self._require_timing_only()
+        size, pstride, ppad = pool
+        pooled = ((out_rows + 2 * ppad - size) // pstride + 1,
+                  (out_cols + 2 * ppad - size) // pstride + 1)
+        tile_arr = (ctypes.c_int * 7)(*tiles) if tiles else None
+        rc = self._lib.dlac_py_conv_pool(
+            self._sim, n, in_rows, in_cols, cin, cout, out_rows, out_cols, stride, padding,
+            kernel, self._fake(n * in_rows * in_cols * cin),
+            self._fake(kernel * kernel * cin * cout),
+            self._fake(cout * 4) if bias else None, self._fake(n * pooled[0] * pooled[1] * cout),
+            size, pstride, ppad, tile_arr)
         self._check(rc)
 
     def conv_dw_shape(self, n: int, in_size: int, channels: int, width: int, out_size: int,
@@ -340,6 +365,12 @@ class Simulator:
         base = self._fake_next
         self._fake_next += -(-nbytes // _DRAM_ALIGN) * _DRAM_ALIGN
         return base
+
+    def resadd_shape(self, I: int, J: int, *, relu: bool = False) -> None:  # noqa: E741, N803
+        """Timing-only tiled_resadd_auto of two I x J int8 matrices (fake DRAM addresses)."""
+        self._require_timing_only()
+        self._check(self._lib.dlac_py_resadd(self._sim, I, J, 1.0, 1.0, 1.0, self._fake(I * J),
+                                             self._fake(I * J), self._fake(I * J), int(relu)))
 
     def resadd(self, A: np.ndarray, B: np.ndarray, *, a_scale: float = 1.0,  # noqa: N803
                b_scale: float = 1.0, c_scale: float = 1.0, relu: bool = False) -> np.ndarray:

@@ -44,7 +44,7 @@ from dlac.dse.search import parse_options, searcher_names, searcher_options
 from dlac.errors import DlacError
 from dlac.ir.target import Target
 from dlac.tools import bench_curves, bench_searchers
-from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
 from dlac.tools.zoo import MODELS
 
 DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
@@ -73,7 +73,8 @@ def _stats(values: list[float | None]) -> dict[str, float | None]:
 def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
     quantized = zoo_quantized(name)
     models = {name: layers_of(quantized)}
-    host = {name: host_cost_of(quantized)}
+    fixed = host_and_steps_of(quantized)
+    host, steps = {name: fixed[0]}, {name: fixed[1]}
     space = fixed_space(Target()) if args.sw_only else \
         load_space(args.hw_space).with_area_budget(args.area_budget)
     per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
@@ -94,7 +95,7 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
                            progress=False, validate="sim" if args.measure == "sim" else "none",
                            searcher_options=tuned)
             t0 = time.monotonic()
-            result = autotune(models, opts, host=host)
+            result = autotune(models, opts, host=host, steps=steps)
             seconds[searcher] += time.monotonic() - t0
             samples[searcher].append(_spent(result))
             curves[searcher].append(bench_curves.run_curve(result, unique))

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from dlac.dse.accel_steps import AccelStep, AccelSteps
 from dlac.ir.core import Operation
 from dlac.ir.quant_notes import notes_of
 from dlac.ir.target import Target
@@ -51,25 +52,44 @@ def map_and_lower(quantized: Operation, target: Target, mapper: str, seed: int,
     e.g. from the co-design search) takes precedence over `mapper` for the layers it
     covers.
     """
+    return lower_kernels(map_kernels(quantized, target, mapper, seed, mappings))
+
+
+def map_kernels(quantized: Operation, target: Target, mapper: str, seed: int,
+                mappings: dict[str, object] | None = None) -> Operation:
+    """The first half of `map_and_lower`: loop kernels with their mappings and buffers,
+    before they become Gemmini library ops (where the emitted steps can still be traced
+    to the search's layers)."""
     from dlac.flow.stages import lower_stage
     from dlac.passes.materialize import layer_of, mappable
     from dlac.passes.nest import TARGET_ATTR, kernels
-    from dlac.passes.pass_manager import PassManager
-    from dlac.passes.pipeline import parse_pipeline
 
     lowered = lower_stage(quantized.clone())
     lowered.set_attr(TARGET_ATTR, target.to_dict())
-    run = lambda text: PassManager(parse_pipeline(text), write_reproducer=False).run(lowered)  # noqa: E731
-    run("lower-data-movement,hoist-elementwise,compose-gathers,dce")
+    _run_pipeline(lowered, "lower-data-movement,hoist-elementwise,compose-gathers,dce")
     for kernel in kernels(lowered):
         chosen = (mappings or {}).get(layer_of(kernel).workload_hash()) if mappable(kernel) \
             else None
         if chosen is not None:
             kernel.set_attr("mapping", chosen if isinstance(chosen, dict)
                             else chosen.to_attrs())  # type: ignore[attr-defined]
-    run(f"materialize{{mapper={mapper} seed={seed} keep=true}},allocate-buffers,"
-        "lower-to-gemmini,fuse-max-pool,avg-pool-to-gemmini")
+    _run_pipeline(lowered, f"materialize{{mapper={mapper} seed={seed} keep=true}},"
+                           "allocate-buffers")
     return lowered
+
+
+def lower_kernels(mapped: Operation) -> Operation:
+    """The second half of `map_and_lower`: the mapped kernels as Gemmini library ops, max
+    pools fused into their convs and average pools on the accelerator (in place)."""
+    _run_pipeline(mapped, "lower-to-gemmini,fuse-max-pool,avg-pool-to-gemmini")
+    return mapped
+
+
+def _run_pipeline(module: Operation, text: str) -> None:
+    from dlac.passes.pass_manager import PassManager
+    from dlac.passes.pipeline import parse_pipeline
+
+    PassManager(parse_pipeline(text), write_reproducer=False).run(module)
 
 
 def layers_of(quantized: Operation) -> list[tuple[object, int]]:
@@ -91,6 +111,32 @@ def host_cost_of(quantized: Operation) -> HostCost:
     lowered with the heuristic mapper for default Gemmini, since the host steps do not
     depend on the design."""
     return load_host_model().cost(map_and_lower(quantized, Target(), "heuristic", 0))
+
+
+def host_and_steps_of(quantized: Operation) -> tuple[HostCost, AccelSteps]:
+    """The model's CPU steps (`host_cost_of`) and its Gemmini calls that no mapping
+    controls (dlac.dse.accel_steps), from one lowering: which calls those are does not
+    depend on the design (a mapped op always carries its tiles)."""
+    lowered = map_and_lower(quantized, Target(), "heuristic", 0)
+    return load_host_model().cost(lowered), accel_steps_in(lowered)
+
+
+def accel_steps_in(lowered: Operation) -> AccelSteps:
+    """Every residual add and every untiled (unmapped) matmul of a lowered module."""
+    from dlac.ir.dialects import gemmini
+
+    counts: dict[AccelStep, int] = {}
+    for op in lowered.walk():
+        step = None
+        if isinstance(op, gemmini.TiledResaddOp):
+            step = AccelStep("resadd", tuple(int(d) for d in op.attr("dims")),
+                             relu=op.attr("act", "none") == "relu")
+        elif isinstance(op, gemmini.TiledMatmulOp) and op.attr("tiles") is None:
+            step = AccelStep("matmul", tuple(int(d) for d in op.attr("dims")),
+                             bias="D" in str(op.attr("roles")))
+        if step is not None:
+            counts[step] = counts.get(step, 0) + 1
+    return list(counts.items())
 
 
 def zoo_quantized(name: str) -> Operation:

@@ -166,21 +166,22 @@ def run(args: argparse.Namespace) -> int:
 def autotune(args: argparse.Namespace) -> int:
     """Co-design across all models, then emit and validate each model's C."""
     from dlac.dse.cli import run as run_autotune
-    from dlac.tools.compile_flow import autotune_emitter, host_cost_of, layers_of
+    from dlac.tools.compile_flow import autotune_emitter, host_and_steps_of, layers_of
 
     if not args.output:
         raise DlacError("--autotune needs an output directory: -o DIR")
     quantized = {}
     layers = {}
     host = {}
+    steps = {}
     for spec in args.models:
         args.model = spec
         name = model_name(spec)
         quantized[name] = emit_qgraph(args)
         layers[name] = layers_of(quantized[name])
-        host[name] = host_cost_of(quantized[name])
+        host[name], steps[name] = host_and_steps_of(quantized[name])
     args.output_dir = args.output
-    return run_autotune(args, layers, autotune_emitter(quantized, args), host)
+    return run_autotune(args, layers, autotune_emitter(quantized, args), host, steps)
 
 
 def main(argv: list[str] | None = None) -> int:

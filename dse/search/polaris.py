@@ -15,6 +15,10 @@ and runs the best untried one on the driver's evaluator (the simulator with `--e
 sim`); the iteration's layers go to the executor together, their results join the
 surrogate's data and it is refitted.
 
+With `transfer`, the mappings each software iteration scores by LCB also include the
+layer's `templates` best measured mappings from earlier designs that are legal on this
+one (what the HW acquisition already assumes a design can reuse).
+
 With `heuristic_first` (default) the first software iteration on every HW candidate
 runs Gemmini's own mapping of each layer (counted in the budget, as daBO's batch search
 counts it), so no design is judged worse than its heuristic baseline. The design's
@@ -41,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -106,7 +111,7 @@ class Polaris(Searcher):
                  kappa: float = 1.0, templates: int = 4, hw_starts: int = 64,
                  surrogate: str = "starlight", low_points: int = 1 << 16,
                  low_epochs: int = 40, retrain: bool = False, progress: bool = True,
-                 heuristic_first: bool = True) -> None:
+                 heuristic_first: bool = True, transfer: bool = False) -> None:
         super().__init__(domain, seed, config)
         for opt, value in (("hw_iterations", hw_iterations), ("sw_iterations", sw_iterations),
                            ("sw_samples", sw_samples), ("templates", templates),
@@ -119,12 +124,14 @@ class Polaris(Searcher):
         self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
         self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
         self.hw_starts, self.heuristic_first = hw_starts, heuristic_first
+        self.transfer = transfer
         self.box = HwBox(domain)
         if len(self.box.pool) == 0:
             raise DseError("polaris: the hardware space has no feasible design")
         self._layers: dict[str, Layer] = {}
         self._counts: list[list[tuple[str, int]]] = []
-        self._host: list[tuple[float, float]] = []
+        self._fixed: Callable[[Target], list[tuple[float, float]]] = lambda _: []
+        """Per model, a design's cost no mapping changes (host steps, unmapped calls)."""
         self.trace: list[dict[str, Any]] = []
         """Per HW candidate: its name, the design's best objective metric after each
         software iteration, and each sample's (predicted, measured) ln cost (the report's
@@ -155,7 +162,7 @@ class Polaris(Searcher):
         self._layers = dict(nested.unique)
         self._counts = [[(layer.workload_hash(), n) for layer, n in w]
                         for w in nested.models.values()]
-        self._host = [(nested.host[m].cycles, nested.host[m].energy_pj) for m in nested.models]
+        self._fixed = lambda target: [nested.fixed(m, target) for m in nested.models]
         self._evaluator = nested.evaluator.name
         self._goal = nested.goal
         self._models.prepare(self.box.space)
@@ -284,7 +291,7 @@ class Polaris(Searcher):
             hit = [i for i, s in enumerate(v) if heur is not None and _key(s[1]) == _key(heur)]
             if hit:
                 base[h] = hit[0]
-        choice = pick_design(costs, self._counts, self._host, self._goal, base)
+        choice = pick_design(costs, self._counts, self._fixed(target), self._goal, base)
         return {h: mine[h][i] for h, i in choice.items()}
 
     def _picks(self, samples: list[Sample], layers: dict[str, Layer],
@@ -309,6 +316,7 @@ class Polaris(Searcher):
         """After each software iteration: the design's objective and its pick from the
         samples so far (None while a layer has no finite sample)."""
         per = max(len(self._layers), 1)
+        fixed = self._fixed(target)
         out: list[tuple[float, dict[str, Sample]] | None] = []
         for end in range(per, len(samples) + 1, per):
             chosen = self._choose(samples[:end], target)
@@ -318,7 +326,7 @@ class Polaris(Searcher):
             value = sum(math.log(float(metric(
                 host_c + sum(n * chosen[h][2] for h, n in model),
                 host_e + sum(n * chosen[h][3] for h, n in model), self._goal)))
-                for model, (host_c, host_e) in zip(self._counts, self._host, strict=True))
+                for model, (host_c, host_e) in zip(self._counts, fixed, strict=True))
             out.append((value, chosen))
         return out
 
@@ -375,6 +383,11 @@ class Polaris(Searcher):
         heur = _heuristic(layer, target)
         if heur is not None:
             parts.append(MappingBatch.from_mappings(layer, [heur]))
+        if self.transfer:
+            best = [m for m, _ in sorted(self._seen_maps[h], key=lambda t: t[1])]
+            legal = [m for m in best if space.is_legal(m)][: self.templates]
+            if legal:
+                parts.append(MappingBatch.from_mappings(layer, legal))
         parts.append(space.sobol(self.sw_samples,
                                  seed=_seed(self.seed, target.to_json(), h, it)))
         batch = MappingBatch.concat(parts)

@@ -295,9 +295,11 @@ class AnalyticalModel:
             o_mv8 = pb * _cdiv(kb, mbl)
             o_mv32 = pb * kb
             o_req8 = o_rows * k_chunks
+            # a layer's bias is one row that tiled_matmul repeats (repeating_bias, a
+            # stride-0 mvin per output block), as the emitted code passes it
             bias_mv = pb * _cdiv(kb, mbl_acc) * bias_on
-            bias_bytes = 4.0 * o_elems * bias_on
-            bias_req = o_rows * k_words * bias_on
+            bias_bytes = bias_mv * 4.0 * np.minimum(kg, dim * mbl_acc)
+            bias_req = bias_mv
         o_req32 = o_rows * k_words
 
         dma = self.memory.transfer

@@ -50,11 +50,13 @@ def matmul_tiles(i: int, j: int, k: int, target: Target, dataflow: str = "WS"
     return ti, tj, tk
 
 
-def conv_tiles(layer: ConvLayer, target: Target) -> tuple[int, ...]:
+def conv_tiles(layer: ConvLayer, target: Target, pooled: bool = False) -> tuple[int, ...]:
     """tiled_conv_auto's (batches, porows, pocols, pochs, krows, kcols, kchs).
 
     A depthwise layer is searched with its channels in both channel slots (pochs, kchs)
-    moving together, since a depthwise tile keeps in and out channels equal."""
+    moving together, since a depthwise tile keeps in and out channels equal. `pooled`:
+    the tiles tiled_conv_stride_auto picks for a conv with a fused max pool (porows and
+    pocols count pooled outputs, each needing pool stride x them + size - 1 conv rows)."""
     dim = target.dim
     sp_max, acc_max = capacity.limits(target, True)
     c = layer.canonical()
@@ -62,9 +64,13 @@ def conv_tiles(layer: ConvLayer, target: Target) -> tuple[int, ...]:
         full = [c["N"], c["Q"], c["P"], c["G"], c["S"], c["R"], c["G"]]
     else:
         full = [c["N"], c["Q"], c["P"], c["K"], c["S"], c["R"], c["C"]]
+    size, stride = (layer.pool_size, layer.pool_stride) if pooled else (1, 1)
+    if pooled:
+        full[1], full[2] = layer.pooled_rows, layer.pooled_cols
 
     def rows(a: list[int]) -> tuple[int, int]:
         n, q, p, k, s, r, ch = a
+        q, p = q * stride + size - 1, p * stride + size - 1
         if layer.depthwise:
             return capacity.conv_rows(layer, n, k, 1, 1, p, q, r, s, dim)
         return capacity.conv_rows(layer, n, 1, k, ch, p, q, r, s, dim)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 from dlac.errors import DlacError
@@ -64,8 +64,22 @@ class ConvLayer(_Shape):
     dilation: int = 1
     groups: int = 1
     has_bias: bool = True
+    pool_size: int = 0
+    """A max pool the conv's store applies (fuse-max-pool; 0: none) and its stride and
+    padding: the emitted tiled_conv then tiles pooled outputs, so it costs differently."""
+    pool_stride: int = 0
+    pool_padding: int = 0
 
     kind: Literal["conv"] = "conv"
+
+    def shape_dict(self) -> dict[str, int | bool | str]:
+        """Without the pool fields when there is no pool (so the hashes of plain convs do
+        not change)."""
+        d = super().shape_dict()
+        if not self.pool_size:
+            for key in ("pool_size", "pool_stride", "pool_padding"):
+                d.pop(key)
+        return d
 
     def __post_init__(self) -> None:
         for field in ("batch", "in_channels", "out_channels", "in_rows", "in_cols",
@@ -81,6 +95,32 @@ class ConvLayer(_Shape):
                              f"{self.in_channels}->{self.out_channels} channels")
         if self.out_rows < 1 or self.out_cols < 1:
             raise LayerError(f"layer {self.name!r}: kernel larger than padded input")
+        if self.pool_size and (self.depthwise or self.pool_stride < 1 or self.pool_padding < 0
+                               or self.pool_padding >= self.pool_size):
+            raise LayerError(f"layer {self.name!r}: a fused max pool needs a dense conv, "
+                             f"stride >= 1 and padding < size, got size {self.pool_size} "
+                             f"stride {self.pool_stride} padding {self.pool_padding}")
+
+    @property
+    def pooled(self) -> bool:
+        return self.pool_size > 0
+
+    @property
+    def pool(self) -> tuple[int, int, int]:
+        """(size, stride, padding) of the fused max pool."""
+        return self.pool_size, self.pool_stride, self.pool_padding
+
+    def plain(self) -> ConvLayer:
+        """The same conv without its fused pool."""
+        return replace(self, pool_size=0, pool_stride=0, pool_padding=0)
+
+    @property
+    def pooled_rows(self) -> int:
+        return (self.out_rows + 2 * self.pool_padding - self.pool_size) // self.pool_stride + 1
+
+    @property
+    def pooled_cols(self) -> int:
+        return (self.out_cols + 2 * self.pool_padding - self.pool_size) // self.pool_stride + 1
 
     @property
     def depthwise(self) -> bool:
@@ -92,7 +132,7 @@ class ConvLayer(_Shape):
         A[N*P*Q x C], so it can run as a tiled_matmul with no copy (as Gemmini's own
         network tests run such convs)."""
         return (self.kernel_rows == self.kernel_cols == 1 and self.stride == 1
-                and self.padding == 0 and not self.depthwise)
+                and self.padding == 0 and not self.depthwise and not self.pooled)
 
     def as_matmul(self) -> MatmulLayer:
         """The matmul an im2col lowering runs: C[N*P*Q x K] = A[N*P*Q x R*S*C] B[R*S*C x K]."""
@@ -149,7 +189,9 @@ class ConvLayer(_Shape):
         return (f"conv{dw} N={c['N']} C={self.in_channels} K={self.out_channels} "
                 f"in={self.in_rows}x{self.in_cols} out={self.out_rows}x{self.out_cols} "
                 f"kernel={self.kernel_rows}x{self.kernel_cols} stride={self.stride} "
-                f"pad={self.padding} dil={self.dilation}")
+                f"pad={self.padding} dil={self.dilation}"
+                + (f" maxpool={self.pool_size}/{self.pool_stride}/{self.pool_padding}"
+                   if self.pooled else ""))
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,29 @@ int dlac_py_conv(dlac_sim *sim, int batch, int in_rows, int in_cols, int in_ch, 
     return dlac_sim_failed(sim);
 }
 
+/* A conv whose store max-pools its output (pool_size/stride/padding, as the emitted code
+ * calls tiled_conv for a fused max pool): tiles count pooled outputs and run in the
+ * library's own loop order; NULL tiles = Gemmini's pooled heuristic. */
+int dlac_py_conv_pool(dlac_sim *sim, int batch, int in_rows, int in_cols, int in_ch, int out_ch,
+                      int out_rows, int out_cols, int stride, int padding, int kdim,
+                      const elem_t *input, const elem_t *weights, const acc_t *bias,
+                      elem_t *output, int pool_size, int pool_stride, int pool_padding,
+                      const int *tiles) {
+    dlac_sim_set_current(sim);
+    if (tiles)
+        tiled_conv(batch, in_rows, in_cols, in_ch, out_ch, out_rows, out_cols, stride, 1, 1,
+                   padding, kdim, in_ch, out_ch, out_ch, false, false, false, false, false,
+                   tiles[0], tiles[1], tiles[2], tiles[3], tiles[4], tiles[5], tiles[6], input,
+                   weights, bias, output, RELU, 1.0f, pool_size, pool_stride, pool_padding, WS);
+    else
+        tiled_conv_stride_auto(batch, in_rows, in_cols, in_ch, out_ch, out_rows, out_cols, stride,
+                               1, 1, padding, kdim, in_ch, out_ch, out_ch, false, false, false,
+                               false, false, input, weights, bias, output, RELU, 1.0f, pool_size,
+                               pool_stride, pool_padding, WS);
+    gemmini_fence();
+    return dlac_sim_failed(sim);
+}
+
 /* A depthwise conv as block-diagonal dense convs over groups of `width` channels in one call;
  * tiles: NULL = Gemmini's heuristic per group, else [batches, porows, pocols, krows, kcols]. */
 int dlac_py_conv_dw(dlac_sim *sim, int batch, int in_rows, int in_cols, int channels, int width,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dlac.dse.accel_steps import AccelStep, step_cost
 from dlac.dse.driver import Budget, Options, autotune, run_key
 from dlac.dse.nested import SwConfig
 from dlac.dse.report import build_report, render_markdown
@@ -38,3 +39,24 @@ def test_host_cost_adds_to_every_design(models, small_space, tmp_path: Path) -> 
 def test_host_cost_is_part_of_the_run_key(models, small_space, tmp_path: Path) -> None:
     opts = _opts(small_space, tmp_path)
     assert run_key(models, opts, "k") != run_key(models, opts, "k", {"tiny": HOST})
+
+
+RESADD = AccelStep("resadd", (196, 256), relu=True)
+
+
+def test_unmapped_calls_add_their_per_design_cost(models, small_space, tmp_path: Path) -> None:
+    """Residual adds (accel_steps.py) are in every design's totals, costed on that design
+    by the simulator, and part of the run key."""
+    steps = {"tiny": [(RESADD, 3)]}
+    bare = autotune(models, _opts(small_space, tmp_path / "a"))
+    with_steps = autotune(models, _opts(small_space, tmp_path / "b"), steps=steps)
+    for a, b in zip(bare.trials, with_steps.trials, strict=True):
+        if a.result.feasible:
+            cycles, energy = step_cost(RESADD, a.result.target)
+            assert cycles > 0 and energy > 0
+            assert b.result.models["tiny"].cycles == pytest.approx(
+                a.result.models["tiny"].cycles + 3 * cycles)
+            assert b.result.models["tiny"].energy_pj == pytest.approx(
+                a.result.models["tiny"].energy_pj + 3 * energy)
+    opts = _opts(small_space, tmp_path)
+    assert run_key(models, opts, "k") != run_key(models, opts, "k", steps=steps)
