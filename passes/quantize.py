@@ -538,9 +538,15 @@ class _Quantizer:
                 return
         (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
         s_o = self.scale(op.results[0])
-        new = qgraph.MulOp([a, b], [self.out_type(op.results[0])],
-                           {"multiplier": f32a(s_a * s_b / s_o)}, loc=op.loc)
+        m = f32a(s_a * s_b / s_o)
+        new = qgraph.MulOp([a, b], [self.out_type(op.results[0])], {"multiplier": m},
+                           loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+        if id(op.results[0]) in self.digit_values:
+            lo = qgraph.MulOp([a, b], [TensorType(op.results[0].type.shape, i8)],
+                              {"multiplier": m, "residual_multiplier": f32a(LO_STEPS)},
+                              loc=op.loc)
+            self.digits[id(op.results[0])] = (self.emit(lo).result, s_o / LO_STEPS)
 
     def op_pow(self, op: Operation) -> None:
         """x ** c for a constant scalar c is a table; a tensor exponent has no int8 form."""

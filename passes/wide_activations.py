@@ -45,6 +45,17 @@ def silu_input(op: Operation) -> Value | None:
     return None
 
 
+def tensor_product(op: Operation) -> bool:
+    """A Mul the quantizer runs as qgraph.mul (not a rescale by a constant scalar)."""
+    if op.name != "graph.mul" or len(op.operands) != 2:
+        return False
+    for i in (0, 1):
+        c = const_value(op.operands[i])
+        if c is not None and c.size == 1 and op.operands[1 - i].type == op.results[0].type:
+            return False
+    return True
+
+
 def gemmini_reader(user: Operation, index: int) -> bool:
     """`user` is a conv/matmul that Gemmini runs with constant weights, reading operand
     `index` as its activation."""
@@ -57,13 +68,13 @@ def gemmini_reader(user: Operation, index: int) -> bool:
 
 def candidates(func: FuncOp, table_ops: Collection[str],
                fixed_scale: Callable[[Value], bool]) -> list[Operation]:
-    """Table ops (and SiLU Muls) with a float result read by at least one Gemmini conv or
-    matmul and no model-given scale."""
+    """Table ops and tensor products (SiLU, squeeze-excite Muls) with a float result read
+    by at least one Gemmini conv or matmul and no model-given scale."""
     found = []
     for op in func.body.block.ops:
         if not op.results or getattr(op.results[0].type, "element", None) is not f32:
             continue
-        if op.name not in table_ops and silu_input(op) is None:
+        if op.name not in table_ops and not tensor_product(op):
             continue
         value = op.results[0]
         if fixed_scale(value) or op.attr("fused_act") == "relu6":
