@@ -38,17 +38,25 @@ def pool_params(pool: HostOp) -> tuple[int, int, int] | None:
     return size, stride, pad
 
 
-def _producer(value: Value, pool: HostOp) -> gemmini.TiledConvOp | None:
-    """The dense conv that alone writes `value` (a scratch buffer only `pool` reads)."""
-    if not isinstance(value.owner, AllocOp) or len(value.uses) != 2:
+def _producers(value: Value, pool: HostOp) -> list[gemmini.TiledConvOp] | None:
+    """The dense convs that write `value` (a scratch buffer only `pool` reads): one, or
+    one per run of output channels (weight splits, `k_splits`), each writing its slice."""
+    if not isinstance(value.owner, AllocOp):
         return None
     writers = [op for op, _ in value.uses if op is not pool]
-    conv = writers[0] if len(writers) == 1 else None
-    if not isinstance(conv, gemmini.TiledConvOp) or conv.depthwise or conv.attr("offsets"):
+    if not writers or len(writers) + 1 != len(value.uses):
         return None
-    if str(conv.attr("roles"))[-1] != "O" or conv.operands[-1] is not value:
-        return None
-    return conv
+    chans = value.type.shape[-1]
+    covered = 0
+    for conv in sorted(writers, key=lambda c: dict(c.attr("offsets") or {}).get("O", 0)):
+        if not isinstance(conv, gemmini.TiledConvOp) or conv.depthwise or \
+                str(conv.attr("roles"))[-1] != "O" or conv.operands[-1] is not value:
+            return None
+        g = dict(conv.attr("geometry"))
+        if dict(conv.attr("offsets") or {}).get("O", 0) != covered or g["out_stride"] != chans:
+            return None
+        covered += int(g["out_channels"])
+    return writers if covered == chans else None
 
 
 def _pooled(dim: int, size: int, stride: int, pad: int) -> int:
@@ -63,20 +71,41 @@ def _pooled_tile(rows: int, size: int, stride: int) -> int | None:
     return pooled if pooled >= 1 else None
 
 
-def fuse(conv: gemmini.TiledConvOp, pool: HostOp, params: tuple[int, int, int]) -> bool:
-    """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
+def _fusable(conv: gemmini.TiledConvOp, pool: HostOp, params: tuple[int, int, int]) -> bool:
     size, stride, pad = params
     g = dict(conv.attr("geometry"))
-    out = pool.operands[-1]
-    n, rows, cols, chans = out.type.shape
+    n, rows, cols, _ = pool.operands[-1].type.shape
     if pad and conv.attr("act", "none") != "relu":
         return False  # Gemmini pads the window with 0: the max only if the values are >= 0
-    if (n, rows, cols, chans) != (g["batch"], _pooled(g["out_rows"], size, stride, pad),
-                                  _pooled(g["out_cols"], size, stride, pad),
-                                  g["out_channels"]) or g["out_stride"] != chans:
-        return False  # ceil_mode, or an output that is a slice of a wider buffer
-    if max(g["out_rows"], g["out_cols"]) > TILE_FIELD_MAX:
+    if (n, rows, cols) != (g["batch"], _pooled(g["out_rows"], size, stride, pad),
+                           _pooled(g["out_cols"], size, stride, pad)):
+        return False  # ceil_mode
+    return max(g["out_rows"], g["out_cols"]) <= TILE_FIELD_MAX
+
+
+def fuse(convs: list[gemmini.TiledConvOp], pool: HostOp, params: tuple[int, int, int]
+         ) -> bool:
+    """Make `convs` (together writing every channel of `pool`'s input, see _producers)
+    write `pool`'s output pooled, each its own channel slice; False (nothing changed) if
+    one cannot."""
+    if not all(_fusable(conv, pool, params) for conv in convs):
         return False
+    out = pool.operands[-1]
+    scratch = convs[0].operands[-1].owner
+    if isinstance(out.owner, AllocOp) and out.owner.parent is scratch.parent:
+        block = scratch.parent
+        block.insert_before(scratch, block.detach(out.owner))  # defined before the convs
+    for conv in convs:
+        _pool_on_store(conv, out, params)
+    pool.erase()
+    scratch.erase()
+    return True
+
+
+def _pool_on_store(conv: gemmini.TiledConvOp, out: Value, params: tuple[int, int, int]
+                   ) -> None:
+    size, stride, _ = params
+    _, rows, cols, _ = out.type.shape
     tiles = conv.attr("tiles")
     if tiles is not None:
         b, porows, pocols, *rest = (int(t) for t in tiles)
@@ -87,15 +116,8 @@ def fuse(conv: gemmini.TiledConvOp, pool: HostOp, params: tuple[int, int, int]) 
             conv.set_attr("tiles", [b, min(prow, rows), min(pcol, cols), *rest])
     conv.attributes.pop("perm", None)
     conv.attributes.pop("alloc", None)
-    conv.set_attr("pool", {"size": size, "stride": stride, "padding": pad})
-    scratch = conv.operands[-1].owner
-    if isinstance(out.owner, AllocOp) and out.owner.parent is scratch.parent:
-        block = scratch.parent
-        block.insert_before(scratch, block.detach(out.owner))  # defined before the conv
+    conv.set_attr("pool", {"size": size, "stride": stride, "padding": params[2]})
     conv.set_operand(len(conv.operands) - 1, out)
-    pool.erase()
-    scratch.erase()
-    return True
 
 
 @dataclass(frozen=True)
@@ -105,7 +127,8 @@ class FuseMaxPool(ModulePass):
 
     Fused when the pool is square, symmetric and undilated with size, stride and padding
     <= 3, its output has the floor-mode shape Gemmini computes, the conv's output is a
-    scratch buffer only the pool reads, and (with padding) the conv applies ReLU: Gemmini
+    scratch buffer only the pool reads (written by one conv, or by one per run of output
+    channels of a weight-split conv, each then pooling its channel slice), and (with padding) the conv applies ReLU: Gemmini
     pads a window with 0, which is the reference's -128 padding exactly when every value is
     >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
     (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
@@ -129,6 +152,6 @@ class FuseMaxPool(ModulePass):
                     list(op.attr("layouts") or []) != ["nhwc", "nhwc"]:
                 continue
             params = pool_params(op)
-            conv = _producer(op.operands[0], op) if params is not None else None
-            if conv is not None:
-                fuse(conv, op, params)
+            convs = _producers(op.operands[0], op) if params is not None else None
+            if convs is not None:
+                fuse(convs, op, params)

@@ -4,7 +4,9 @@ Gemmini's conv and matmul read int8 only, so an activation with more than 8 bits
 reach them in int8 pieces. A table op's output (HardSwish, SiLU = x * sigmoid(x) of one
 int8 input, ...) is a function of its int8 input, so two 256-entry tables give it as
 digits: hi = rne(f(x) / s) (the usual int8 tensor) and lo = rne((f(x) - hi s) / (s / 254)),
-together ~16 bits. Each conv or matmul with constant weights that reads it runs twice
+together ~16 bits. A host product (a squeeze-excite Mul) gets its low digit from a second
+qgraph.mul with `residual_multiplier` (the same float32 product, minus its int8 rounding,
+times 254). Each conv or matmul with constant weights that reads it runs twice
 with the same int8 weights, on hi (with the bias) and on lo (multiplier scaled by 1/254),
 both requantized to the conv's output scale before the activation, and one resadd with
 unit scales sums them and applies the activation. Every piece is an existing qgraph op,

@@ -29,6 +29,7 @@ Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [
                                            [--weight-splits 4] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
                                            [--no-int16-host] [--wide-activations N]
+                                           [--exporters legacy dynamo]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
 correction, up to 4 weight scales per dense conv over range-sorted channel runs).
@@ -360,9 +361,11 @@ def main() -> int:
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS,
                     help="fp32 exports and/or onnxruntime.quantization variants of "
                          f"{', '.join(ORT_QUANTIZED)}")
+    ap.add_argument("--exporters", nargs="*", default=["legacy", "dynamo"],
+                    choices=("legacy", "dynamo"), help="torch exporters (--quick: legacy)")
     ap.add_argument("--json", default="coverage.json")
     args = ap.parse_args()
-    exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
+    exporters = ["legacy"] if args.quick else args.exporters
     rows = []
     for name in args.models:
         if name not in SPECS:
