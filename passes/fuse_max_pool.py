@@ -128,9 +128,9 @@ class FuseMaxPool(ModulePass):
     Fused when the pool is square, symmetric and undilated with size, stride and padding
     <= 3, its output has the floor-mode shape Gemmini computes, the conv's output is a
     scratch buffer only the pool reads (written by one conv, or by one per run of output
-    channels of a weight-split conv, each then pooling its channel slice), and (with padding) the conv applies ReLU: Gemmini
-    pads a window with 0, which is the reference's -128 padding exactly when every value is
-    >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
+    channels of a weight-split conv, each then pooling its channel slice), and (with
+    padding) the conv applies ReLU: Gemmini pads a window with 0, which is the
+    reference's -128 padding exactly when every value is >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
     (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
     one window), and runs in the library's own DRAM loop order (the pooled loop has no
     permuted variant).
