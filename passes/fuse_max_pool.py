@@ -130,10 +130,10 @@ class FuseMaxPool(ModulePass):
     scratch buffer only the pool reads (written by one conv, or by one per run of output
     channels of a weight-split conv, each then pooling its channel slice), and (with
     padding) the conv applies ReLU: Gemmini pads a window with 0, which is the
-    reference's -128 padding exactly when every value is >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
-    (so it fits where the plain tile did; Gemmini's heuristic retiles a tile smaller than
-    one window), and runs in the library's own DRAM loop order (the pooled loop has no
-    permuted variant).
+    reference's -128 padding exactly when every value is >= 0. A mapped conv's output
+    tile becomes the pooled outputs whose windows it covers (so it fits where the plain
+    tile did; Gemmini's heuristic retiles a tile smaller than one window), and runs in the
+    library's own DRAM loop order (the pooled loop has no permuted variant).
 
     Before:
         %r = loop.alloc : () -> memref<1x8x8x8xi8, "dram">
