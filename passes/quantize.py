@@ -22,7 +22,7 @@ from dlac.passes.channel_groups import channel_groups, contiguous_splits
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
 from dlac.passes.sensitivity import layer_sensitivity
-from dlac.passes.wide_activations import LO_STEPS, MIN_GAIN, reader_gain, silu_input
+from dlac.passes.wide_activations import LO_STEPS, silu_input
 from dlac.passes.wide_activations import select as select_wide_activations
 from dlac.passes.wide_tensors import wide_values
 
@@ -346,7 +346,7 @@ class _Quantizer:
             bounds = [0, k]
             if self.weight_splits > 1 and group == 1 and _forced_scale(op.operands[1]) is None:
                 bounds = contiguous_splits(w_oihw, self.weight_splits)
-            digits = self._digits_for(op.operands[0], w_oihw, s_x, s_o)
+            digits = self.digits.get(id(op.operands[0]))
             hint = op.operands[1].name_hint
             new = self._conv_call(op, x, s_x, w_oihw, s_w, s_o, bias, geometry, extra,
                                   out_type, hint, mean, bounds, fused=digits is None)
@@ -406,15 +406,6 @@ class _Quantizer:
                 self._requant_attrs(s_x, r, s_o, act)["multiplier"] for r in run_scales]
         return self.emit(qgraph.ConvOp(operands, [out_type], attrs, loc=op.loc)).result
 
-    def _digits_for(self, value: Value, w_out_first: np.ndarray, s_x: float, s_o: float
-                    ) -> tuple[Value, float] | None:
-        """The low digit of a conv/matmul's input when it has one and two digits pay at
-        this reader (wide_activations.reader_gain), else None."""
-        digits = self.digits.get(id(value))
-        if digits is None or reader_gain(w_out_first, s_x, s_o) < MIN_GAIN:
-            return None
-        return digits
-
     def _combine(self, op: Operation, high: Value, low: Value, out_type: TensorType) -> Value:
         """act(high + low) of a two-digit conv/matmul: one resadd at unit scales (both
         halves are already at the output scale, so only the sum saturates)."""
@@ -453,7 +444,7 @@ class _Quantizer:
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
         bias = self._bias(op, 2, s_x * s_w, op.results[0].type.shape[-1])
-        digits = self._digits_for(a, w.T, s_x, s_o) if w is not None else None
+        digits = self.digits.get(id(a)) if w is not None else None
         out_type = self.out_type(op.results[0])
         new = self.emit(qgraph.MatmulOp(
             [x, wv] + ([bias] if bias is not None else []), [out_type],

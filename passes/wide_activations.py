@@ -15,13 +15,8 @@ per widened tensor: a second table on the host, a second call per consuming conv
 resadd, and one more int8 rounding at each consuming conv's output (in exchange for the
 input's rounding).
 
-Which readers: both noises meet at the conv's output y, so the trade is local: the
-input's rounding (variance s_x^2 / 12 per element) reaches y as s_x^2 / 12 sum w^2 (mean
-over output channels), the extra rounding costs s_y^2 / 12. A reader is run on two digits
-only when the first is at least twice the second (`reader_gain` >= MIN_GAIN); others read
-hi alone. Which tensors: among those with a paying reader, the `count` whose int8 rounding
-alone costs the most output noise (`sensitivity.alone_noise`, the additive attribution of
-`dlac --sensitivity`).
+Which tensors: the `count` candidates whose int8 rounding alone costs the most output
+noise (`sensitivity.alone_noise`, the additive attribution of `dlac --sensitivity`).
 """
 
 from __future__ import annotations
@@ -32,15 +27,11 @@ import numpy as np
 from dlac.ir.core import Operation, Value
 from dlac.ir.dialects.func import FuncOp
 from dlac.ir.types import f32
-from dlac.passes.calibration import scale_of
 from dlac.passes.graph_utils import const_value
 from dlac.passes.sensitivity import alone_noise
 
 #: lo digit step = hi step / LO_STEPS: the residual f(x) - hi s lies in [-s/2, s/2].
 LO_STEPS = 254
-#: Two digits for a reader only if the input rounding noise it removes at the reader's
-#: output is at least this multiple of the output rounding it adds.
-MIN_GAIN = 2.0
 WEIGHTED = ("graph.conv", "graph.conv_transpose", "graph.gemm", "graph.matmul")
 
 
@@ -77,43 +68,10 @@ def gemmini_reader(user: Operation, index: int) -> bool:
     return const_value(user.operands[1]) is not None
 
 
-def reader_gain(weights: np.ndarray, s_in: float, s_out: float) -> float:
-    """Input-rounding noise at a conv/matmul's output over one output rounding's:
-    s_in^2 mean_k(sum of w_k^2) / s_out^2, `weights` with output channels first (OIHW, or
-    [J, K] for a matmul)."""
-    w = np.asarray(weights, np.float64).reshape(weights.shape[0], -1)
-    return float(s_in ** 2 * (w ** 2).sum(axis=1).mean() / max(s_out, 1e-30) ** 2)
-
-
-def output_first(user: Operation) -> np.ndarray:
-    """A Gemmini reader's float weights with output channels first (see reader_gain)."""
-    w = np.asarray(const_value(user.operands[1]), np.float64)
-    if user.name == "graph.conv_transpose":
-        groups = int(user.attr("group", 1))
-        cin, kg = w.shape[:2]
-        w = w.reshape(groups, cin // groups, kg, *w.shape[2:]).swapaxes(1, 2)
-        return w.reshape(groups * kg, cin // groups, *w.shape[3:])
-    if user.name in ("graph.gemm", "graph.matmul"):
-        return w if user.name == "graph.gemm" and user.attr("transB", 0) else w.T
-    return w
-
-
-def paying_readers(value: Value, scale: Callable[[Value], float]) -> list[Operation]:
-    """The Gemmini readers of `value` for which two digits pay (MIN_GAIN); `scale(v)` is
-    v's int8 scale."""
-    found = []
-    for user, index in value.uses:
-        if gemmini_reader(user, index) and reader_gain(
-                output_first(user), scale(value), scale(user.results[0])) >= MIN_GAIN:
-            found.append(user)
-    return found
-
-
 def candidates(func: FuncOp, table_ops: Collection[str],
-               fixed_scale: Callable[[Value], bool], scale: Callable[[Value], float]
-               ) -> list[Operation]:
-    """Table ops and tensor products (SiLU, squeeze-excite Muls) with a float result, no
-    model-given scale and at least one Gemmini reader for which two digits pay."""
+               fixed_scale: Callable[[Value], bool]) -> list[Operation]:
+    """Table ops and tensor products (SiLU, squeeze-excite Muls) with a float result read
+    by at least one Gemmini conv or matmul and no model-given scale."""
     found = []
     for op in func.body.block.ops:
         if not op.results or getattr(op.results[0].type, "element", None) is not f32:
@@ -123,7 +81,7 @@ def candidates(func: FuncOp, table_ops: Collection[str],
         value = op.results[0]
         if fixed_scale(value) or op.attr("fused_act") == "relu6":
             continue
-        if paying_readers(value, scale):
+        if any(gemmini_reader(user, index) for user, index in value.uses):
             found.append(op)
     return found
 
@@ -134,13 +92,7 @@ def select(func: FuncOp, batches: list[list[np.ndarray]], ranges: dict[int, floa
            ) -> list[tuple[Operation, float]]:
     """The `count` candidates with the largest output noise when rounded alone, largest
     first, each with that noise power (relative to the signal)."""
-    def scale(v: Value) -> float:
-        owner = getattr(v, "op", None)
-        if owner is not None and owner.attr("fused_act") == "relu6":
-            return 6.0 / 127.0
-        return scale_of(ranges.get(id(v), 0.0))
-
-    ops = candidates(func, table_ops, fixed_scale, scale) if count > 0 else []
+    ops = candidates(func, table_ops, fixed_scale) if count > 0 else []
     if not ops:
         return []
     powers = alone_noise(func, batches, ranges, opset, ops, passthrough)

@@ -21,14 +21,12 @@ R = np.random.default_rng(5)
 
 
 def stem_net() -> onnx.ModelProto:
-    """conv -> HardSwish -> depthwise conv (ReLU) -> squeeze-excite Mul -> 1x1 conv (ReLU,
-    negative bias: its output step is finer than its input's) -> SiLU -> pool ->
-    HardSwish -> Gemm."""
+    """conv -> HardSwish -> depthwise conv (ReLU) -> squeeze-excite Mul -> 1x1 conv -> SiLU
+    -> pool -> HardSwish -> Gemm."""
     def w(name: str, *shape: int, std: float = 0.5) -> onnx.TensorProto:
         return numpy_helper.from_array(R.normal(0, std, shape).astype(np.float32), name)
 
     inits = [w("w0", 8, 3, 3, 3), w("b0", 8, std=0.1), w("w1", 8, 1, 3, 3), w("w2", 16, 8, 1, 1),
-             numpy_helper.from_array(np.full(16, -1.0, np.float32), "b2"),
              w("w3", 16, 10, std=0.3)]
     nodes = [helper.make_node("Conv", ["x", "w0", "b0"], ["c0"], pads=[1, 1, 1, 1]),
              helper.make_node("HardSwish", ["c0"], ["h0"]),
@@ -37,8 +35,7 @@ def stem_net() -> onnx.ModelProto:
              helper.make_node("GlobalAveragePool", ["r1"], ["q1"]),
              helper.make_node("Sigmoid", ["q1"], ["g1"]),
              helper.make_node("Mul", ["r1", "g1"], ["e1"]),
-             helper.make_node("Conv", ["e1", "w2", "b2"], ["d2"]),
-             helper.make_node("Relu", ["d2"], ["c2"]),
+             helper.make_node("Conv", ["e1", "w2"], ["c2"]),
              helper.make_node("Sigmoid", ["c2"], ["s2"]),
              helper.make_node("Mul", ["c2", "s2"], ["m2"]),
              helper.make_node("GlobalAveragePool", ["m2"], ["p"]),
