@@ -43,6 +43,9 @@ def scalar_expr(op: Operation, args: list[str], emitter: CScope) -> str:
         return (f"{fn}({args[0]}, {args[1]}, {_f(op.attr('a_scale'))}, "
                 f"{_f(op.attr('b_scale'))}, {_f(op.attr('c_scale'))}, {_relu(op)})")
     if isinstance(op, lh.QmulScalarOp):
+        if op.attr("residual_multiplier") is not None:
+            return (f"dlac_qmul_lo({args[0]}, {args[1]}, {_f(op.attr('multiplier'))}, "
+                    f"{_f(op.attr('residual_multiplier'))})")
         return f"dlac_qmul({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"
     if isinstance(op, lh.QdivScalarOp):
         return f"dlac_qdiv({args[0]}, {args[1]}, {_f(op.attr('multiplier'))})"

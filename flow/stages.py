@@ -52,7 +52,7 @@ def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2
                    seed: int = 0, method: str = "minmax", weight_groups: int = 1,
                    bias_correction: bool = False, equalize: bool = False,
                    sensitivity: int = 0, weight_splits: int = 1,
-                   int16_host: bool = True) -> Operation:
+                   int16_host: bool = True, wide_activations: int = 0) -> Operation:
     """int8 `qgraph` ops: activation ranges by `method` on `calib` (or seeded inputs),
     conv weights with up to `weight_groups` scales per layer (see passes/channel_groups),
     with `bias_correction`, unpadded convs' biases corrected for the weights' rounding;
@@ -60,7 +60,9 @@ def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2
     `weight_splits` > 1 lets a dense conv's runs of consecutive output channels have
     their own weight scales (one call each, no regrouping); `sensitivity` > 0 records
     that many layers' estimated SQNR gains (passes/sensitivity); `int16_host` carries
-    host-only residual streams at int16 (passes/wide_tensors)."""
+    host-only residual streams at int16 (passes/wide_tensors); `wide_activations` > 0
+    carries that many table outputs into Gemmini convs/matmuls as two int8 digits
+    (passes/wide_activations)."""
     if equalize:
         run_pass(Equalize(), module)
     if weight_splits > 1:
@@ -68,7 +70,7 @@ def quantize_stage(module: Operation, calib: str | None = None, samples: int = 2
     run_pass(Quantize(calib=str(calib or ""), samples=samples, seed=seed, method=method,
                       weight_groups=weight_groups, bias_correction=bias_correction,
                       sensitivity=sensitivity, weight_splits=weight_splits,
-                      wide=int16_host), module)
+                      wide=int16_host, wide_activations=wide_activations), module)
     run_pass(LegalizeConv(), module)
     verify(module)
     return module
@@ -83,7 +85,8 @@ def lower_stage(module: Operation) -> Operation:
 def run_to(stage: str, path: str | Path, input_shapes: dict[str, tuple[int, ...]] | None = None,
            calib: str | None = None, load_weights: bool = True, method: str = "minmax",
            weight_groups: int = 1, bias_correction: bool = False, equalize: bool = False,
-           weight_splits: int = 1, int16_host: bool = True) -> Operation:
+           weight_splits: int = 1, int16_host: bool = True,
+           wide_activations: int = 0) -> Operation:
     """Run the frontend up to and including `stage`."""
     module = import_stage(path, input_shapes, load_weights)
     if stage == "graph":
@@ -91,7 +94,7 @@ def run_to(stage: str, path: str | Path, input_shapes: dict[str, tuple[int, ...]
     module = quantize_stage(prepare_stage(module), calib, method=method,
                             weight_groups=weight_groups, bias_correction=bias_correction,
                             equalize=equalize, weight_splits=weight_splits,
-                            int16_host=int16_host)
+                            int16_host=int16_host, wide_activations=wide_activations)
     if stage == "qgraph":
         return module
     return lower_stage(module)

@@ -41,17 +41,25 @@ def pool_params(pool: HostOp) -> tuple[int, int, int] | None:
     return size, stride, pad
 
 
-def _producer(value: Value, pool: HostOp) -> gemmini.TiledConvOp | None:
-    """The dense conv that alone writes `value` (a scratch buffer only `pool` reads)."""
-    if not isinstance(value.owner, AllocOp) or len(value.uses) != 2:
+def _producers(value: Value, pool: HostOp) -> list[gemmini.TiledConvOp] | None:
+    """The dense convs that write `value` (a scratch buffer only `pool` reads): one, or
+    one per run of output channels (weight splits, `k_splits`), each writing its slice."""
+    if not isinstance(value.owner, AllocOp):
         return None
     writers = [op for op, _ in value.uses if op is not pool]
-    conv = writers[0] if len(writers) == 1 else None
-    if not isinstance(conv, gemmini.TiledConvOp) or conv.depthwise or conv.attr("offsets"):
+    if not writers or len(writers) + 1 != len(value.uses):
         return None
-    if str(conv.attr("roles"))[-1] != "O" or conv.operands[-1] is not value:
-        return None
-    return conv
+    chans = value.type.shape[-1]
+    covered = 0
+    for conv in sorted(writers, key=lambda c: dict(c.attr("offsets") or {}).get("O", 0)):
+        if not isinstance(conv, gemmini.TiledConvOp) or conv.depthwise or \
+                str(conv.attr("roles"))[-1] != "O" or conv.operands[-1] is not value:
+            return None
+        g = dict(conv.attr("geometry"))
+        if dict(conv.attr("offsets") or {}).get("O", 0) != covered or g["out_stride"] != chans:
+            return None
+        covered += int(g["out_channels"])
+    return writers if covered == chans else None
 
 
 def _pooled(dim: int, size: int, stride: int, pad: int) -> int:
@@ -102,21 +110,21 @@ def _fits(tiles: list[int], pool: tuple[int, int, int], stride: int, dilation: i
     return sp <= sp_max and acc <= acc_max
 
 
-def fusable(pool: HostOp, act: str, conv_shape: tuple[int, int, int, int],
+def fusable(pool: HostOp, act: str, conv_shape: tuple[int, int, int],
             out_stride: int) -> tuple[int, int, int] | None:
     """The pool's (size, stride, padding) if the store of a conv with activation `act`,
-    output shape `conv_shape` (batch, rows, cols, channels) and output row stride
-    `out_stride` can run it, else None."""
+    output shape `conv_shape` (batch, rows, cols) and output row stride `out_stride` can
+    run it, else None (the caller checks that its convs write every channel)."""
     params = pool_params(pool)
     if params is None:
         return None
     size, stride, pad = params
-    batch, out_rows, out_cols, chans = conv_shape
+    batch, out_rows, out_cols = conv_shape
     if pad and act != "relu":
         return None  # Gemmini pads the window with 0: the max only if the values are >= 0
     n, rows, cols, pooled_chans = pool.operands[-1].type.shape
-    if (n, rows, cols, pooled_chans) != (batch, _pooled(out_rows, size, stride, pad),
-                                         _pooled(out_cols, size, stride, pad), chans) \
+    if (n, rows, cols) != (batch, _pooled(out_rows, size, stride, pad),
+                           _pooled(out_cols, size, stride, pad)) \
             or out_stride != pooled_chans:
         return None  # ceil_mode, or an output that is a slice of a wider buffer
     if max(out_rows, out_cols) > TILE_FIELD_MAX:
@@ -146,8 +154,9 @@ def kernel_pool(kernel: KernelOp) -> tuple[int, int, int] | None:
             list(pool.attr("layouts") or []) != ["nhwc", "nhwc"]:
         return None
     n, rows, cols, total = out.type.shape
-    chans = int(dict(kernel.attr("dims"))["K"])
-    return fusable(pool, str(kernel.attr("act", "none")), (n, rows, cols, chans), total)
+    if int(dict(kernel.attr("dims"))["K"]) != total:
+        return None
+    return fusable(pool, str(kernel.attr("act", "none")), (n, rows, cols), total)
 
 
 def _inside(op: Operation, kernel: KernelOp) -> bool:
@@ -159,17 +168,34 @@ def _inside(op: Operation, kernel: KernelOp) -> bool:
     return False
 
 
-def fuse(conv: gemmini.TiledConvOp, pool: HostOp, target: Target) -> bool:
-    """Make `conv` write `pool`'s output pooled; False (nothing changed) if it cannot."""
-    g = dict(conv.attr("geometry"))
-    params = fusable(pool, str(conv.attr("act", "none")),
-                     (g["batch"], g["out_rows"], g["out_cols"], g["out_channels"]),
-                     g["out_stride"])
-    if params is None:
-        return False
-    size, stride, pad = params
+def fuse(convs: list[gemmini.TiledConvOp], pool: HostOp, target: Target) -> bool:
+    """Make `convs` (together writing every channel of `pool`'s input, see _producers)
+    write `pool`'s output pooled, each its own channel slice; False (nothing changed) if
+    one cannot."""
+    params = None
+    for conv in convs:
+        g = dict(conv.attr("geometry"))
+        params = fusable(pool, str(conv.attr("act", "none")),
+                         (g["batch"], g["out_rows"], g["out_cols"]), g["out_stride"])
+        if params is None:
+            return False
     out = pool.operands[-1]
+    scratch = convs[0].operands[-1].owner
+    if isinstance(out.owner, AllocOp) and out.owner.parent is scratch.parent:
+        block = scratch.parent
+        block.insert_before(scratch, block.detach(out.owner))  # defined before the convs
+    for conv in convs:
+        _pool_on_store(conv, out, params, target)
+    pool.erase()
+    scratch.erase()
+    return True
+
+
+def _pool_on_store(conv: gemmini.TiledConvOp, out: Value, params: tuple[int, int, int],
+                   target: Target) -> None:
+    size, stride, pad = params
     _, rows, cols, _ = out.type.shape
+    g = dict(conv.attr("geometry"))
     tiles = conv.attr("tiles")
     if tiles is not None:
         fused = pooled_tiles(list(tiles), params, rows, cols, g["stride"],
@@ -181,14 +207,7 @@ def fuse(conv: gemmini.TiledConvOp, pool: HostOp, target: Target) -> bool:
     conv.attributes.pop("perm", None)
     conv.attributes.pop("alloc", None)
     conv.set_attr("pool", {"size": size, "stride": stride, "padding": pad})
-    scratch = conv.operands[-1].owner
-    if isinstance(out.owner, AllocOp) and out.owner.parent is scratch.parent:
-        block = scratch.parent
-        block.insert_before(scratch, block.detach(out.owner))  # defined before the conv
     conv.set_operand(len(conv.operands) - 1, out)
-    pool.erase()
-    scratch.erase()
-    return True
 
 
 @dataclass(frozen=True)
@@ -198,13 +217,15 @@ class FuseMaxPool(ModulePass):
 
     Fused when the pool is square, symmetric and undilated with size, stride and padding
     <= 3, its output has the floor-mode shape Gemmini computes, the conv's output is a
-    scratch buffer only the pool reads, and (with padding) the conv applies ReLU: Gemmini
-    pads a window with 0, which is the reference's -128 padding exactly when every value is
-    >= 0. A mapped conv's output tile becomes the pooled outputs whose windows it covers
-    (so it fits where the plain tile did); a tile smaller than one window grows to one
-    pooled row or column with fewer pooled columns until it fits (Gemmini's heuristic
-    retiles only when none does). It runs in the library's own DRAM loop order (the
-    pooled loop has no permuted variant).
+    scratch buffer only the pool reads (written by one conv, or by one per run of output
+    channels of a weight-split conv, each then pooling its channel slice), and (with
+    padding) the conv applies ReLU: Gemmini pads a window with 0, which is the
+    reference's -128 padding exactly when every value is >= 0. A mapped conv's output
+    tile becomes the pooled outputs whose windows it covers (so it fits where the plain
+    tile did); a tile smaller than one window grows to one pooled row or column with
+    fewer pooled columns until it fits (Gemmini's heuristic retiles only when none does).
+    It runs in the library's own DRAM loop order (the pooled loop has no permuted
+    variant).
 
     Before:
         %r = loop.alloc : () -> memref<1x8x8x8xi8, "dram">
@@ -223,6 +244,6 @@ class FuseMaxPool(ModulePass):
             if not isinstance(op, HostOp) or op.attr("kind") != "qgraph.max_pool" or \
                     list(op.attr("layouts") or []) != ["nhwc", "nhwc"]:
                 continue
-            conv = _producer(op.operands[0], op)
-            if conv is not None:
-                fuse(conv, op, target)
+            convs = _producers(op.operands[0], op)
+            if convs is not None:
+                fuse(convs, op, target)

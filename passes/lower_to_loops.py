@@ -337,7 +337,7 @@ class _Lowerer:
         keys = {"qgraph.requant": (lh.RequantOp, ("multiplier",)),
                 "qgraph.lut": (lh.LutScalarOp, ("table",)),
                 "qgraph.add": (lh.ResaddScalarOp, ("a_scale", "b_scale", "c_scale", "act")),
-                "qgraph.mul": (lh.QmulScalarOp, ("multiplier",)),
+                "qgraph.mul": (lh.QmulScalarOp, ("multiplier", "residual_multiplier")),
                 "qgraph.div": (lh.QdivScalarOp, ("multiplier",)),
                 "qgraph.compare": (lh.CompareScalarOp, ("predicate", "a_scale", "b_scale")),
                 "qgraph.select": (lh.SelectScalarOp, ()),
@@ -345,7 +345,8 @@ class _Lowerer:
                 "qgraph.quantize": (lh.QuantizeScalarOp, ("multiplier",)),
                 "qgraph.dequantize": (lh.DequantizeScalarOp, ("scale",))}
         cls, attr_keys = keys[op.name]
-        attrs: dict[str, Attribute] = {k: op.attributes[k] for k in attr_keys}
+        attrs: dict[str, Attribute] = {k: op.attributes[k] for k in attr_keys
+                                       if k in op.attributes}
         scalar = body.append(cls(loads, [elem], attrs, loc=op.loc))
         ident = amap(n_ivs, [var(d) for d in range(rank)])
         body.append(StoreOp([scalar.results[0], out, *ivs], attributes={"map": ident}))

@@ -22,6 +22,8 @@ from dlac.passes.channel_groups import channel_groups, contiguous_splits
 from dlac.passes.graph_utils import const_value, erase_dead, functions
 from dlac.passes.pass_base import ModulePass, PassError, failure_message
 from dlac.passes.sensitivity import layer_sensitivity
+from dlac.passes.wide_activations import LO_STEPS, silu_input
+from dlac.passes.wide_activations import select as select_wide_activations
 from dlac.passes.wide_tensors import wide_values
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
@@ -33,6 +35,7 @@ LUT_OPS = ("relu", "clip", "sigmoid", "hard_sigmoid", "hard_swish", "tanh", "gel
            "floor", "ceil", "round", "sign", "shrink")
 KEEP_SCALE = (*MOVEMENT, "max_pool", "global_max_pool")  # int8 output at the input's scale
 SENSITIVITY = "quant_sensitivity"  # module attribute: the --sensitivity report
+WIDE_ACTIVATIONS = "quant_wide_activations"  # module attribute: the two-digit tensors
 SOFTMAX_ONE = 1 << 20  # fixed-point 1.0 of the softmax exp table
 LN_FRAC_BITS = 8       # fractional bits of the normalised value z in integer layer norm
 LRN_TABLE_BITS = 12    # LRN factor table has at most 2**12 + 1 entries
@@ -78,6 +81,7 @@ class Quantize(ModulePass):
     sensitivity: int = 0
     weight_splits: int = 1
     wide: bool = True
+    wide_activations: int = 0
 
     def apply(self, module: Operation) -> None:
         opset = int(module.attr("onnx_opset", 17))
@@ -92,9 +96,19 @@ class Quantize(ModulePass):
                 module.set_attr(SENSITIVITY, layer_sensitivity(
                     func, batches, ranges, opset, self.sensitivity,
                     tuple("graph." + k for k in KEEP_SCALE)))
+            chosen = select_wide_activations(
+                func, batches, ranges, opset, self.wide_activations,
+                tuple("graph." + k for k in LUT_OPS), lambda v: _forced_scale(v) is not None,
+                tuple("graph." + k for k in KEEP_SCALE))
+            if chosen:
+                module.set_attr(WIDE_ACTIVATIONS, [
+                    {"node": op.loc.prefix(), "op": op.name,
+                     "alone_db": round(float(10 * np.log10(1 / max(p, 1e-30))), 2)}
+                    for op, p in chosen])
             quantizer = _Quantizer(func, ranges, opset, weight_groups=self.weight_groups,
                                    means=means, weight_splits=self.weight_splits,
-                                   maxima=maxima if self.wide else None)
+                                   maxima=maxima if self.wide else None,
+                                   digit_values={id(op.results[0]) for op, _ in chosen})
             quantizer.run()
             add_notes(module, quantizer.notes)
 
@@ -128,8 +142,11 @@ class _Quantizer:
     def __init__(self, func: FuncOp, ranges: dict[int, float], opset: int,
                  problems: list[str] | None = None, weight_groups: int = 1,
                  means: dict[int, np.ndarray] | None = None, weight_splits: int = 1,
-                 maxima: dict[int, float] | None = None) -> None:
-        """`maxima` (max |x| per value) turns on int16 host-only tensors (wide_tensors)."""
+                 maxima: dict[int, float] | None = None,
+                 digit_values: set[int] | None = None) -> None:
+        """`maxima` (max |x| per value) turns on int16 host-only tensors (wide_tensors);
+        `digit_values` (ids of float values) are carried as two int8 digits into the convs
+        and matmuls that read them (wide_activations)."""
         self.problems = problems
         self.weight_groups = weight_groups
         self.weight_splits = weight_splits
@@ -144,6 +161,8 @@ class _Quantizer:
         self.maxima = maxima or {}
         self.wide = wide_values(func, lambda v: _forced_scale(v) is not None) \
             if maxima is not None else set()
+        self.digit_values = digit_values or set()
+        self.digits: dict[int, tuple[Value, float]] = {}  # old value -> (lo digit, its scale)
 
     # -- plumbing -----------------------------------------------------------------------
     def emit(self, op: Operation, hint: str | None = None) -> Operation:
@@ -327,8 +346,15 @@ class _Quantizer:
             bounds = [0, k]
             if self.weight_splits > 1 and group == 1 and _forced_scale(op.operands[1]) is None:
                 bounds = contiguous_splits(w_oihw, self.weight_splits)
+            digits = self.digits.get(id(op.operands[0]))
+            hint = op.operands[1].name_hint
             new = self._conv_call(op, x, s_x, w_oihw, s_w, s_o, bias, geometry, extra,
-                                  out_type, op.operands[1].name_hint, mean, bounds)
+                                  out_type, hint, mean, bounds, fused=digits is None)
+            if digits is not None:
+                low = self._conv_call(op, digits[0], digits[1], w_oihw, s_w, s_o, None,
+                                      geometry, extra, out_type, hint, None, bounds,
+                                      fused=False)
+                new = self._combine(op, new, low, out_type)
             self.set(op.results[0], new, s_o)
             return
         parts = []
@@ -350,10 +376,11 @@ class _Quantizer:
     def _conv_call(self, op: Operation, x: Value, s_x: float, w_oihw: np.ndarray, s_w: float,
                    s_o: float, bias: np.ndarray | None, geometry: dict[str, Any],
                    extra: dict[str, Any] | None, out_type: TensorType, hint: str | None,
-                   in_mean: np.ndarray | None = None, bounds: list[int] | None = None
-                   ) -> Value:
+                   in_mean: np.ndarray | None = None, bounds: list[int] | None = None,
+                   fused: bool = True) -> Value:
         """One qgraph.conv; `bounds` [0, .., K] with more than one run gives each run of
-        output channels its own weight scale (`k_splits`, one Gemmini call per run)."""
+        output channels its own weight scale (`k_splits`, one Gemmini call per run);
+        without `fused` the op's activation is left to the caller."""
         bounds = bounds or [0, w_oihw.shape[0]]
         runs = list(zip(bounds, bounds[1:], strict=False))
         run_scales = [s_w] if len(runs) == 1 else [weight_scale(w_oihw[a:b]) for a, b in runs]
@@ -369,7 +396,7 @@ class _Quantizer:
         if bias is not None:
             q = quantize_array(bias, s_x * s_ch, -(1 << 31), (1 << 31) - 1, np.int32)
             operands.append(self.const(q, i32, None, op.loc))
-        act = op.attr("fused_act")
+        act = op.attr("fused_act") if fused else None
         attrs = {**geometry, **self._requant_attrs(s_x, run_scales[0], s_o, act),
                  "in_scale": f32a(s_x), "w_scale": f32a(run_scales[0]), "out_scale": f32a(s_o),
                  **(extra or {})}
@@ -378,6 +405,15 @@ class _Quantizer:
             attrs["split_multipliers"] = [
                 self._requant_attrs(s_x, r, s_o, act)["multiplier"] for r in run_scales]
         return self.emit(qgraph.ConvOp(operands, [out_type], attrs, loc=op.loc)).result
+
+    def _combine(self, op: Operation, high: Value, low: Value, out_type: TensorType) -> Value:
+        """act(high + low) of a two-digit conv/matmul: one resadd at unit scales (both
+        halves are already at the output scale, so only the sum saturates)."""
+        act = op.attr("fused_act")
+        one = f32a(1.0)
+        attrs = {"a_scale": one, "b_scale": one, "c_scale": one,
+                 "act": "relu" if act in ("relu", "relu6") else "none"}
+        return self.emit(qgraph.AddOp([high, low], [out_type], attrs, loc=op.loc)).result
 
     def _channels(self, x: Value, chans: np.ndarray, op: Operation) -> Value:
         """x[:, chans] as a gather with constant indices (a table on the host)."""
@@ -408,10 +444,19 @@ class _Quantizer:
         act = op.attr("fused_act")
         s_o = self.scale(op.results[0], act)
         bias = self._bias(op, 2, s_x * s_w, op.results[0].type.shape[-1])
-        new = qgraph.MatmulOp([x, wv] + ([bias] if bias is not None else []),
-                              [self.out_type(op.results[0])],
-                              self._requant_attrs(s_x, s_w, s_o, act), loc=op.loc)
-        self.set(op.results[0], self.emit(new).result, s_o)
+        digits = self.digits.get(id(a)) if w is not None else None
+        out_type = self.out_type(op.results[0])
+        new = self.emit(qgraph.MatmulOp(
+            [x, wv] + ([bias] if bias is not None else []), [out_type],
+            self._requant_attrs(s_x, s_w, s_o, act if digits is None else None),
+            loc=op.loc)).result
+        if digits is not None:
+            lo = self._swap_last(digits[0], op) if trans_a else digits[0]
+            low = self.emit(qgraph.MatmulOp([lo, wv], [out_type],
+                                            self._requant_attrs(digits[1], s_w, s_o, None),
+                                            loc=op.loc)).result
+            new = self._combine(op, new, low, out_type)
+        self.set(op.results[0], new, s_o)
 
     def _swap_last(self, x: Value, op: Operation) -> Value:
         shape = list(x.type.shape)
@@ -477,6 +522,13 @@ class _Quantizer:
         self.set(op.results[0], self.emit(new).result, s_o)
 
     def op_mul(self, op: Operation) -> None:
+        silu = silu_input(op)
+        if silu is not None:  # x * sigmoid(x) of one int8 x: one table, one rounding
+            x, s_x = self.get(silu)
+            if s_x is not None:
+                xs = s_x * np.arange(-128, 128, dtype=np.float64)
+                self._table(op, x, xs / (1.0 + np.exp(-xs)), "silu")
+                return
         for i in (1, 0):
             c = const_value(op.operands[i])
             if c is not None and c.size == 1 and op.operands[1 - i].type == op.results[0].type:
@@ -486,9 +538,15 @@ class _Quantizer:
                 return
         (a, s_a), (b, s_b) = self.get(op.operands[0]), self.get(op.operands[1])
         s_o = self.scale(op.results[0])
-        new = qgraph.MulOp([a, b], [self.out_type(op.results[0])],
-                           {"multiplier": f32a(s_a * s_b / s_o)}, loc=op.loc)
+        m = f32a(s_a * s_b / s_o)
+        new = qgraph.MulOp([a, b], [self.out_type(op.results[0])], {"multiplier": m},
+                           loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+        if id(op.results[0]) in self.digit_values:
+            lo = qgraph.MulOp([a, b], [TensorType(op.results[0].type.shape, i8)],
+                              {"multiplier": m, "residual_multiplier": f32a(LO_STEPS)},
+                              loc=op.loc)
+            self.digits[id(op.results[0])] = (self.emit(lo).result, s_o / LO_STEPS)
 
     def op_pow(self, op: Operation) -> None:
         """x ** c for a constant scalar c is a table; a tensor exponent has no int8 form."""
@@ -515,18 +573,31 @@ class _Quantizer:
         x, s_x = self.get(op.operands[0])
         if s_x is None:
             raise PassError(f"{op.loc.prefix()}: '{op.name}' on an integer tensor")
-        s_o = self.scale(op.results[0])
         xs = s_x * np.arange(-128, 128, dtype=np.float64)
         extra = [const_value(v) for v in op.operands[1:]]
         with np.errstate(all="ignore"):
             ys = run_op(op, [xs] + [None if e is None else e.astype(np.float64)
                                     for e in extra], self.opset)[0]
-        table = np.clip(np.rint(np.nan_to_num(ys / s_o)), -128, 127).astype(np.int8)
+        self._table(op, x, ys, op.name[6:])
+
+    def _table(self, op: Operation, x: Value, ys: np.ndarray, function: str) -> None:
+        """op's result as the 256-entry table `ys` (its float value at each int8 input);
+        a two-digit value (wide_activations) also gets the table of its low digit."""
+        s_o = self.scale(op.results[0])
+        ys = np.nan_to_num(np.asarray(ys, np.float64))
+        high = np.clip(np.rint(ys / s_o), -128, 127)
         ty = TensorType((256,), i8)
         new = qgraph.LutOp([x], [self.out_type(op.results[0])],
-                           {"table": DenseAttr(table, ty), "function": op.name[6:]},
+                           {"table": DenseAttr(high.astype(np.int8), ty), "function": function},
                            loc=op.loc)
         self.set(op.results[0], self.emit(new).result, s_o)
+        if id(op.results[0]) in self.digit_values:
+            s_lo = s_o / LO_STEPS
+            low = np.clip(np.rint((ys - high * s_o) / s_lo), -128, 127).astype(np.int8)
+            lo = qgraph.LutOp([x], [TensorType(op.results[0].type.shape, i8)],
+                              {"table": DenseAttr(low, ty), "function": function + "_lo"},
+                              loc=op.loc)
+            self.digits[id(op.results[0])] = (self.emit(lo).result, s_lo)
 
     # -- pooling, normalisation ------------------------------------------------------------
     def op_max_pool(self, op: Operation) -> None:

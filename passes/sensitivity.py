@@ -72,6 +72,20 @@ def _sqnr(want: list[np.ndarray], got: list[np.ndarray]) -> float:
     return float(10 * np.log10(max(signal, 1e-300) / max(noise, 1e-300)))
 
 
+def alone_noise(func: FuncOp, batches: list[list[np.ndarray]], ranges: dict[int, float],
+                opset: int, ops: list[Operation], passthrough: Collection[str] = (),
+                want: list[list[np.ndarray]] | None = None) -> list[float]:
+    """Output noise power relative to the signal (mean over up to MAX_SAMPLES samples) with
+    each of `ops` alone rounded, everything else exact: the additive attribution."""
+    samples = batches[:MAX_SAMPLES]
+    if want is None:
+        want = [_rounded_run(func, b, {}, opset, passthrough, None) for b in samples]
+    return [float(np.mean([10 ** (-_sqnr(w, _rounded_run(func, b, ranges, opset, passthrough,
+                                                         None, op)) / 10)
+                           for w, b in zip(want, samples, strict=False)]))
+            for op in ops]
+
+
 def layer_sensitivity(func: FuncOp, batches: list[list[np.ndarray]], ranges: dict[int, float],
                       opset: int, top: int, passthrough: Collection[str] = ()
                       ) -> dict[str, object]:
@@ -95,13 +109,8 @@ def layer_sensitivity(func: FuncOp, batches: list[list[np.ndarray]], ranges: dic
               for op in candidates]
     layers.sort(key=lambda row: -float(row["gain_db"]))
 
-    def noise(op: Operation) -> float:
-        """Output noise power relative to the signal with `op` alone rounded."""
-        return float(np.mean([10 ** (-_sqnr(w, _rounded_run(func, b, ranges, opset,
-                                                            passthrough, None, op)) / 10)
-                              for w, b in zip(want, samples, strict=False)]))
-
-    powers = [(noise(op), op) for op in candidates]
+    powers = list(zip(alone_noise(func, samples, ranges, opset, candidates, passthrough, want),
+                      candidates, strict=True))
     total = sum(p for p, _ in powers) or 1e-300
     powers.sort(key=lambda t: -t[0])
     shares = [{"node": op.loc.prefix(), "op": op.name, "share": round(p / total, 4),

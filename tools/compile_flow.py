@@ -18,7 +18,7 @@ from dlac.ir.core import Operation
 from dlac.ir.quant_notes import notes_of
 from dlac.ir.target import Target
 from dlac.passes.host_cost import HostCost, load_host_model
-from dlac.passes.quantize import SENSITIVITY
+from dlac.passes.quantize import SENSITIVITY, WIDE_ACTIVATIONS
 from dlac.tools.atomic_write import write_atomic
 
 MAPPERS = ("heuristic", "random", "exhaustive", "analytical-best")
@@ -222,6 +222,9 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     if report["quant_notes"]:
         print(f"{len(report['quant_notes'])} change(s) to the model's own quantization "
               f"(quant_notes in {out_dir / 'report.json'})")
+    wide = quantized.attr(WIDE_ACTIVATIONS)
+    if wide is not None:
+        report["wide_activations"] = wide
     sensitivity = quantized.attr(SENSITIVITY)
     if sensitivity is not None:
         report["sensitivity"] = sensitivity

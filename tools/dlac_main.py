@@ -56,7 +56,8 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
                           method=args.calib_method, weight_groups=args.weight_groups,
                           bias_correction=args.bias_correction, equalize=args.equalize,
                           sensitivity=args.sensitivity, weight_splits=args.weight_splits,
-                          int16_host=args.int16_host)
+                          int16_host=args.int16_host,
+                          wide_activations=args.wide_activations)
 
 
 def emit_loops(args: argparse.Namespace) -> Operation:
@@ -115,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
                     help="(default on) carry tensors that only host ops touch (residual "
                          "streams into LayerNorm) at int16, quantizing to int8 where "
                          "LayerNorm feeds Gemmini")
+    ap.add_argument("--wide-activations", type=int, default=0, metavar="N",
+                    help="carry the N table outputs (HardSwish, SiLU, ...) read by Gemmini "
+                         "convs/matmuls whose int8 rounding costs the most output noise as "
+                         "two int8 digits: each reading conv runs twice plus a resadd "
+                         "(default 0)")
     ap.add_argument("--bias-correction", action=argparse.BooleanOptionalAction, default=True,
                     help="(default on) subtract from unpadded convs' biases the mean output "
                          "shift that rounding their weights causes (E[input] from "

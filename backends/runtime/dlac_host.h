@@ -55,6 +55,16 @@ static inline elem_t dlac_qmul(elem_t a, elem_t b, float multiplier) {
   return dlac_requant((acc_t)a * (acc_t)b, multiplier, 0);
 }
 
+/* The low digit of a product (a two-digit activation): t = float32(a * b) * m, its int8
+ * rounding hi, then sat(rne((t - hi) * r)); every step one float32 operation. */
+static inline elem_t dlac_qmul_lo(elem_t a, elem_t b, float multiplier, float residual) {
+  float t = (float)((acc_t)a * (acc_t)b) * multiplier;
+  float hi = ROUND_NEAR_EVEN(t);
+  hi = hi > INT8_MAX ? INT8_MAX : (hi < INT8_MIN ? INT8_MIN : hi);
+  float u = ROUND_NEAR_EVEN((t - hi) * residual);
+  return (elem_t)(u > INT8_MAX ? INT8_MAX : (u < INT8_MIN ? INT8_MIN : u));
+}
+
 static inline elem_t dlac_qdiv(elem_t a, elem_t b, float multiplier) {
   if (b == 0) return (elem_t)(a > 0 ? 127 : (a < 0 ? -128 : 0));
   volatile float num = (float)a * multiplier; /* two roundings, as the reference */

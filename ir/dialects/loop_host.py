@@ -133,13 +133,14 @@ class ResaddScalarOp(_ScalarOp):
 
 @register_op
 class QmulScalarOp(_ScalarOp):
-    """ACC_SCALE(int32(a) * int32(b), multiplier) on int8 scalars."""
+    """ACC_SCALE(int32(a) * int32(b), multiplier) on int8 scalars; with
+    `residual_multiplier`, the product's low digit (see qgraph.mul)."""
 
     __slots__ = ()
     NAME = "loop.qmul"
     OPERANDS = (Operand("lhs", IntegerType), Operand("rhs", IntegerType))
     RESULTS = (Result("output", IntegerType),)
-    ATTRS = (Attr("multiplier", FloatAttr),)
+    ATTRS = (Attr("multiplier", FloatAttr), Attr("residual_multiplier", FloatAttr, optional=True))
 
     def verify_(self) -> None:
         self._act()

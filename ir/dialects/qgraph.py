@@ -186,10 +186,20 @@ class _QBinaryOp(_QOp):
 
 @register_op
 class MulOp(_QBinaryOp):
-    """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting."""
+    """Host element-wise product: ACC_SCALE(int32(a) * int32(b), multiplier), broadcasting.
+
+    With `residual_multiplier` r it is the product's low digit instead (a two-digit
+    activation, passes/wide_activations.py): t = float32(a * b) * multiplier,
+    hi = sat(rne(t)), result sat(rne(float32(t - hi) * r)).
+    """
 
     __slots__ = ()
     NAME = "qgraph.mul"
+    ATTRS = (_f32("multiplier"), _f32("residual_multiplier", optional=True))
+
+    def verify_(self) -> None:
+        super().verify_()
+        self._check_f32("residual_multiplier")
 
 
 @register_op

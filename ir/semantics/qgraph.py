@@ -158,7 +158,13 @@ def _add(op: Operation, a: list[Any]) -> Arr:
 
 @qimpl("mul")
 def _mul(op: Operation, a: list[Any]) -> Arr:
-    return acc_scale(a[0].astype(np.int32) * a[1].astype(np.int32), op.attr("multiplier"))
+    product = a[0].astype(np.int32) * a[1].astype(np.int32)
+    residual = op.attr("residual_multiplier")
+    if residual is None:
+        return acc_scale(product, op.attr("multiplier"))
+    t = product.astype(np.float32) * np.float32(op.attr("multiplier"))
+    hi = np.clip(np.rint(t), -128, 127).astype(np.float32)
+    return np.clip(np.rint((t - hi) * np.float32(residual)), -128, 127).astype(np.int8)
 
 
 @qimpl("div")

@@ -28,7 +28,8 @@ Usage: python tests/bench/bench_coverage.py [--models yolo unet ...] [--quick] [
                                            [--calib-method mse] [--weight-groups 1]
                                            [--weight-splits 4] [--no-calib]
                                            [--no-equalize] [--no-bias-correction]
-                                           [--no-int16-host]
+                                           [--no-int16-host] [--wide-activations N]
+                                           [--exporters legacy dynamo]
                                            [--variants fp32 qdq qdq_sym dynamic]
 Quantization options default to dlac's (mse ranges, cross-layer equalisation, bias
 correction, up to 4 weight scales per dense conv over range-sorted channel runs).
@@ -257,7 +258,7 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
              weight_groups: int, bias_correction: bool, equalize: bool,
              fp32: Path | None = None, weight_splits: int = 1,
              more: tuple[np.ndarray, ...] = (), load_weights: bool = True,
-             int16_host: bool = True) -> dict:
+             int16_host: bool = True, wide_activations: int = 0) -> dict:
     """One row; `fp32`: the float model a pre-quantized `path` came from (the SQNR is
     then vs its fp32 output, and `sqnr_vs_ort_quant_db` vs onnxruntime running `path`);
     without `load_weights` (a weight-stripped topology) the SQNR is n/a."""
@@ -269,7 +270,8 @@ def run_case(path: Path, x: np.ndarray, sim: bool, calib: Path | None, method: s
         q = stages.run_to("qgraph", path, calib=str(calib) if calib else None, method=method,
                           weight_groups=weight_groups, bias_correction=bias_correction,
                           equalize=equalize, weight_splits=weight_splits,
-                          load_weights=load_weights, int16_host=int16_host)
+                          load_weights=load_weights, int16_host=int16_host,
+                          wide_activations=wide_activations)
         row["compile_s"] = round(time.perf_counter() - start, 2)
         row["compiles"] = True
         if not load_weights:
@@ -352,14 +354,18 @@ def main() -> int:
     ap.add_argument("--no-equalize", action="store_true")
     ap.add_argument("--no-int16-host", action="store_true",
                     help="every tensor int8 (no int16 host-only residual streams)")
+    ap.add_argument("--wide-activations", type=int, default=0, metavar="N",
+                    help="dlac --wide-activations N: N table outputs as two int8 digits")
     ap.add_argument("--no-calib", action="store_true",
                     help="calibrate on seeded N(0, 1) inputs instead of calibration-style ones")
     ap.add_argument("--variants", nargs="*", default=list(VARIANTS), choices=VARIANTS,
                     help="fp32 exports and/or onnxruntime.quantization variants of "
                          f"{', '.join(ORT_QUANTIZED)}")
+    ap.add_argument("--exporters", nargs="*", default=["legacy", "dynamo"],
+                    choices=("legacy", "dynamo"), help="torch exporters (--quick: legacy)")
     ap.add_argument("--json", default="coverage.json")
     args = ap.parse_args()
-    exporters = ["legacy"] if args.quick else ["legacy", "dynamo"]
+    exporters = ["legacy"] if args.quick else args.exporters
     rows = []
     for name in args.models:
         if name not in SPECS:
@@ -397,7 +403,8 @@ def main() -> int:
                            not args.no_bias_correction, not args.no_equalize, fp32,
                            args.weight_splits,
                            tuple(example(spec, EVAL_SEED + i) for i in range(1, EVAL_INPUTS)),
-                           int16_host=not args.no_int16_host),
+                           int16_host=not args.no_int16_host,
+                           wide_activations=args.wide_activations),
             }
             rows.append(row)
             print_row(row, fp32 is not None)

@@ -95,3 +95,24 @@ def test_permute_channels_crosses_squeeze_excite_unchanged(tmp_path: Path) -> No
     np.testing.assert_allclose(evaluate_func(func, [x], 17)[0], want, rtol=1e-5, atol=1e-5)
     assert main([str(tmp_path / "se.onnx"), "-o", str(tmp_path / "out"), "--validate"]) == 0
     assert json.loads((tmp_path / "out" / "report.json").read_text())["bit_exact"] is True
+
+
+def test_split_conv_pools_on_the_store(tmp_path: Path) -> None:
+    """Conv (4 weight runs) -> ReLU -> MaxPool: every run's call pools its channel slice
+    on Gemmini's store (no host max pool), bit-exact."""
+    rng = np.random.default_rng(4)
+    w = rng.normal(0, 0.3, (8, 8, 3, 3)) * np.geomspace(0.002, 2.0, 8)[:, None, None, None]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1] * 4),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("MaxPool", ["r"], ["y"], kernel_shape=[2, 2], strides=[2, 2])]
+    graph = helper.make_graph(
+        nodes, "pool", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 4, 4])],
+        [numpy_helper.from_array(w.astype(np.float32), "w")])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    out = tmp_path / "out"
+    assert main([str(path), "-o", str(out), "--validate", "--weight-splits", "4"]) == 0
+    assert json.loads((out / "report.json").read_text())["bit_exact"] is True
+    code = "".join(p.read_text() for p in out.glob("*.c"))
+    assert "max_pool" not in code and code.count("tiled_conv") >= 2

@@ -18,6 +18,20 @@
 // CHECK-NOT: pool =
 // CHECK: loop.host %r3, %p3 {kind = "qgraph.max_pool"
 
+// A weight-split conv (two runs of output channels, each a call writing its slice at
+// O offset 0 and 8) pools each slice on the store into the pooled buffer.
+// CHECK-LABEL: func.func @split
+// CHECK-NEXT: %p4 = loop.alloc
+// CHECK-NEXT: gemmini.tiled_conv %x4, %w4, %p4 {{{.*}}out_channels = 8{{.*}}pool = {size = 2, stride = 2, padding = 0}}
+// CHECK-NEXT: gemmini.tiled_conv %x4, %w4, %p4 {{{.*}}offsets = {W = 8, O = 8}{{.*}}pool = {size = 2, stride = 2, padding = 0}}
+// CHECK-NEXT: func.return
+
+// Runs that do not cover every channel of the buffer stay unpooled.
+// CHECK-LABEL: func.func @partial
+// CHECK: gemmini.tiled_conv %x5, %w5, %r5
+// CHECK-NOT: pool =
+// CHECK: loop.host %r5, %p5 {kind = "qgraph.max_pool"
+
 builtin.module {
   func.func @stem(%x: memref<1x224x224x3xi8, "dram">, %w: memref<7x7x3x64xi8, "dram">, %b: memref<64xi32, "dram">, %out: memref<1x56x56x64xi8, "dram">) {
     %r = loop.alloc {label = "r"} : () -> memref<1x112x112x64xi8, "dram">
@@ -39,6 +53,21 @@ builtin.module {
     %p3 = loop.alloc {label = "p"} : () -> memref<1x4x4x16xi8, "dram">
     loop.host %r3, %p3 {kind = "qgraph.max_pool", kernel = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1], ceil_mode = 0, layouts = ["nhwc", "nhwc"]} : memref<1x8x8x16xi8, "dram">, memref<1x4x4x16xi8, "dram">
     loop.gather %r3, %copy3 {table = dense<0> : tensor<1024xi32>} : memref<1x8x8x16xi8, "dram">, memref<1x8x8x16xi8, "dram">
+    func.return
+  }
+  func.func @split(%x4: memref<1x8x8x16xi8, "dram">, %w4: memref<3x3x16x16xi8, "dram">, %out4: memref<1x4x4x16xi8, "dram">) {
+    %r4 = loop.alloc {label = "r"} : () -> memref<1x8x8x16xi8, "dram">
+    gemmini.tiled_conv %x4, %w4, %r4 {roles = "IWO", act = "relu", geometry = {batch = 1, in_rows = 8, in_cols = 8, out_rows = 8, out_cols = 8, stride = 1, padding = 1, kernel_dim = 3, in_channels = 16, out_channels = 8, dilation = 1, in_stride = 16, weight_stride = 16, out_stride = 16}, scale = 0.002 : f32} : memref<1x8x8x16xi8, "dram">, memref<3x3x16x16xi8, "dram">, memref<1x8x8x16xi8, "dram">
+    gemmini.tiled_conv %x4, %w4, %r4 {roles = "IWO", offsets = {W = 8, O = 8}, act = "relu", geometry = {batch = 1, in_rows = 8, in_cols = 8, out_rows = 8, out_cols = 8, stride = 1, padding = 1, kernel_dim = 3, in_channels = 16, out_channels = 8, dilation = 1, in_stride = 16, weight_stride = 16, out_stride = 16}, scale = 0.003 : f32} : memref<1x8x8x16xi8, "dram">, memref<3x3x16x16xi8, "dram">, memref<1x8x8x16xi8, "dram">
+    %p4 = loop.alloc {label = "p"} : () -> memref<1x4x4x16xi8, "dram">
+    loop.host %r4, %p4 {kind = "qgraph.max_pool", kernel = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1], ceil_mode = 0, layouts = ["nhwc", "nhwc"]} : memref<1x8x8x16xi8, "dram">, memref<1x4x4x16xi8, "dram">
+    func.return
+  }
+  func.func @partial(%x5: memref<1x8x8x16xi8, "dram">, %w5: memref<3x3x16x16xi8, "dram">, %out5: memref<1x4x4x16xi8, "dram">) {
+    %r5 = loop.alloc {label = "r"} : () -> memref<1x8x8x16xi8, "dram">
+    gemmini.tiled_conv %x5, %w5, %r5 {roles = "IWO", offsets = {W = 8, O = 8}, act = "relu", geometry = {batch = 1, in_rows = 8, in_cols = 8, out_rows = 8, out_cols = 8, stride = 1, padding = 1, kernel_dim = 3, in_channels = 16, out_channels = 8, dilation = 1, in_stride = 16, weight_stride = 16, out_stride = 16}, scale = 0.003 : f32} : memref<1x8x8x16xi8, "dram">, memref<3x3x16x16xi8, "dram">, memref<1x8x8x16xi8, "dram">
+    %p5 = loop.alloc {label = "p"} : () -> memref<1x4x4x16xi8, "dram">
+    loop.host %r5, %p5 {kind = "qgraph.max_pool", kernel = [2, 2], strides = [2, 2], pads = [0, 0, 0, 0], dilations = [1, 1], ceil_mode = 0, layouts = ["nhwc", "nhwc"]} : memref<1x8x8x16xi8, "dram">, memref<1x4x4x16xi8, "dram">
     func.return
   }
 }
