@@ -19,6 +19,12 @@ geometric mean over them) and `--plot` (best-so-far objective over evaluations, 
 over seeds, normalised to default Gemmini, one panel per workload and space). A
 `MODEL_GUIDED` searcher whose runs end within its random warm-up (a time budget too short
 for its first model-picked batch) is marked "warm-up only" in the tables.
+`--footing joint` is DiGamma's own footing (its paper's Figure 5): DiGamma and the
+nevergrad optimisers (`JOINT_SEARCHERS`) all search DiGamma's joint genome (hardware and
+every layer's mapping; the optimisers with `footing=joint`, DiGamma from an all-random
+generation 0, `warm_start=false`, as the paper starts and as the optimisers start), one
+genome per evaluation, so `--budget N` is N genome samples for each; there is no nested
+mapping search and no equal-time mode (the paper compares at equal samples).
 `--quick` shrinks everything to a smoke run of about two minutes on an idle 2-core
 machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer).
 """
@@ -40,6 +46,7 @@ from dlac.dse.errors import DseError
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import HW_CONFIG, searcher_names, searcher_options
+from dlac.dse.search.nevergrad_lib import OPTIMIZERS
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 
 QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
@@ -50,6 +57,14 @@ REFERENCE = "cma"
 """The searcher the others are normalised to, as in DiGamma's comparison."""
 
 MODES = ("evaluations", "time")
+
+JOINT_SEARCHERS = ("digamma", *OPTIMIZERS)
+"""The searchers that can search DiGamma's joint genome (`--footing joint`)."""
+
+
+def modes_of(footing: str) -> tuple[str, ...]:
+    """Budget modes of a footing: the joint footing compares at equal samples only."""
+    return MODES if footing == "hw" else ("evaluations",)
 
 EXCLUDED = {"polaris": "its budget counts per-layer evaluator samples, not HW designs "
                        "(one software iteration alone is one sample per unique layer), "
@@ -87,17 +102,24 @@ def warmup_only(doc: dict[str, Any], mode: str) -> list[str]:
             if (w := warmup_of(s)) is not None and trials[s] <= w]
 
 
-def default_searchers() -> list[str]:
-    """Every registered searcher but the `EXCLUDED` ones."""
+def default_searchers(footing: str = "hw") -> list[str]:
+    """Every registered searcher but the `EXCLUDED` ones (on the joint footing: every
+    registered one of `JOINT_SEARCHERS`)."""
+    if footing == "joint":
+        return [s for s in searcher_names() if s in JOINT_SEARCHERS]
     return [s for s in searcher_names() if s not in EXCLUDED]
 
 
-def searcher_settings(searcher: str, evaluations: int) -> dict[str, Any]:
+def searcher_settings(searcher: str, evaluations: int, footing: str = "hw") -> dict[str, Any]:
     """Each paper's settings at a reduced budget of `evaluations` HW evaluations (for
-    an equal-time run: the equal-evaluation budget it is paired with)."""
+    an equal-time run: the equal-evaluation budget it is paired with); on the joint
+    footing the optimisers' `footing=joint` and DiGamma's random start."""
     if searcher == "digamma":
         population = max(4, min(20, evaluations // DIGAMMA_GENERATIONS))
-        return {"population": population, "elite_ratio": max(0.1, 1 / population)}
+        return {"population": population, "elite_ratio": max(0.1, 1 / population),
+                **({"warm_start": False} if footing == "joint" else {})}
+    if footing == "joint":
+        return {"footing": "joint"}
     if searcher in ("confuciux", "confuciux-tf"):
         return {"episodes": max(1, round(RL_SHARE * evaluations))}
     return {}
@@ -114,7 +136,8 @@ def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
                    budget=parse_budget(budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples, objective=args.objective),
                    db_path=db, progress=False, validate="none",
-                   searcher_options=searcher_settings(searcher, int(args.budget)))
+                   searcher_options=searcher_settings(searcher, int(args.budget),
+                                                      args.footing))
     t0 = time.monotonic()
     result = autotune(models, opts, host=host)
     return result, time.monotonic() - t0
@@ -197,14 +220,20 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     if not str(args.budget).isdigit():
         raise DseError(f"--all-searchers needs --budget N (HW evaluations; --seconds sets "
                        f"the equal-time budget), got {args.budget!r}")
-    searchers = args.searchers or default_searchers()
-    results: dict[str, Any] = {m: {} for m in MODES}
+    searchers = args.searchers or default_searchers(args.footing)
+    if args.footing == "joint":
+        other = [s for s in searchers if s not in JOINT_SEARCHERS]
+        if other:
+            raise DseError(f"--footing joint: {', '.join(other)} cannot search DiGamma's "
+                           f"genome (only {', '.join(JOINT_SEARCHERS)})")
+    modes = modes_of(args.footing)
+    results: dict[str, Any] = {m: {} for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:
             quantized = zoo_quantized(wl)
             models, host = {wl: layers_of(quantized)}, {wl: host_cost_of(quantized)}
             for space_name in args.spaces:
-                for mode in MODES:
+                for mode in modes:
                     runs = _cell_runs(models, host, args, space_name, mode, searchers,
                                       Path(tmp))
                     results[mode][f"{wl}/{space_name}"] = {"summary": summarise(runs),
@@ -213,8 +242,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "results": results}
 
 
-MERGE_SETTINGS = ("budget", "seconds", "sw_samples", "objective")
-"""Settings every merged file must share: runs at other budgets are not comparable."""
+MERGE_SETTINGS = {"budget": None, "seconds": None, "sw_samples": None, "objective": None,
+                  "footing": "hw"}
+"""Settings every merged file must share (with the value of files that predate one):
+runs at other budgets or footings are not comparable."""
 
 
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -223,14 +254,15 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     and the summaries recomputed; a seed of a cell in two files is an error."""
     if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
         raise DseError("--merge needs --all-searchers JSON files of the same searchers")
-    for key in MERGE_SETTINGS:
-        values = sorted({str(d["config"].get(key)) for d in docs})
+    for key, old in MERGE_SETTINGS.items():
+        values = sorted({str(d["config"].get(key, old)) for d in docs})
         if len(values) > 1:
             raise DseError(f"--merge: the files differ in {key} ({', '.join(values)})")
-    by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in MODES}
+    modes = list(docs[0]["results"])
+    by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in modes}
     for d in docs:
         start = d["config"].get("seed_start", 0)
-        for mode in MODES:
+        for mode in modes:
             for cell, res in d["results"][mode].items():
                 cell_runs = by_seed[mode].setdefault(cell, {})
                 for searcher, recs in res["runs"].items():
@@ -241,7 +273,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
                             raise DseError(f"--merge: {mode} {cell} {searcher} seed {seed} "
                                            f"is in two files")
                         slot[seed] = {**rec, "seed": seed}
-    results: dict[str, Any] = {m: {} for m in MODES}
+    results: dict[str, Any] = {m: {} for m in modes}
     for mode, cells in by_seed.items():
         for cell, per in cells.items():
             runs = {s: [recs[k] for k in sorted(recs)] for s, recs in per.items()}
@@ -304,7 +336,7 @@ def claims(doc: dict[str, Any]) -> dict[str, Any]:
     at edge, 1/10.0 at cloud) and ConfuciuX-TF's EDP / ConfuciuX's (the paper: 0.879)
     with both agents' policy time per episode (the paper: TF 27% faster)."""
     out: dict[str, Any] = {}
-    for mode in MODES:
+    for mode in doc["results"]:
         row: dict[str, Any] = {}
         for space in ("edge", "cloud"):
             row[f"digamma_edp_vs_cma_{space}"] = _ratio_of_medians(doc, mode, "digamma", "cma",
@@ -332,8 +364,10 @@ def markdown(doc: dict[str, Any]) -> str:
     """The tables of docs/codesign.md: per mode, each searcher's geometric means over the
     cells and its median EDP / CMA in every cell (min-max and latency: the JSON)."""
     lines = []
-    for mode in MODES:
-        title = ("equal HW evaluations" if mode == "evaluations"
+    joint = doc["config"].get("footing", "hw") == "joint"
+    for mode in doc["results"]:
+        title = ("equal genome samples (DiGamma's joint footing)" if joint
+                 else "equal HW evaluations" if mode == "evaluations"
                  else "equal wall time per run")
         cells = list(doc["results"][mode])
         trials = median_trials(doc, mode)
@@ -399,7 +433,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
 
 
 def print_table(doc: dict[str, Any]) -> None:
-    for mode in MODES:
+    for mode in doc["results"]:
         print(f"== {mode}: EDP / {REFERENCE} median (min-max), EDP / default median")
         for cell, res in doc["results"][mode].items():
             for s, row in res["summary"].items():
