@@ -156,3 +156,19 @@ def test_a_budget_below_digammas_population_is_one_line(capsys) -> None:
     assert err.count("\n") == 1
     assert err.startswith("bench_codesign: error: digamma: budget of 2 evaluations is "
                           "smaller than one population (4)")
+
+
+def test_the_joint_footing_runs_digamma_and_the_optimizers_at_equal_samples() -> None:
+    assert default_searchers("joint") == ["cma", "de", "digamma", "one-plus-one",
+                                          "portfolio", "pso", "tbpsa"]
+    assert searcher_settings("cma", 100, "joint") == {"footing": "joint"}
+    assert searcher_settings("digamma", 100, "joint")["warm_start"] is False
+    assert "footing" not in searcher_settings("cma", 100)
+    joint, later = _seeded(range(0, 2), 2.0, 1.0), _seeded(range(2, 4), 2.0, 1.0)
+    for doc in (joint, later):
+        doc["config"]["footing"] = "joint"
+        del doc["results"]["time"]
+    assert list(merge([joint, later])["results"]) == ["evaluations"]
+    assert "equal genome samples (DiGamma's joint footing)" in markdown(joint)
+    with pytest.raises(DseError, match=r"differ in footing \(hw, joint\)"):
+        merge([joint, _seeded(range(2, 3), 2.0, 1.0)])
