@@ -18,7 +18,9 @@ Outputs: a text table on stdout, `--json`, `--markdown` (per workload and space,
 geometric mean over them) and `--plot` (best-so-far objective over evaluations, median
 over seeds, normalised to default Gemmini, one panel per workload and space). A
 `MODEL_GUIDED` searcher whose runs end within its random warm-up (a time budget too short
-for its first model-picked batch) is marked "warm-up only" in the tables.
+for its first model-picked batch) is marked "warm-up only" in the tables; below them, every
+single run that ended within its warm-up is listed (cell and seed), since a median past
+the warm-up can still hide runs that were random search.
 `--footing joint` is DiGamma's own footing (its paper's Figure 5): DiGamma and the
 nevergrad optimisers (`JOINT_SEARCHERS`) all search DiGamma's joint genome (hardware and
 every layer's mapping; the optimisers with `footing=joint`, DiGamma from an all-random
@@ -100,6 +102,32 @@ def warmup_only(doc: dict[str, Any], mode: str) -> list[str]:
     trials = median_trials(doc, mode)
     return [s for s in doc["searchers"]
             if (w := warmup_of(s)) is not None and trials[s] <= w]
+
+
+def warmup_runs(doc: dict[str, Any], mode: str) -> dict[str, list[str]]:
+    """Per `MODEL_GUIDED` searcher, its single runs in `mode` that ended within the random
+    warm-up ("cell seed k"), which the median trials can hide."""
+    out: dict[str, list[str]] = {}
+    for s in doc["searchers"]:
+        w = warmup_of(s)
+        if w is None:
+            continue
+        hit = [f"{cell} seed {r.get('seed', i)}" for cell, res in doc["results"][mode].items()
+               for i, r in enumerate(res["runs"].get(s, [])) if r["evaluations"] <= w]
+        if hit:
+            out[s] = hit
+    return out
+
+
+def _warmup_note(doc: dict[str, Any], mode: str) -> str | None:
+    """One line naming the single runs that ended within their warm-up, or None."""
+    runs = warmup_runs(doc, mode)
+    if not runs:
+        return None
+    total = {s: sum(len(res["runs"].get(s, [])) for res in doc["results"][mode].values())
+             for s in runs}
+    return ("*single runs within the warm-up* (random search, not the model): " + "; ".join(
+        f"{s} {len(hit)}/{total[s]} ({', '.join(hit)})" for s, hit in runs.items()))
 
 
 def default_searchers(footing: str = "hw") -> list[str]:
@@ -349,6 +377,7 @@ def claims(doc: dict[str, Any]) -> dict[str, Any]:
                   for r in res["runs"].get(s, []) if r.get("policy_ms_per_episode")]
             row[f"{s}_policy_ms_per_episode"] = statistics.median(ms) if ms else None
         row["median_trials"] = median_trials(doc, mode)
+        row["warmup_only_runs"] = {s: len(h) for s, h in warmup_runs(doc, mode).items()}
         loads = [r.get("load", 0.0) for res in doc["results"][mode].values()
                  for recs in res["runs"].values() for r in recs]
         row["load_median_max"] = [statistics.median(loads), max(loads)] if loads else None
@@ -390,6 +419,9 @@ def markdown(doc: dict[str, Any]) -> str:
             lines += ["", f"*warm-up only*: {', '.join(warm)} stopped within their random "
                           f"warm-up (median trials <= warm-up), so these rows are random "
                           f"search, not their model."]
+        note = _warmup_note(doc, mode)
+        if note:
+            lines += ["", note]
         lines.append("")
     return "\n".join(lines)
 
@@ -447,6 +479,9 @@ def print_table(doc: dict[str, Any]) -> None:
         if warm:
             print(f"warm-up only ({mode}): {', '.join(warm)} (median trials within their "
                   f"random warm-up: random search, not their model)")
+        note = _warmup_note(doc, mode)
+        if note:
+            print(f"{mode}: {note}")
         print(f"claims ({mode}): " + ", ".join(
             f"{k} {v if isinstance(v, dict) else _g(v) if not isinstance(v, list) else v}"
             for k, v in claims(doc)[mode].items() if k != "median_trials"))

@@ -19,6 +19,7 @@ from dlac.tools.bench_searchers import (
     searcher_settings,
     warmup_of,
     warmup_only,
+    warmup_runs,
 )
 
 
@@ -126,6 +127,17 @@ def test_rows_that_never_left_the_warm_up_are_marked() -> None:
     assert warmup_only(doc, "time") == ["dabo"] and warmup_only(doc, "evaluations") == []
     text = markdown(doc)
     assert text.count("(warm-up only)") == 1 and "*warm-up only*: dabo" in text
+
+
+def test_single_runs_within_the_warm_up_are_listed_though_the_median_is_past_it() -> None:
+    doc = merge([_seeded(range(0, 3), 2.0, 1.0)])
+    doc["results"]["time"]["unet/edge"]["runs"]["dabo"][1]["evaluations"] = 10
+    assert warmup_only(doc, "time") == []
+    assert warmup_runs(doc, "time") == {"dabo": ["unet/edge seed 1"]}
+    assert warmup_runs(doc, "evaluations") == {}
+    assert ("*single runs within the warm-up* (random search, not the model): dabo 1/3 "
+            "(unet/edge seed 1)") in markdown(doc)
+    assert claims(doc)["time"]["warmup_only_runs"] == {"dabo": 1}
 
 def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
     joined = merge([_doc("bert_layer", ["cma"]), _doc("unet", ["cma"])])
