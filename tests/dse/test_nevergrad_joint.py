@@ -6,6 +6,9 @@ and a bad footing or a searcher without the joint footing is one line."""
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +113,29 @@ def test_the_joint_bench_refuses_searchers_without_the_footing(capsys) -> None:
                        "--workloads", "bert_layer", "--budget", "20"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--footing joint: dabo cannot search DiGamma's genome" in err
+
+
+def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dlac.tools.dlac_main", *args],
+                          capture_output=True, text=True, timeout=600, cwd=cwd)
+
+
+@pytest.mark.slow
+def test_cli_smoke_bit_exact(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "cma", "--budget", "10",
+                 "--searcher-option", "footing=joint", "-o", str(out), "--db",
+                 str(tmp_path / "t.sqlite"), "--no-progress", "--sim-check", "none")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((out / "report.json").read_text())
+    assert report["bit_exact"] is True and len(report["history"]) == 10
+    assert (out / "model.c").exists()
+
+
+def test_cli_bad_footing_is_one_line(tmp_path: Path) -> None:
+    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "de", "--budget", "5",
+                 "--searcher-option", "footing=mapping", "-o", str(tmp_path / "out"), "--db",
+                 str(tmp_path / "t.sqlite"), "--no-progress")
+    assert proc.returncode != 0
+    assert proc.stderr == "dlac: error: de: footing must be one of hw, joint, got 'mapping'\n"
+    assert not (tmp_path / "out").exists()
