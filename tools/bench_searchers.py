@@ -454,7 +454,8 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                     color=colors(doc["searchers"].index(searcher) % colors.N))
         ax.set_title(cell)
         ax.set_yscale("log")
-        ax.set_xlabel("trials (HW evaluations or generations)")
+        ax.set_xlabel("genome samples" if doc["config"].get("footing", "hw") == "joint"
+                      else "trials (HW evaluations or generations)")
         ax.set_ylabel(f"best {doc['config']['objective']} / default Gemmini")
         ax.legend(fontsize=7, ncol=2)
     for ax in list(axes.flat)[len(cells):]:
