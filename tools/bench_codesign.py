@@ -41,6 +41,7 @@ from dlac.dse.hwspace import fixed_space, load_space
 from dlac.dse.nested import SW_STRATEGIES, SwConfig
 from dlac.dse.objective import OBJECTIVES
 from dlac.dse.search import parse_options, searcher_names, searcher_options
+from dlac.dse.search.nevergrad_lib import FOOTINGS
 from dlac.errors import DlacError
 from dlac.ir.target import Target
 from dlac.tools import bench_curves, bench_searchers
@@ -219,6 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--seconds", type=float, default=60.0,
                    help="wall time per run of the equal-time comparison (default: 60)")
     g.add_argument("--objective", default="edp", choices=OBJECTIVES)
+    g.add_argument("--footing", default="hw", choices=FOOTINGS,
+                   help="hw: every searcher proposes hardware, the nested search maps it "
+                        "(equal evaluations and equal time); joint: DiGamma and the "
+                        "nevergrad optimisers all search DiGamma's HW + mapping genome at "
+                        "equal genome samples (DiGamma's Figure 5)")
     g.add_argument("--markdown", default=None, metavar="PATH")
     g.add_argument("--plot", default=None, metavar="PATH", help="convergence plot (PNG)")
     g.add_argument("--merge", nargs="+", default=None, metavar="JSON",

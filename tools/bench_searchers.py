@@ -18,7 +18,15 @@ Outputs: a text table on stdout, `--json`, `--markdown` (per workload and space,
 geometric mean over them) and `--plot` (best-so-far objective over evaluations, median
 over seeds, normalised to default Gemmini, one panel per workload and space). A
 `MODEL_GUIDED` searcher whose runs end within its random warm-up (a time budget too short
-for its first model-picked batch) is marked "warm-up only" in the tables.
+for its first model-picked batch) is marked "warm-up only" in the tables; below them, every
+single run that ended within its warm-up is listed (cell and seed), since a median past
+the warm-up can still hide runs that were random search.
+`--footing joint` is DiGamma's own footing (its paper's Figure 5): DiGamma and the
+nevergrad optimisers (`JOINT_SEARCHERS`) all search DiGamma's joint genome (hardware and
+every layer's mapping; the optimisers with `footing=joint`, DiGamma from an all-random
+generation 0, `warm_start=false`, as the paper starts and as the optimisers start), one
+genome per evaluation, so `--budget N` is N genome samples for each; there is no nested
+mapping search and no equal-time mode (the paper compares at equal samples).
 `--quick` shrinks everything to a smoke run of about two minutes on an idle 2-core
 machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer).
 """
@@ -40,6 +48,7 @@ from dlac.dse.errors import DseError
 from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import HW_CONFIG, searcher_names, searcher_options
+from dlac.dse.search.nevergrad_lib import OPTIMIZERS
 from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
 
 QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
@@ -50,6 +59,14 @@ REFERENCE = "cma"
 """The searcher the others are normalised to, as in DiGamma's comparison."""
 
 MODES = ("evaluations", "time")
+
+JOINT_SEARCHERS = ("digamma", *OPTIMIZERS)
+"""The searchers that can search DiGamma's joint genome (`--footing joint`)."""
+
+
+def modes_of(footing: str) -> tuple[str, ...]:
+    """Budget modes of a footing: the joint footing compares at equal samples only."""
+    return MODES if footing == "hw" else ("evaluations",)
 
 EXCLUDED = {"polaris": "its budget counts per-layer evaluator samples, not HW designs "
                        "(one software iteration alone is one sample per unique layer), "
@@ -87,17 +104,50 @@ def warmup_only(doc: dict[str, Any], mode: str) -> list[str]:
             if (w := warmup_of(s)) is not None and trials[s] <= w]
 
 
-def default_searchers() -> list[str]:
-    """Every registered searcher but the `EXCLUDED` ones."""
+def warmup_runs(doc: dict[str, Any], mode: str) -> dict[str, list[str]]:
+    """Per `MODEL_GUIDED` searcher, its single runs in `mode` that ended within the random
+    warm-up ("cell seed k"), which the median trials can hide."""
+    out: dict[str, list[str]] = {}
+    for s in doc["searchers"]:
+        w = warmup_of(s)
+        if w is None:
+            continue
+        hit = [f"{cell} seed {r.get('seed', i)}" for cell, res in doc["results"][mode].items()
+               for i, r in enumerate(res["runs"].get(s, [])) if r["evaluations"] <= w]
+        if hit:
+            out[s] = hit
+    return out
+
+
+def _warmup_note(doc: dict[str, Any], mode: str) -> str | None:
+    """One line naming the single runs that ended within their warm-up, or None."""
+    runs = warmup_runs(doc, mode)
+    if not runs:
+        return None
+    total = {s: sum(len(res["runs"].get(s, [])) for res in doc["results"][mode].values())
+             for s in runs}
+    return ("*single runs within the warm-up* (random search, not the model): " + "; ".join(
+        f"{s} {len(hit)}/{total[s]} ({', '.join(hit)})" for s, hit in runs.items()))
+
+
+def default_searchers(footing: str = "hw") -> list[str]:
+    """Every registered searcher but the `EXCLUDED` ones (on the joint footing: every
+    registered one of `JOINT_SEARCHERS`)."""
+    if footing == "joint":
+        return [s for s in searcher_names() if s in JOINT_SEARCHERS]
     return [s for s in searcher_names() if s not in EXCLUDED]
 
 
-def searcher_settings(searcher: str, evaluations: int) -> dict[str, Any]:
+def searcher_settings(searcher: str, evaluations: int, footing: str = "hw") -> dict[str, Any]:
     """Each paper's settings at a reduced budget of `evaluations` HW evaluations (for
-    an equal-time run: the equal-evaluation budget it is paired with)."""
+    an equal-time run: the equal-evaluation budget it is paired with); on the joint
+    footing the optimisers' `footing=joint` and DiGamma's random start."""
     if searcher == "digamma":
         population = max(4, min(20, evaluations // DIGAMMA_GENERATIONS))
-        return {"population": population, "elite_ratio": max(0.1, 1 / population)}
+        return {"population": population, "elite_ratio": max(0.1, 1 / population),
+                **({"warm_start": False} if footing == "joint" else {})}
+    if footing == "joint":
+        return {"footing": "joint"}
     if searcher in ("confuciux", "confuciux-tf"):
         return {"episodes": max(1, round(RL_SHARE * evaluations))}
     return {}
@@ -114,7 +164,8 @@ def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
                    budget=parse_budget(budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples, objective=args.objective),
                    db_path=db, progress=False, validate="none",
-                   searcher_options=searcher_settings(searcher, int(args.budget)))
+                   searcher_options=searcher_settings(searcher, int(args.budget),
+                                                      args.footing))
     t0 = time.monotonic()
     result = autotune(models, opts, host=host)
     return result, time.monotonic() - t0
@@ -197,14 +248,20 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     if not str(args.budget).isdigit():
         raise DseError(f"--all-searchers needs --budget N (HW evaluations; --seconds sets "
                        f"the equal-time budget), got {args.budget!r}")
-    searchers = args.searchers or default_searchers()
-    results: dict[str, Any] = {m: {} for m in MODES}
+    searchers = args.searchers or default_searchers(args.footing)
+    if args.footing == "joint":
+        other = [s for s in searchers if s not in JOINT_SEARCHERS]
+        if other:
+            raise DseError(f"--footing joint: {', '.join(other)} cannot search DiGamma's "
+                           f"genome (only {', '.join(JOINT_SEARCHERS)})")
+    modes = modes_of(args.footing)
+    results: dict[str, Any] = {m: {} for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:
             quantized = zoo_quantized(wl)
             models, host = {wl: layers_of(quantized)}, {wl: host_cost_of(quantized)}
             for space_name in args.spaces:
-                for mode in MODES:
+                for mode in modes:
                     runs = _cell_runs(models, host, args, space_name, mode, searchers,
                                       Path(tmp))
                     results[mode][f"{wl}/{space_name}"] = {"summary": summarise(runs),
@@ -213,8 +270,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             "results": results}
 
 
-MERGE_SETTINGS = ("budget", "seconds", "sw_samples", "objective")
-"""Settings every merged file must share: runs at other budgets are not comparable."""
+MERGE_SETTINGS = {"budget": None, "seconds": None, "sw_samples": None, "objective": None,
+                  "footing": "hw"}
+"""Settings every merged file must share (with the value of files that predate one):
+runs at other budgets or footings are not comparable."""
 
 
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -223,14 +282,15 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     and the summaries recomputed; a seed of a cell in two files is an error."""
     if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
         raise DseError("--merge needs --all-searchers JSON files of the same searchers")
-    for key in MERGE_SETTINGS:
-        values = sorted({str(d["config"].get(key)) for d in docs})
+    for key, old in MERGE_SETTINGS.items():
+        values = sorted({str(d["config"].get(key, old)) for d in docs})
         if len(values) > 1:
             raise DseError(f"--merge: the files differ in {key} ({', '.join(values)})")
-    by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in MODES}
+    modes = list(docs[0]["results"])
+    by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in modes}
     for d in docs:
         start = d["config"].get("seed_start", 0)
-        for mode in MODES:
+        for mode in modes:
             for cell, res in d["results"][mode].items():
                 cell_runs = by_seed[mode].setdefault(cell, {})
                 for searcher, recs in res["runs"].items():
@@ -241,7 +301,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
                             raise DseError(f"--merge: {mode} {cell} {searcher} seed {seed} "
                                            f"is in two files")
                         slot[seed] = {**rec, "seed": seed}
-    results: dict[str, Any] = {m: {} for m in MODES}
+    results: dict[str, Any] = {m: {} for m in modes}
     for mode, cells in by_seed.items():
         for cell, per in cells.items():
             runs = {s: [recs[k] for k in sorted(recs)] for s, recs in per.items()}
@@ -304,7 +364,7 @@ def claims(doc: dict[str, Any]) -> dict[str, Any]:
     at edge, 1/10.0 at cloud) and ConfuciuX-TF's EDP / ConfuciuX's (the paper: 0.879)
     with both agents' policy time per episode (the paper: TF 27% faster)."""
     out: dict[str, Any] = {}
-    for mode in MODES:
+    for mode in doc["results"]:
         row: dict[str, Any] = {}
         for space in ("edge", "cloud"):
             row[f"digamma_edp_vs_cma_{space}"] = _ratio_of_medians(doc, mode, "digamma", "cma",
@@ -317,6 +377,7 @@ def claims(doc: dict[str, Any]) -> dict[str, Any]:
                   for r in res["runs"].get(s, []) if r.get("policy_ms_per_episode")]
             row[f"{s}_policy_ms_per_episode"] = statistics.median(ms) if ms else None
         row["median_trials"] = median_trials(doc, mode)
+        row["warmup_only_runs"] = {s: len(h) for s, h in warmup_runs(doc, mode).items()}
         loads = [r.get("load", 0.0) for res in doc["results"][mode].values()
                  for recs in res["runs"].values() for r in recs]
         row["load_median_max"] = [statistics.median(loads), max(loads)] if loads else None
@@ -332,8 +393,10 @@ def markdown(doc: dict[str, Any]) -> str:
     """The tables of docs/codesign.md: per mode, each searcher's geometric means over the
     cells and its median EDP / CMA in every cell (min-max and latency: the JSON)."""
     lines = []
-    for mode in MODES:
-        title = ("equal HW evaluations" if mode == "evaluations"
+    joint = doc["config"].get("footing", "hw") == "joint"
+    for mode in doc["results"]:
+        title = ("equal genome samples (DiGamma's joint footing)" if joint
+                 else "equal HW evaluations" if mode == "evaluations"
                  else "equal wall time per run")
         cells = list(doc["results"][mode])
         trials = median_trials(doc, mode)
@@ -356,6 +419,9 @@ def markdown(doc: dict[str, Any]) -> str:
             lines += ["", f"*warm-up only*: {', '.join(warm)} stopped within their random "
                           f"warm-up (median trials <= warm-up), so these rows are random "
                           f"search, not their model."]
+        note = _warmup_note(doc, mode)
+        if note:
+            lines += ["", note]
         lines.append("")
     return "\n".join(lines)
 
@@ -388,7 +454,8 @@ def plot(doc: dict[str, Any], path: Path) -> None:
                     color=colors(doc["searchers"].index(searcher) % colors.N))
         ax.set_title(cell)
         ax.set_yscale("log")
-        ax.set_xlabel("trials (HW evaluations or generations)")
+        ax.set_xlabel("genome samples" if doc["config"].get("footing", "hw") == "joint"
+                      else "trials (HW evaluations or generations)")
         ax.set_ylabel(f"best {doc['config']['objective']} / default Gemmini")
         ax.legend(fontsize=7, ncol=2)
     for ax in list(axes.flat)[len(cells):]:
@@ -399,7 +466,7 @@ def plot(doc: dict[str, Any], path: Path) -> None:
 
 
 def print_table(doc: dict[str, Any]) -> None:
-    for mode in MODES:
+    for mode in doc["results"]:
         print(f"== {mode}: EDP / {REFERENCE} median (min-max), EDP / default median")
         for cell, res in doc["results"][mode].items():
             for s, row in res["summary"].items():
@@ -413,6 +480,9 @@ def print_table(doc: dict[str, Any]) -> None:
         if warm:
             print(f"warm-up only ({mode}): {', '.join(warm)} (median trials within their "
                   f"random warm-up: random search, not their model)")
+        note = _warmup_note(doc, mode)
+        if note:
+            print(f"{mode}: {note}")
         print(f"claims ({mode}): " + ", ".join(
             f"{k} {v if isinstance(v, dict) else _g(v) if not isinstance(v, list) else v}"
             for k, v in claims(doc)[mode].items() if k != "median_trials"))

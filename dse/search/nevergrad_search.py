@@ -12,6 +12,11 @@ optimiser still makes progress). An infeasible design (objective inf) is told a 
 penalty, one above the worst finite value so far, since the evolution strategies need
 finite values to rank.
 
+`footing=joint` (a searcher option) puts the same optimiser on DiGamma's footing instead:
+it searches DiGamma's joint HW + mapping genome, one genome per evaluation
+(`nevergrad_joint`; `max_repeats` does not apply there). The constructor returns that
+searcher, so `--searcher cma --searcher-option footing=joint` is all a user writes.
+
 Deterministic: the parametrization's random state is seeded, one worker, and every
 internal ask/tell follows from the driver's tells, so replaying stored tells (resume)
 reproduces the asks. nevergrad is an optional dependency (`pip install dlac[search]`).
@@ -19,9 +24,6 @@ reproduces the asks. nevergrad is an optional dependency (`pip install dlac[sear
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -29,28 +31,10 @@ import numpy as np
 from ..errors import DseError
 from ..registry import SEARCHERS
 from .base import HW_CONFIG, Domain, SearchConfig, Searcher
+from .nevergrad_joint import JointNevergrad
+from .nevergrad_lib import FOOTINGS, OPTIMIZERS, make_optimizer, penalised, quiet
 
-OPTIMIZERS = {"cma": "CMA", "de": "DE", "pso": "PSO", "tbpsa": "TBPSA",
-              "one-plus-one": "OnePlusOne", "portfolio": "Portfolio"}
-"""Searcher name -> nevergrad registry name."""
-
-
-def _nevergrad() -> Any:
-    try:
-        import nevergrad
-    except ImportError:
-        raise DseError("the nevergrad searchers need the nevergrad package: "
-                       "pip install 'dlac[search]'") from None
-    return nevergrad
-
-
-@contextmanager
-def _quiet() -> Iterator[None]:
-    """nevergrad's CMA warns about its own sequential ask(1) use (cma's InjectionWarning);
-    the adapter asks and tells one candidate at a time by design."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="orphanated injected solution")
-        yield
+__all__ = ["OPTIMIZERS", "NevergradSearcher"]
 
 
 class NevergradSearcher(Searcher):
@@ -58,8 +42,20 @@ class NevergradSearcher(Searcher):
 
     optimizer = "CMA"
 
+    def __new__(cls, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
+                max_repeats: int = 50, footing: str = "hw") -> Any:
+        """This searcher, or with `footing=joint` the same optimiser over DiGamma's
+        genome (a different class, so Python does not run `__init__` on it again)."""
+        if footing not in FOOTINGS:
+            raise DseError(f"{cls.name}: footing must be one of {', '.join(FOOTINGS)}, "
+                           f"got {footing!r}")
+        if footing == "joint":
+            return JointNevergrad(domain, seed, config, name=cls.name,
+                                  optimizer=cls.optimizer)
+        return super().__new__(cls)
+
     def __init__(self, domain: Domain, seed: int, config: SearchConfig = HW_CONFIG, *,
-                 max_repeats: int = 50) -> None:
+                 max_repeats: int = 50, footing: str = "hw") -> None:
         super().__init__(domain, seed, config)
         if max_repeats < 0:
             raise DseError(f"{self.name}: max_repeats must be >= 0, got {max_repeats}")
@@ -80,11 +76,8 @@ class NevergradSearcher(Searcher):
 
     def _optimizer(self) -> Any:
         if self._opt is None:
-            ng = _nevergrad()
-            param = ng.p.Array(shape=(self._pool.shape[1],), lower=0.0, upper=1.0)
-            param.random_state = np.random.RandomState(self.seed)
-            self._opt = ng.optimizers.registry[self.optimizer](
-                parametrization=param, budget=self._budget, num_workers=1)
+            self._opt = make_optimizer(self.optimizer, self._pool.shape[1], self.seed,
+                                       self._budget)
         return self._opt
 
     def _nearest(self, v: np.ndarray, unseen: bool) -> int | None:
@@ -98,7 +91,7 @@ class NevergradSearcher(Searcher):
         return None
 
     def ask(self) -> np.ndarray | None:
-        with _quiet():
+        with quiet():
             return self._ask(self._optimizer())
 
     def _ask(self, opt: Any) -> np.ndarray | None:
@@ -117,16 +110,13 @@ class NevergradSearcher(Searcher):
         return None
 
     def _penalised(self, y: float) -> float:
-        if np.isfinite(y):
-            return float(y)
-        finite = [v for v in self._values.values() if np.isfinite(v)]
-        return (max(finite) if finite else 0.0) + 1.0
+        return penalised(y, [v for v in self._values.values() if np.isfinite(v)])
 
     def tell(self, x: np.ndarray, y: float) -> None:
         super().tell(x, y)
         self._values[self.domain.keys(np.atleast_2d(x))[0]] = float(y)
         if self._pending is not None:
-            with _quiet():
+            with quiet():
                 self._optimizer().tell(self._pending, self._penalised(float(y)))
             self._pending = None
 

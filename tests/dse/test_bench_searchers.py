@@ -19,6 +19,7 @@ from dlac.tools.bench_searchers import (
     searcher_settings,
     warmup_of,
     warmup_only,
+    warmup_runs,
 )
 
 
@@ -127,6 +128,17 @@ def test_rows_that_never_left_the_warm_up_are_marked() -> None:
     text = markdown(doc)
     assert text.count("(warm-up only)") == 1 and "*warm-up only*: dabo" in text
 
+
+def test_single_runs_within_the_warm_up_are_listed_though_the_median_is_past_it() -> None:
+    doc = merge([_seeded(range(0, 3), 2.0, 1.0)])
+    doc["results"]["time"]["unet/edge"]["runs"]["dabo"][1]["evaluations"] = 10
+    assert warmup_only(doc, "time") == []
+    assert warmup_runs(doc, "time") == {"dabo": ["unet/edge seed 1"]}
+    assert warmup_runs(doc, "evaluations") == {}
+    assert ("*single runs within the warm-up* (random search, not the model): dabo 1/3 "
+            "(unet/edge seed 1)") in markdown(doc)
+    assert claims(doc)["time"]["warmup_only_runs"] == {"dabo": 1}
+
 def test_merge_joins_workloads_and_rejects_other_searchers() -> None:
     joined = merge([_doc("bert_layer", ["cma"]), _doc("unet", ["cma"])])
     assert joined["config"]["workloads"] == ["bert_layer", "unet"]
@@ -156,3 +168,19 @@ def test_a_budget_below_digammas_population_is_one_line(capsys) -> None:
     assert err.count("\n") == 1
     assert err.startswith("bench_codesign: error: digamma: budget of 2 evaluations is "
                           "smaller than one population (4)")
+
+
+def test_the_joint_footing_runs_digamma_and_the_optimizers_at_equal_samples() -> None:
+    assert default_searchers("joint") == ["cma", "de", "digamma", "one-plus-one",
+                                          "portfolio", "pso", "tbpsa"]
+    assert searcher_settings("cma", 100, "joint") == {"footing": "joint"}
+    assert searcher_settings("digamma", 100, "joint")["warm_start"] is False
+    assert "footing" not in searcher_settings("cma", 100)
+    joint, later = _seeded(range(0, 2), 2.0, 1.0), _seeded(range(2, 4), 2.0, 1.0)
+    for doc in (joint, later):
+        doc["config"]["footing"] = "joint"
+        del doc["results"]["time"]
+    assert list(merge([joint, later])["results"]) == ["evaluations"]
+    assert "equal genome samples (DiGamma's joint footing)" in markdown(joint)
+    with pytest.raises(DseError, match=r"differ in footing \(hw, joint\)"):
+        merge([joint, _seeded(range(2, 3), 2.0, 1.0)])
