@@ -213,7 +213,7 @@ class AnalyticalModel:
                   + layer.batch * layer.out_rows * layer.out_cols * layer.out_channels)
         else:
             ws = (layer.i * layer.k + layer.k * layer.j + layer.i * layer.j
-                  + 4.0 * layer.i * layer.j * layer.has_bias)
+                  + 4.0 * layer.j * layer.has_bias)
         return MemoryPath.of(ws, target, p)
 
     def _bank_overlap(self, a_rows: np.ndarray, b_start: np.ndarray, b_rows: np.ndarray,

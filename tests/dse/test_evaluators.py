@@ -87,8 +87,8 @@ def test_matmul_bias_is_the_repeated_row_the_emitted_code_passes() -> None:
     plain = make_evaluator("sim").evaluate(
         MatmulLayer("pw", i=3136, j=256, k=64, has_bias=False), target, batch)
     ana = make_evaluator("analytical").evaluate(layer, target, batch)
-    assert sim.cycles[0] < 1.02 * plain.cycles[0]
-    assert abs(ana.cycles[0] / sim.cycles[0] - 1.0) < 0.05
+    assert sim.cycles[0] < 1.10 * plain.cycles[0]  # a full I x J D would add 5x
+    assert abs(ana.cycles[0] / sim.cycles[0] - 1.0) < 0.10
 
 
 STEM = ConvLayer("stem", batch=1, in_channels=3, out_channels=64, in_rows=224, in_cols=224,
