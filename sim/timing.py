@@ -56,7 +56,7 @@ class TimingParams:
     """DMA stall per TLB miss: the page-table walk (through the shared PTW and the LLC)."""
     l2_kib: float = 512.0
     """The SoC's inclusive L2 that Gemmini's DMA reads and writes through (chipyard's default
-    InclusiveCache: 512 KiB, 8 ways, 64-byte lines); 0 = no L2 model."""
+    InclusiveCache: 512 KiB, 8 ways, 64-byte lines, random replacement); 0 = no L2 model."""
     l2_ways: float = 8.0
     l2_miss_cycles: float = 100.0
     """Extra latency of a DMA request whose 64-byte line misses the L2 (served by the

@@ -108,9 +108,11 @@ struct dlac_sim {
     int dma_cmd_pos[2], dma_cmds;
     double mem_latency;     /* effective DMA latency of the current call */
     double miss_frac;       /* share of the current call's DMA traffic that misses the LLC */
-    /* L2 tags of the DMA's lines: l2_sets x l2_ways, each set most recent first (0 = empty) */
+    /* L2 tags of the DMA's lines: l2_sets x l2_ways (0 = empty); victims by a xorshift
+     * generator, as the InclusiveCache directory picks them with an LFSR (random replacement) */
     uint64_t *l2_tag;
     uint32_t l2_sets, l2_ways;
+    uint64_t l2_lfsr;
     /* every line the DMA has touched (open addressing, line + 1; 0 = empty), and the share
      * of a never-touched line's misses that count: the run before this one left the most
      * recent l2 bytes of the call's working set in the L2 */

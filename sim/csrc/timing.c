@@ -24,6 +24,7 @@ void timing_init(dlac_sim *s) {
     if (sets >= 1.0) {
         s->l2_ways = (uint32_t)ways;
         s->l2_sets = (uint32_t)sets;
+        s->l2_lfsr = 0x2545F4914F6CDD1Dull;
         s->l2_tag = calloc((size_t)s->l2_sets * s->l2_ways, sizeof(uint64_t));
     }
     int cmds = s->cfg.max_in_flight / s->cfg.dim + 1;

@@ -91,7 +91,7 @@ static inline void timing_dma_cmd_done(dlac_sim *s, int dir, double done) {
 
 /* Latency of one DMA command's requests: the call's memory latency plus, for the share of
  * the 64-byte lines of its `rows` rows (at `addr` + r * `stride`) that miss the L2,
- * l2_miss_cycles. Every line goes through the L2's LRU sets (allocating on a miss), so
+ * l2_miss_cycles. Every line goes through the L2's sets (allocating on a miss, random victim), so
  * rows on a power-of-two stride crowd into few sets and evict each other. A line's first
  * touch misses only with the share of the call's working set the L2 cannot hold. */
 /* Records `line` as touched; 1 if it was not before. */
@@ -131,14 +131,20 @@ static inline double timing_l2_latency(dlac_sim *s, uint64_t addr, uint64_t rows
         for (uint64_t l = a >> DLAC_LINE_SHIFT; l <= (a + row_bytes - 1) >> DLAC_LINE_SHIFT; l++) {
             uint64_t *set = s->l2_tag + (size_t)(l % s->l2_sets) * ways;
             const uint64_t tag = l + 1;
-            uint32_t hit = ways - 1;
             int found = 0;
             for (uint32_t w = 0; w < ways; w++)
-                if (set[w] == tag) { hit = w; found = 1; break; }
+                if (set[w] == tag) { found = 1; break; }
             lines += 1.0;
-            if (!found) misses += timing_l2_first_touch(s, l) ? s->l2_cold_share : 1.0;
-            for (uint32_t w = hit; w > 0; w--) set[w] = set[w - 1];
-            set[0] = tag;
+            if (found) continue;
+            misses += timing_l2_first_touch(s, l) ? s->l2_cold_share : 1.0;
+            uint32_t victim = ways;
+            for (uint32_t w = 0; w < ways; w++)
+                if (!set[w]) { victim = w; break; }
+            if (victim == ways) {
+                s->l2_lfsr ^= s->l2_lfsr << 13; s->l2_lfsr ^= s->l2_lfsr >> 7; s->l2_lfsr ^= s->l2_lfsr << 17;
+                victim = (uint32_t)(s->l2_lfsr % ways);
+            }
+            set[victim] = tag;
         }
     }
     return s->mem_latency + misses / lines * s->cfg.l2_miss_cycles;
