@@ -199,7 +199,8 @@ class SimEvaluator(Evaluator):
             sim.conv_shape(layer.batch, layer.in_rows, layer.in_cols, layer.in_channels,
                            layer.out_channels, layer.out_rows, layer.out_cols,
                            layer.kernel_rows, stride=layer.stride, padding=layer.padding,
-                           bias=layer.has_bias, tiles=tiles, perm=mapping.perm)
+                           bias=layer.has_bias, tiles=tiles, perm=mapping.perm,
+                           strides=layer.row_strides)
         else:
             # a layer's bias is one row (lower-to-gemmini passes repeating_bias)
             sim.matmul_shape(layer.i, layer.j, layer.k, bias=layer.has_bias,

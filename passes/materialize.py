@@ -19,8 +19,9 @@ def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer
     """The kernel's layer shape, as the mapping library describes it.
 
     Taken from a `layer` attribute when present, else derived from the kernel's buffers
-    (NHWC input, HWIO weights) and its stride/padding/dilation attributes; a conv whose
-    max pool fuse-max-pool will fold into it carries the pool (it runs as a pooled conv).
+    (NHWC input, HWIO weights) and its stride/padding/dilation attributes; a dense conv on
+    channel slices of wider buffers carries their row strides, and a conv whose max pool
+    fuse-max-pool will fold into it carries the pool (both change what it costs).
     """
     shape = kernel.attr("layer")
     try:
@@ -28,11 +29,26 @@ def layer_of(kernel: KernelOp):  # noqa: ANN201 (returns a mapping-library Layer
         layer = layer_from_dict({**data, "name": kernel.attr("sym_name")})
     except (TypeError, KeyError, DlacError) as err:
         raise kernel.error(f"has no mappable layer shape: {err}") from None
-    pool = kernel_pool(kernel) if isinstance(layer, ConvLayer) else None
+    if not isinstance(layer, ConvLayer) or layer.depthwise:
+        return layer
+    layer = replace(layer, **_strides(kernel, layer))
+    pool = kernel_pool(kernel)
     if pool is None:
         return layer
     size, stride, padding = pool
     return replace(layer, pool_size=size, pool_stride=stride, pool_padding=padding)
+
+
+def _strides(kernel: KernelOp, layer: ConvLayer) -> dict[str, int]:
+    """The row strides of a dense conv reading or writing channel slices of wider
+    buffers (only those that differ from the dense layout)."""
+    roles = str(kernel.attr("roles") or "")
+    if len(roles) != len(kernel.operands) or not all(r in roles for r in "IWO"):
+        return {}
+    width = {r: int(kernel.operands[roles.index(r)].type.shape[-1]) for r in "IWO"}
+    dense = {"I": layer.in_channels, "W": layer.out_channels, "O": layer.out_channels}
+    names = {"I": "in_stride", "W": "weight_stride", "O": "out_stride"}
+    return {names[r]: width[r] for r in "IWO" if width[r] != dense[r]}
 
 
 def mapped_layer(kernel: KernelOp, dims: str | None = None):  # noqa: ANN201

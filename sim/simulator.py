@@ -43,7 +43,7 @@ def load_library(target: Target) -> ctypes.CDLL:
                                    _f32, _f32, _i32, _f32, _i32, _sz, _sz, _sz, _i32, _i32,
                                    _i32, _i32, _i32, ctypes.c_char_p]
     lib.dlac_py_conv.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32, _vp,
-                                                        ctypes.c_char_p, _i32]
+                                                        ctypes.c_char_p] + [_i32] * 4
     lib.dlac_py_conv_pool.argtypes = [_vp] + [_i32] * 10 + [_vp, _vp, _vp, _vp] + [_i32] * 3 \
         + [_vp]
     lib.dlac_py_conv_dw.argtypes = [_vp] + [_i32] * 11 + [_vp, _vp, _vp, _vp, _i32, _f32,
@@ -248,7 +248,8 @@ class Simulator:
             self._sim, n, h, wd, cin, cout, out_dims[0], out_dims[1], stride, dilation, padding, k,
             self._ptr(x, x.nbytes), self._ptr(w, w.nbytes),
             self._ptr(bias, bias.nbytes) if bias is not None else None,
-            self._ptr(out, out.nbytes), act, scale, tile_arr, perm.encode() if perm else None, 0)
+            self._ptr(out, out.nbytes), act, scale, tile_arr, perm.encode() if perm else None, 0,
+            0, 0, 0)
         self._check(rc)
         return out
 
@@ -271,20 +272,25 @@ class Simulator:
     def conv_shape(self, n: int, in_rows: int, in_cols: int, cin: int, cout: int,
                    out_rows: int, out_cols: int, kernel: int, *, stride: int = 1,
                    padding: int = 0, bias: bool = True, tiles: tuple[int, ...] | None = None,
-                   perm: str | None = None, gemmini_pads: bool = False) -> None:
+                   perm: str | None = None, gemmini_pads: bool = False,
+                   strides: tuple[int, int, int] | None = None) -> None:
         """Timing-only tiled conv of the given shape (no data; fake DRAM addresses).
 
         `gemmini_pads` passes each tile's padding unclamped, as gemmini.h's tiled_conv does
         (DOSA's FireSim harness): a tile whose padding exceeds its window then costs what
-        LoopConv's wrapped loader does on the RTL (sim/csrc/loop_conv_wrap.c)."""
+        LoopConv's wrapped loader does on the RTL (sim/csrc/loop_conv_wrap.c). `strides`:
+        the (input, weight, output) row strides of a conv on channel slices of wider
+        buffers (default: dense)."""
         self._require_timing_only()
+        in_s, w_s, out_s = strides or (cin, cout, cout)
         tile_arr = (ctypes.c_int * 7)(*tiles) if tiles else None
         rc = self._lib.dlac_py_conv(
             self._sim, n, in_rows, in_cols, cin, cout, out_rows, out_cols, stride, 1, padding,
-            kernel, self._fake(n * in_rows * in_cols * cin),
-            self._fake(kernel * kernel * cin * cout),
-            self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * cout), 0,
-            1.0, tile_arr, perm.encode() if perm else None, int(gemmini_pads))
+            kernel, self._fake(n * in_rows * in_cols * in_s),
+            self._fake(kernel * kernel * cin * w_s),
+            self._fake(cout * 4) if bias else None, self._fake(n * out_rows * out_cols * out_s),
+            0, 1.0, tile_arr, perm.encode() if perm else None, int(gemmini_pads), in_s, w_s,
+            out_s)
         self._check(rc)
 
     def conv_pool_shape(self, n: int, in_rows: int, in_cols: int, cin: int, cout: int,

@@ -15,10 +15,6 @@ and runs the best untried one on the driver's evaluator (the simulator with `--e
 sim`); the iteration's layers go to the executor together, their results join the
 surrogate's data and it is refitted.
 
-With `transfer`, the mappings each software iteration scores by LCB also include the
-layer's `templates` best measured mappings from earlier designs that are legal on this
-one (what the HW acquisition already assumes a design can reuse).
-
 With `heuristic_first` (default) the first software iteration on every HW candidate
 runs Gemmini's own mapping of each layer (counted in the budget, as daBO's batch search
 counts it), so no design is judged worse than its heuristic baseline. The design's
@@ -111,7 +107,7 @@ class Polaris(Searcher):
                  kappa: float = 1.0, templates: int = 4, hw_starts: int = 64,
                  surrogate: str = "starlight", low_points: int = 1 << 16,
                  low_epochs: int = 40, retrain: bool = False, progress: bool = True,
-                 heuristic_first: bool = True, transfer: bool = False) -> None:
+                 heuristic_first: bool = True) -> None:
         super().__init__(domain, seed, config)
         for opt, value in (("hw_iterations", hw_iterations), ("sw_iterations", sw_iterations),
                            ("sw_samples", sw_samples), ("templates", templates),
@@ -124,7 +120,6 @@ class Polaris(Searcher):
         self.hw_iterations, self.sw_iterations = hw_iterations, sw_iterations
         self.sw_samples, self.kappa, self.templates = sw_samples, kappa, templates
         self.hw_starts, self.heuristic_first = hw_starts, heuristic_first
-        self.transfer = transfer
         self.box = HwBox(domain)
         if len(self.box.pool) == 0:
             raise DseError("polaris: the hardware space has no feasible design")
@@ -383,11 +378,6 @@ class Polaris(Searcher):
         heur = _heuristic(layer, target)
         if heur is not None:
             parts.append(MappingBatch.from_mappings(layer, [heur]))
-        if self.transfer:
-            best = [m for m, _ in sorted(self._seen_maps[h], key=lambda t: t[1])]
-            legal = [m for m in best if space.is_legal(m)][: self.templates]
-            if legal:
-                parts.append(MappingBatch.from_mappings(layer, legal))
         parts.append(space.sobol(self.sw_samples,
                                  seed=_seed(self.seed, target.to_json(), h, it)))
         batch = MappingBatch.concat(parts)

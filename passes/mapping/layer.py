@@ -69,17 +69,31 @@ class ConvLayer(_Shape):
     padding: the emitted tiled_conv then tiles pooled outputs, so it costs differently."""
     pool_stride: int = 0
     pool_padding: int = 0
+    in_stride: int = 0
+    """Elements between input pixels when the conv reads a channel slice of a wider
+    buffer (0: in_channels); `weight_stride` and `out_stride` likewise for the weights'
+    and the output's rows (0: out_channels). The DMA moves the same bytes but from more
+    rows and pages, so a sliced conv costs differently."""
+    weight_stride: int = 0
+    out_stride: int = 0
 
     kind: Literal["conv"] = "conv"
 
     def shape_dict(self) -> dict[str, int | bool | str]:
-        """Without the pool fields when there is no pool (so the hashes of plain convs do
-        not change)."""
+        """Without the pool and stride fields when unset (so the hashes of plain, dense
+        convs do not change)."""
         d = super().shape_dict()
-        if not self.pool_size:
-            for key in ("pool_size", "pool_stride", "pool_padding"):
+        for key in ("pool_size", "pool_stride", "pool_padding", "in_stride", "weight_stride",
+                    "out_stride"):
+            if not d[key] or (key.startswith("pool_") and not self.pool_size):
                 d.pop(key)
         return d
+
+    @property
+    def row_strides(self) -> tuple[int, int, int]:
+        """(input, weight, output) row strides in elements, as tiled_conv takes them."""
+        return (self.in_stride or self.in_channels, self.weight_stride or self.out_channels,
+                self.out_stride or self.out_channels)
 
     def __post_init__(self) -> None:
         for field in ("batch", "in_channels", "out_channels", "in_rows", "in_cols",

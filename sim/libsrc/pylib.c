@@ -34,17 +34,21 @@ void dlac_py_conv_tiles(int batch, int orows, int ocols, int in_ch, int out_ch, 
 }
 
 /* tiles: NULL = Gemmini's heuristic, else [batches, porows, pocols, pochs, krows, kcols, kchs].
- * gemmini_pads: each tile's padding unclamped, as gemmini.h's tiled_conv passes it. */
+ * gemmini_pads: each tile's padding unclamped, as gemmini.h's tiled_conv passes it.
+ * in/weight/out_stride: row strides of channel slices of wider buffers (0: dense). */
 int dlac_py_conv(dlac_sim *sim, int batch, int in_rows, int in_cols, int in_ch, int out_ch,
                  int out_rows, int out_cols, int stride, int kdil, int padding, int kdim,
                  const elem_t *input, const elem_t *weights, const acc_t *bias, elem_t *output,
-                 int act, float scale, const int *tiles, const char *perm, int gemmini_pads) {
+                 int act, float scale, const int *tiles, const char *perm, int gemmini_pads,
+                 int in_stride, int weight_stride, int out_stride) {
     dlac_sim_set_current(sim);
     int t[7];
     if (tiles) memcpy(t, tiles, sizeof t);
     else tiled_conv_auto_tiles(batch, out_rows, out_cols, in_ch, out_ch, kdim, stride, kdil, t);
     dlac_ext_conv_tiles(batch, in_rows, in_cols, in_ch, out_ch, out_rows, out_cols, stride, kdil,
-                        padding, kdim, in_ch, out_ch, out_ch, t[0], t[1], t[2], t[3], t[4], t[5],
+                        padding, kdim, in_stride ? in_stride : in_ch,
+                        weight_stride ? weight_stride : out_ch, out_stride ? out_stride : out_ch,
+                        t[0], t[1], t[2], t[3], t[4], t[5],
                         t[6], input, weights, bias, output, act, scale, perm, true,
                         gemmini_pads != 0);
     gemmini_fence();

@@ -133,3 +133,22 @@ def test_a_pooled_conv_costs_its_fused_call() -> None:
     assert fused.cycles[0] > unfused.cycles[0]
     ana = make_evaluator("analytical").evaluate(STEM, target, batch)
     assert 0.5 < ana.cycles[0] / fused.cycles[0] < 2.0
+
+
+def test_a_conv_on_channel_slices_costs_its_strided_rows() -> None:
+    """A conv reading and writing channel slices of wider buffers (the quantizer's split
+    convs) is its own layer, and the simulator times its strided rows as emitted."""
+    dense = ConvLayer("ds", batch=1, in_channels=512, out_channels=443, in_rows=28,
+                      in_cols=28, kernel_rows=1, kernel_cols=1, stride=2)
+    sliced = ConvLayer("ds", batch=1, in_channels=512, out_channels=443, in_rows=28,
+                       in_cols=28, kernel_rows=1, kernel_cols=1, stride=2,
+                       weight_stride=1024, out_stride=1024)
+    assert "out_stride" not in dense.shape_dict() and "pool_size" not in dense.shape_dict()
+    assert sliced.workload_hash() != dense.workload_hash()
+    assert sliced.row_strides == (512, 1024, 1024) and dense.row_strides == (512, 443, 443)
+    target = Target.parse("dim=32,sp_kib=40,sp_banks=5,acc_kib=112,acc_banks=7,"
+                          "dataflow=BOTH,dma_bus_bits=256")
+    batch = MappingBatch.from_mappings(dense, [heuristic_mapping(dense, target)])
+    sim = make_evaluator("sim")
+    assert sim.evaluate(sliced, target, batch).cycles[0] > sim.evaluate(dense, target,
+                                                                        batch).cycles[0]
