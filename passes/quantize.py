@@ -527,7 +527,8 @@ class _Quantizer:
             x, s_x = self.get(silu)
             if s_x is not None:
                 xs = s_x * np.arange(-128, 128, dtype=np.float64)
-                self._table(op, x, xs / (1.0 + np.exp(-xs)), "silu")
+                with np.errstate(over="ignore"):
+                    self._table(op, x, xs / (1.0 + np.exp(-xs)), "silu")
                 return
         for i in (1, 0):
             c = const_value(op.operands[i])

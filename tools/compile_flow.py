@@ -225,6 +225,8 @@ def write_program(quantized: Operation, target: Target, out_dir: Path, model_nam
     wide = quantized.attr(WIDE_ACTIVATIONS)
     if wide is not None:
         report["wide_activations"] = wide
+        print(f"two-digit activations ({len(wide)}, into Gemmini convs/matmuls): "
+              + ", ".join(f"{row['node']} ({row['alone_db']} dB alone)" for row in wide))
     sensitivity = quantized.attr(SENSITIVITY)
     if sensitivity is not None:
         report["sensitivity"] = sensitivity
