@@ -138,6 +138,15 @@ class Operation:
             return None
         return block.parent.parent
 
+    def is_within(self, ancestor: Operation) -> bool:
+        """Whether this op is nested, at any depth, in one of `ancestor`'s regions."""
+        parent = self.parent_op
+        while parent is not None:
+            if parent is ancestor:
+                return True
+            parent = parent.parent_op
+        return False
+
     def walk(self) -> Iterator[Operation]:
         """Pre-order traversal of this op and everything nested in it."""
         yield self

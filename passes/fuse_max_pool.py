@@ -145,7 +145,7 @@ def kernel_pool(kernel: KernelOp) -> tuple[int, int, int] | None:
     out = kernel.operands[-1]
     if not isinstance(out.owner, AllocOp):
         return None
-    outside = [op for op, _ in out.uses if not _inside(op, kernel)]
+    outside = [op for op, _ in out.uses if not op.is_within(kernel)]
     readers = [op for op in outside if op is not kernel]
     if len(outside) != 2 or len(readers) != 1 or not isinstance(readers[0], HostOp):
         return None
@@ -157,15 +157,6 @@ def kernel_pool(kernel: KernelOp) -> tuple[int, int, int] | None:
     if int(dict(kernel.attr("dims"))["K"]) != total:
         return None
     return fusable(pool, str(kernel.attr("act", "none")), (n, rows, cols), total)
-
-
-def _inside(op: Operation, kernel: KernelOp) -> bool:
-    parent = op.parent_op
-    while parent is not None:
-        if parent is kernel:
-            return True
-        parent = parent.parent_op
-    return False
 
 
 def fuse(convs: list[gemmini.TiledConvOp], pool: HostOp, target: Target) -> bool:

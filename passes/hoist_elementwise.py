@@ -72,20 +72,11 @@ def _feeder(buffer: Value, nest: ForOp) -> GatherOp | None:
     """The one-source gather writing scratch `buffer`, which only `nest` reads."""
     if not isinstance(buffer.owner, AllocOp) or len(buffer.uses) != 2:
         return None
-    writers = [op for op, _ in buffer.uses if _outside(op, nest)]
+    writers = [op for op, _ in buffer.uses if not op.is_within(nest)]
     if len(writers) != 1 or not isinstance(writers[0], GatherOp) or \
             len(writers[0].operands) != 2 or writers[0].operands[-1] is not buffer:
         return None
     return writers[0]
-
-
-def _outside(op: Operation, nest: ForOp) -> bool:
-    parent = op.parent_op
-    while parent is not None:
-        if parent is nest:
-            return False
-        parent = parent.parent_op
-    return True
 
 
 def hoist(nest: ForOp, load: LoadOp, store: StoreOp, chain: list[Operation],

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from dlac.dse.driver import AutotuneResult, Options, autotune
@@ -44,3 +47,9 @@ def interrupted_then_resumed(models: dict, opts: Options, at: int) -> AutotuneRe
     with pytest.raises(Killed):
         autotune(models, opts, on_trial=stop)
     return autotune(models, dataclasses.replace(opts, resume=True))
+
+
+def run_dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dlac ARGS` in a child process, as a user runs it (one-line errors, exit codes)."""
+    return subprocess.run([sys.executable, "-m", "dlac.tools.dlac_main", *args],
+                          capture_output=True, text=True, timeout=600, cwd=cwd)

@@ -26,7 +26,7 @@ from dlac.dse.search.confuciux.policy_tf import TransformerPolicy
 from dlac.dse.search.confuciux.reinforce import Reinforce
 from dlac.ir.hwcost import area_mm2
 
-from .conftest import interrupted_then_resumed, tiny_models
+from .conftest import interrupted_then_resumed, run_dlac, tiny_models
 
 SW = SwConfig("batch", samples=100)
 NAMES = ["confuciux", "confuciux-tf"]
@@ -167,14 +167,9 @@ def test_zero_rl_episodes_is_one_line(models, small_space, tmp_path) -> None:
         parse_options("confuciux", ["context=step"])
 
 
-def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlac.tools.dlac_main", *args],
-                          capture_output=True, text=True, timeout=600, cwd=cwd)
-
-
 def test_cli_smoke_emits_bit_exact_c(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "confuciux", "--budget", "4",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "confuciux", "--budget", "4",
                  "-o", str(out), "--db", str(tmp_path / "t.sqlite"), "--no-progress",
                  "--sim-check", "none")
     assert proc.returncode == 0, proc.stderr
@@ -193,7 +188,7 @@ def test_bench_quick(tmp_path: Path) -> None:
 
 
 def test_cli_zero_episode_budget(tmp_path: Path) -> None:
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "confuciux-tf", "--budget",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "confuciux-tf", "--budget",
                  "1", "-o", str(tmp_path / "out"), "--db", str(tmp_path / "t.sqlite"))
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()

@@ -5,8 +5,6 @@ one, the CLI runs it end to end, and a budget below one population is one line."
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +30,7 @@ from dlac.dse.search.digamma.warm import heuristic_population
 from dlac.ir.hwcost import area_mm2
 from dlac.passes.mapping import ConvLayer, MappingSpace, MatmulLayer, heuristic_mapping
 
-from .conftest import interrupted_then_resumed, tiny_models
+from .conftest import interrupted_then_resumed, run_dlac, tiny_models
 
 SW = SwConfig("batch", samples=50)
 OPTS = {"population": 8}
@@ -159,15 +157,10 @@ def test_bad_options_are_one_line(small_space: HwSpace, tmp_path: Path, option: 
         autotune(_models(), opts)
 
 
-def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlac.tools.dlac_main", *args],
-                          capture_output=True, text=True, timeout=600, cwd=cwd)
-
-
 @pytest.mark.slow
 def test_cli_smoke_bit_exact(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "digamma", "--budget", "12",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "digamma", "--budget", "12",
                  "--searcher-option", "population=6", "-o", str(out), "--db",
                  str(tmp_path / "t.sqlite"), "--no-progress", "--sim-check", "none",
                  "--objective", "latency", "--hw-space", "cloud")
@@ -179,7 +172,7 @@ def test_cli_smoke_bit_exact(tmp_path: Path) -> None:
 
 
 def test_cli_bad_budget_is_one_line(tmp_path: Path) -> None:
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "digamma", "--budget", "5",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "digamma", "--budget", "5",
                  "-o", str(tmp_path / "out"), "--db", str(tmp_path / "t.sqlite"),
                  "--no-progress")
     assert proc.returncode != 0

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ from dlac.dse.search.nevergrad_joint import JointNevergrad
 from dlac.dse.search.nevergrad_lib import OPTIMIZERS
 from dlac.tools.bench_codesign import main as bench_main
 
-from .conftest import interrupted_then_resumed
+from .conftest import interrupted_then_resumed, run_dlac
 from .test_digamma import _assert_legal, _models, _table
 from .test_searchers import CONFIG, Grid2D
 
@@ -115,15 +113,10 @@ def test_the_joint_bench_refuses_searchers_without_the_footing(capsys) -> None:
     assert err.count("\n") == 0 and "--footing joint: dabo cannot search DiGamma's genome" in err
 
 
-def _dlac(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dlac.tools.dlac_main", *args],
-                          capture_output=True, text=True, timeout=600, cwd=cwd)
-
-
 @pytest.mark.slow
 def test_cli_smoke_bit_exact(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "cma", "--budget", "10",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "cma", "--budget", "10",
                  "--searcher-option", "footing=joint", "-o", str(out), "--db",
                  str(tmp_path / "t.sqlite"), "--no-progress", "--sim-check", "none")
     assert proc.returncode == 0, proc.stderr
@@ -133,7 +126,7 @@ def test_cli_smoke_bit_exact(tmp_path: Path) -> None:
 
 
 def test_cli_bad_footing_is_one_line(tmp_path: Path) -> None:
-    proc = _dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "de", "--budget", "5",
+    proc = run_dlac(tmp_path, "zoo:mlp", "--autotune", "--searcher", "de", "--budget", "5",
                  "--searcher-option", "footing=mapping", "-o", str(tmp_path / "out"), "--db",
                  str(tmp_path / "t.sqlite"), "--no-progress")
     assert proc.returncode != 0
