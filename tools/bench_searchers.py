@@ -4,9 +4,10 @@ For each workload (zoo models as the frontend lowers them) and hardware space (`
 `cloud`), every searcher (but `EXCLUDED`, unless named; each with `searcher_settings`,
 its paper's settings scaled to the budget) runs `--seeds` seeds twice: at an equal number of HW
 evaluations (`--budget`) and, separately, at equal wall time (`--seconds` per run). Each
-run reports its chosen design's EDP and latency on the analytical model (host steps
-included), normalised two ways: to CMA's median over seeds (how DiGamma's Figure 5
-normalises; > 1 is worse than CMA) and to default Gemmini with its heuristic mapping.
+run reports its chosen design's EDP and latency on the analytical model (host steps and
+the Gemmini calls no mapping controls included), normalised two ways: to CMA's median
+over seeds (how DiGamma's Figure 5 normalises; > 1 is worse than CMA) and to default
+Gemmini with its heuristic mapping.
 Runs at equal evaluations share one (temporary) tuning database: a cached layer search is
 exactly what a fresh one computes, so results do not depend on it. Every equal-time run
 starts from an empty database, so no searcher gets evaluations for free from another's
@@ -49,7 +50,7 @@ from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import HW_CONFIG, searcher_names, searcher_options
 from dlac.dse.search.nevergrad_lib import OPTIMIZERS
-from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
 
 QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
          "seconds": 4.0, "sw_samples": 100}
@@ -158,7 +159,7 @@ def apply_quick(args: argparse.Namespace) -> None:
         setattr(args, key, value)
 
 
-def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace, space: Any,
+def _run(models: dict[str, Any], costs: dict[str, Any], args: argparse.Namespace, space: Any,
          searcher: str, seed: int, budget: str, db: Path) -> tuple[AutotuneResult, float]:
     opts = Options(space=space, searcher=searcher, evaluator="analytical",
                    budget=parse_budget(budget), seed=seed,
@@ -167,7 +168,7 @@ def _run(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
                    searcher_options=searcher_settings(searcher, int(args.budget),
                                                       args.footing))
     t0 = time.monotonic()
-    result = autotune(models, opts, host=host)
+    result = autotune(models, opts, **costs)
     return result, time.monotonic() - t0
 
 
@@ -222,7 +223,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return out
 
 
-def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Namespace,
+def _cell_runs(models: dict[str, Any], costs: dict[str, Any], args: argparse.Namespace,
                space_name: str, mode: str, searchers: list[str],
                dbs: Path) -> dict[str, list[dict[str, Any]]]:
     """Every searcher and seed on one workload and space in one budget mode."""
@@ -234,7 +235,7 @@ def _cell_runs(models: dict[str, Any], host: dict[str, Any], args: argparse.Name
         for seed in range(args.seed_start, args.seed_start + args.seeds):
             db = (dbs / "shared.sqlite" if mode == "evaluations"
                   else dbs / f"{wl}-{space_name}-{searcher}-{seed}.sqlite")
-            result, secs = _run(models, host, args, space, searcher, seed, budget, db)
+            result, secs = _run(models, costs, args, space, searcher, seed, budget, db)
             rec = _record(result, wl, secs)
             rec["load"], rec["seed"] = os.getloadavg()[0], seed
             runs.setdefault(searcher, []).append(rec)
@@ -259,10 +260,11 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:
             quantized = zoo_quantized(wl)
-            models, host = {wl: layers_of(quantized)}, {wl: host_cost_of(quantized)}
+            host, steps = host_and_steps_of(quantized)
+            models, costs = {wl: layers_of(quantized)}, {"host": {wl: host}, "steps": {wl: steps}}
             for space_name in args.spaces:
                 for mode in modes:
-                    runs = _cell_runs(models, host, args, space_name, mode, searchers,
+                    runs = _cell_runs(models, costs, args, space_name, mode, searchers,
                                       Path(tmp))
                     results[mode][f"{wl}/{space_name}"] = {"summary": summarise(runs),
                                                            "runs": runs}

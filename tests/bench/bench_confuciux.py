@@ -32,20 +32,20 @@ from dlac.dse.search.confuciux.env import GemminiEnv
 from dlac.dse.search.confuciux.policy_lstm import LstmPolicy
 from dlac.dse.search.confuciux.policy_tf import TransformerPolicy
 from dlac.dse.search.confuciux.reinforce import Reinforce
-from dlac.tools.compile_flow import host_cost_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
 
 SEARCHERS = ("confuciux", "confuciux-tf")
 
 
 def run(model: str, searcher: str, seed: int, args: argparse.Namespace, db: Path,
-        workload: Any, host: Any) -> dict[str, Any]:
+        workload: Any, costs: dict[str, Any]) -> dict[str, Any]:
     opts = Options(space=load_space(args.hw_space), searcher=searcher,
                    budget=Budget(evaluations=args.budget), seed=seed,
                    sw=SwConfig("batch", args.sw_samples), db_path=db, progress=False,
                    validate="none", searcher_options={"ga_fraction": args.ga_fraction} | (
                        {"context": args.tf_context} if searcher == "confuciux-tf" else {}))
     t0 = time.perf_counter()
-    result = autotune({model: workload}, opts, host=host)
+    result = autotune({model: workload}, opts, **costs)
     wall = time.perf_counter() - t0
     agent = result.searcher
     return {"edp": result.best.models[model].edp, "wall_s": wall,
@@ -114,14 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     args.model = args.model or "resnet50"
     quantized = zoo_quantized(args.model)
     workload = layers_of(quantized)
-    host = {args.model: host_cost_of(quantized)}
+    host, steps = host_and_steps_of(quantized)
+    costs = {"host": {args.model: host}, "steps": {args.model: steps}}
     per: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for searcher in SEARCHERS:
             per[searcher] = []
             for seed in range(args.seeds):
                 db = Path(tmp) / f"{searcher}-{seed}.sqlite"
-                r = run(args.model, searcher, seed, args, db, workload, host)
+                r = run(args.model, searcher, seed, args, db, workload, costs)
                 per[searcher].append(r)
                 print(f"  {searcher} seed {seed}: EDP {r['edp']:.4g} ({r['wall_s']:.1f} s)",
                       file=sys.stderr)
