@@ -12,14 +12,7 @@ from pathlib import Path
 import numpy as np
 from dlac.ir.core import Operation
 from dlac.ir.semantics.qgraph import run_reference
-
-
-def sqnr_db(want: list[np.ndarray], got: list[np.ndarray]) -> float:
-    """10 log10(signal power / noise power) over all outputs."""
-    signal = sum(float((np.asarray(w, np.float64) ** 2).sum()) for w in want)
-    noise = sum(float(((np.asarray(w, np.float64) - np.asarray(g, np.float64)) ** 2).sum())
-                for w, g in zip(want, got, strict=True))
-    return float(10 * np.log10(max(signal, 1e-300) / max(noise, 1e-300)))
+from dlac.passes.sqnr import sqnr_db
 
 
 def onnx_sqnr(model: str | Path, quantized: Operation, inputs: list[np.ndarray]) -> float:

@@ -25,6 +25,7 @@ from dlac.ir.dialects.func import FuncOp, ReturnOp
 from dlac.ir.semantics.graph import run_op
 from dlac.passes.calibration import scale_of
 from dlac.passes.graph_utils import const_value
+from dlac.passes.sqnr import sqnr_db
 
 WEIGHTED = ("graph.conv", "graph.conv_transpose", "graph.gemm", "graph.matmul")
 MAX_SAMPLES = 2  # calibration samples the estimate runs on (each layer costs one pass each)
@@ -65,13 +66,6 @@ def _rounded_run(func: FuncOp, inputs: list[np.ndarray], ranges: dict[int, float
     raise ValueError("function has no return")
 
 
-def _sqnr(want: list[np.ndarray], got: list[np.ndarray]) -> float:
-    signal = sum(float((np.asarray(w, np.float64) ** 2).sum()) for w in want)
-    noise = sum(float(((np.asarray(w, np.float64) - g) ** 2).sum())
-                for w, g in zip(want, got, strict=False))
-    return float(10 * np.log10(max(signal, 1e-300) / max(noise, 1e-300)))
-
-
 def alone_noise(func: FuncOp, batches: list[list[np.ndarray]], ranges: dict[int, float],
                 opset: int, ops: list[Operation], passthrough: Collection[str] = (),
                 want: list[list[np.ndarray]] | None = None) -> list[float]:
@@ -80,7 +74,7 @@ def alone_noise(func: FuncOp, batches: list[list[np.ndarray]], ranges: dict[int,
     samples = batches[:MAX_SAMPLES]
     if want is None:
         want = [_rounded_run(func, b, {}, opset, passthrough, None) for b in samples]
-    return [float(np.mean([10 ** (-_sqnr(w, _rounded_run(func, b, ranges, opset, passthrough,
+    return [float(np.mean([10 ** (-sqnr_db(w, _rounded_run(func, b, ranges, opset, passthrough,
                                                          None, op)) / 10)
                            for w, b in zip(want, samples, strict=False)]))
             for op in ops]
@@ -98,7 +92,7 @@ def layer_sensitivity(func: FuncOp, batches: list[list[np.ndarray]], ranges: dic
     want = [_rounded_run(func, b, {}, opset, passthrough, None) for b in samples]
 
     def sqnr(exact: Operation | None) -> float:
-        return float(np.mean([_sqnr(w, _rounded_run(func, b, ranges, opset, passthrough, exact))
+        return float(np.mean([sqnr_db(w, _rounded_run(func, b, ranges, opset, passthrough, exact))
                               for w, b in zip(want, samples, strict=False)]))
 
     base = sqnr(None)

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from dlac.passes.sqnr import sqnr_db
 
 sys.path.insert(0, str(Path(__file__).parent))
 from models import coverage_nets as nets  # noqa: E402
@@ -192,8 +193,8 @@ def ort_quantized(spec: Spec, fp32: Path, variant: str) -> Path:
 
 
 def sqnr(want: np.ndarray, got: np.ndarray) -> float:
-    noise = float(((want - got) ** 2).sum())
-    return float(10 * np.log10((want**2).sum() / max(noise, 1e-300)))
+    """dlac's SQNR of one output."""
+    return sqnr_db([want], [got])
 
 
 def noise_sensitivity(sess: object, x: np.ndarray, want: np.ndarray) -> float:
