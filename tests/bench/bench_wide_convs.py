@@ -1,0 +1,129 @@
+"""How far int16 conv outputs would get a coverage net (float graph, fp32 only).
+
+The ceiling bench says that rounding only the Gemmini conv outputs to int8 caps the
+MobileNetV3s and EfficientNet-B0 below 20 dB. This measures the mechanism that would lift
+it: the N convs whose int8 output rounding alone costs the most output noise (the additive
+attribution of `dlac --sensitivity`, `sensitivity.alone_noise`) keep their output at 16
+bits (Gemmini's int32 accumulator written out, requantized on the host to an int16 grid,
+step 2 range / 32767), and so does every tensor that host ops compute from such a tensor
+until the next Gemmini conv/matmul, which reads it as two int8 digits (~16 bits, the
+`--wide-activations` mechanism). Everything else is rounded as in the ceilings bench
+(per-tensor `mse` grids, the input rounded). Weights: `split` = dense convs per output
+channel, depthwise per tensor (~ dlac's weight splits); `wide-pc` = the same, but the
+widened convs per output channel (their host requantization can apply a scale per
+channel). Output SQNR vs the exact float graph, mean over 2 calibration samples.
+
+Usage: python tests/bench/bench_wide_convs.py [--models mobilenetv3_small ...]
+                                              [--counts 0 4 8 16 99] [--json wide_convs.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+import bench_coverage as cov  # noqa: E402
+import bench_quant_ceilings as ceil  # noqa: E402
+
+WIDE_STEPS = 32767 / 2  # int16 grid with one bit of headroom over the calibrated range
+
+
+def measure(name: str, counts: list[int]) -> list[dict]:
+    from dlac.flow import stages
+    from dlac.ir.dialects.func import FuncOp, ReturnOp
+    from dlac.ir.semantics.graph import evaluate_func, run_op
+    from dlac.passes import calibration
+    from dlac.passes.equalize import Equalize
+    from dlac.passes.graph_utils import const_value
+    from dlac.passes.pass_base import run_pass
+    from dlac.passes.permute_channels import PermuteChannels
+    from dlac.passes.quantize import KEEP_SCALE
+    from dlac.passes.sensitivity import alone_noise
+    from dlac.passes.sqnr import sqnr_db
+
+    spec = cov.SPECS[name]
+    path = cov.export(spec, "legacy")
+    module = stages.prepare_stage(stages.import_stage(path))
+    run_pass(Equalize(), module)
+    run_pass(PermuteChannels(max_splits=4), module)
+    func = next(op for op in module.regions[0].ops if isinstance(op, FuncOp))
+    batches = calibration.load_calibration(cov.calib_file(spec, path), func)
+    ranges = calibration.collect_ranges(func, batches, 17, "mse")
+    passthrough = {"graph." + k for k in KEEP_SCALE}
+
+    def gemmini(op: object) -> bool:
+        return op.name in ceil.WEIGHTED and len(op.operands) > 1 and \
+            const_value(op.operands[1]) is not None  # type: ignore[attr-defined]
+
+    convs = [op for op in func.body.block.ops if gemmini(op) and id(op.results[0]) in ranges]
+    powers = alone_noise(func, batches, ranges, 17, convs, passthrough)
+    ranked = [op for _, op in sorted(zip(powers, convs, strict=True), key=lambda t: -t[0])]
+
+    def wide_set(chosen: list[object]) -> set[int]:
+        wide = {id(op.results[0]) for op in chosen}  # type: ignore[attr-defined]
+        for op in func.body.block.ops:
+            if not gemmini(op) and op.name != "graph.constant" and \
+                    any(id(v) in wide for v in op.operands):
+                wide.update(id(r) for r in op.results)
+        return wide
+
+    def run(batch: list[np.ndarray], wide: set[int], chosen: set[int], weights: str
+            ) -> list[np.ndarray]:
+        env = {id(a): ceil._grid(x, ranges[id(a)] / 127) if id(a) in ranges else x
+               for a, x in zip(func.args, batch, strict=False)}
+        for op in func.body.block.ops:
+            if isinstance(op, ReturnOp):
+                return [env[id(v)] for v in op.operands]
+            args = [env[id(v)] for v in op.operands]
+            if gemmini(op):
+                depthwise = op.name == "graph.conv" and int(op.attr("group", 1)) > 1
+                mode = "channel" if weights == "wide-pc" and id(op) in chosen else "dense"
+                args[1] = ceil._weights(args[1], mode, depthwise).astype(args[1].dtype)
+            outs = run_op(op, args, 17)
+            for res, out in zip(op.results, outs, strict=False):
+                if op.name != "graph.constant" and op.name not in passthrough and \
+                        id(res) in ranges and out.dtype.kind == "f":
+                    steps = WIDE_STEPS if id(res) in wide else 127
+                    lim = 32767 if id(res) in wide else 127
+                    step = max(ranges[id(res)], 1e-30) / steps
+                    out = (np.clip(np.rint(out / step), -lim - 1, lim) * step).astype(out.dtype)
+                env[id(res)] = out
+        raise ValueError("function has no return")
+
+    samples = batches[:2]
+    exact = [evaluate_func(func, b, 17) for b in samples]
+    rows = []
+    for n in counts:
+        chosen = ranked[:n]
+        wide = wide_set(chosen)
+        for weights in ("split", "wide-pc"):
+            db = float(np.mean([sqnr_db(w, run(b, wide, {id(o) for o in chosen}, weights))
+                                for w, b in zip(exact, samples, strict=True)]))
+            rows.append({"model": name, "convs": len(chosen), "of": len(convs),
+                         "weights": weights, "wide_tensors": len(wide), "sqnr_db": round(db, 2)})
+            print(f"{name:<20}{len(chosen):>4}/{len(convs):<4}{weights:<9}{len(wide):>5}"
+                  f"{db:8.2f}", flush=True)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = ["mobilenetv3_small", "mobilenetv3_large", "efficientnet_b0"]
+    ap.add_argument("--models", nargs="*", default=names, choices=sorted(cov.SPECS))
+    ap.add_argument("--counts", nargs="*", type=int, default=[0, 2, 4, 8, 16, 32, 999])
+    ap.add_argument("--json", default="wide_convs.json")
+    args = ap.parse_args()
+    print(f"{'model':<20}{'convs':<9}{'weights':<9}{'wide':>5}{'dB':>8}")
+    rows = [r for name in args.models for r in measure(name, args.counts)]
+    Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
