@@ -106,14 +106,16 @@ def _matmul(op: gemmini.TiledMatmulOp, p: dict[str, str]) -> str:
     head = (f"{i}, {j}, {k}, {p['A']}, {p['B']}, {bias}, {p['C']}, {sa}, {sb}, {sd}, {sc}, "
             f"MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, MVIN_SCALE_IDENTITY, {_act(op)}, "
             f"{_f(op.attr('scale'))}, 0, {repeat}")
+    # transpose_A, transpose_B, full_C (C is the int32 accumulator), low_D, weightA
+    tail = f"false, false, {'true' if op.attr('full_c') else 'false'}, false, 0"
     tiles = op.attr("tiles")
     if tiles is None:
-        return f"  tiled_matmul_auto({head}, false, false, false, false, 0, WS);"
+        return f"  tiled_matmul_auto({head}, {tail}, WS);"
     tile_args = ", ".join(str(t) for t in tiles)
     flow = op.attr("dataflow") or "WS"
     perm = op.attr("perm") or MATMUL_DEFAULT_PERM
     if perm == MATMUL_DEFAULT_PERM:
-        return f"  tiled_matmul({head}, {tile_args}, false, false, false, false, 0, {flow});"
+        return f"  tiled_matmul({head}, {tile_args}, {tail}, {flow});"
     flow_const = "WEIGHT_STATIONARY" if flow == "WS" else "OUTPUT_STATIONARY"
-    return (f"  dlac_tiled_matmul_perm({head}, {tile_args}, false, false, false, false, 0, "
+    return (f"  dlac_tiled_matmul_perm({head}, {tile_args}, {tail}, "
             f"{flow_const}, \"{perm}\");")

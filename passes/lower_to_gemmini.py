@@ -12,7 +12,7 @@ from dlac.ir.dialects import gemmini
 from dlac.ir.dialects.loop import KernelOp
 from dlac.ir.dialects.loop_host import ConstantBufferOp
 from dlac.ir.target import Target
-from dlac.ir.types import f32
+from dlac.ir.types import f32, i32
 from dlac.passes.depthwise_groups import depthwise_convs
 from dlac.passes.mapping import Mapping
 from dlac.passes.materialize import mapped_layer
@@ -124,6 +124,8 @@ def _matmul(kernel: KernelOp, target: Target) -> list[Operation]:
                             "strides": [k, j, j, j],
                             "scale": FloatAttr(float(kernel.attr("multiplier")), f32),
                             "repeating_bias": "D" in bufs}
+    if bufs["C"].type.element is i32:  # the accumulator itself: full_C, no requantization
+        base["full_c"] = True
     if "B" not in d:
         _mapping_attrs(kernel, target, base, ("tile_I", "tile_J", "tile_K"))
         return [gemmini.TiledMatmulOp(list(bufs.values()), [], base, loc=kernel.loc)]

@@ -24,7 +24,7 @@ from dlac.passes.pass_base import ModulePass, PassError, failure_message
 from dlac.passes.sensitivity import layer_sensitivity
 from dlac.passes.wide_activations import LO_STEPS, silu_input
 from dlac.passes.wide_activations import select as select_wide_activations
-from dlac.passes.wide_tensors import wide_values
+from dlac.passes.wide_tensors import accumulator_values, wide_values
 
 MOVEMENT = ("reshape", "flatten", "transpose", "squeeze", "unsqueeze", "slice", "split",
             "expand", "identity", "dropout", "shape", "tile", "depth_to_space",
@@ -161,6 +161,8 @@ class _Quantizer:
         self.maxima = maxima or {}
         self.wide = wide_values(func, lambda v: _forced_scale(v) is not None) \
             if maxima is not None else set()
+        self.accumulators = accumulator_values(func, self.wide,
+                                               lambda v: _forced_scale(v) is not None)
         self.digit_values = digit_values or set()
         self.digits: dict[int, tuple[Value, float]] = {}  # old value -> (lo digit, its scale)
 
@@ -446,6 +448,13 @@ class _Quantizer:
         bias = self._bias(op, 2, s_x * s_w, op.results[0].type.shape[-1])
         digits = self.digits.get(id(a)) if w is not None else None
         out_type = self.out_type(op.results[0])
+        if digits is None and id(op.results[0]) in self.accumulators:
+            accumulator = TensorType(out_type.shape, i32)
+            new = self.emit(qgraph.MatmulOp(
+                [x, wv] + ([bias] if bias is not None else []), [accumulator],
+                {"multiplier": f32a(1.0), "act": "none"}, loc=op.loc)).result
+            self.set(op.results[0], new, s_x * s_w)
+            return
         new = self.emit(qgraph.MatmulOp(
             [x, wv] + ([bias] if bias is not None else []), [out_type],
             self._requant_attrs(s_x, s_w, s_o, act if digits is None else None),

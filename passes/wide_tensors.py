@@ -7,6 +7,11 @@ consumed only by LayerNorm, by other such adds or as a function result (dequanti
 from int16). An add with an int16 result runs on the host (lower-to-loops); LayerNorm
 reads int16 and writes int8, which is where the stream is quantized for the next
 matmul. A tensor with a model-given scale (QDQ) or a fixed ReLU6 scale stays int8.
+
+A Gemmini matmul whose result only such int16 adds read (a transformer block's output
+projection or MLP into the residual stream) need not round it to int8 either: it writes
+its int32 accumulator (`full_C`) and the add scales that to the stream's int16 grid
+(`accumulator_values`), one rounding at 16 bits instead of one at 8.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ from collections.abc import Callable
 import numpy as np
 from dlac.ir.core import Value
 from dlac.ir.dialects.func import FuncOp
+from dlac.passes.graph_utils import const_value
 
 ADDS = ("graph.add", "graph.sub", "graph.sum")
+MATMULS = ("graph.gemm", "graph.matmul")
 #: A LayerNorm over rows longer than this would overflow its int64 sum of squares on
 #: int16 input (h * (65535 h)^2 < 2^62, see Quantize.op_layer_norm).
 MAX_WIDE_ROW = 1024
@@ -54,3 +61,23 @@ def wide_values(func: FuncOp, fixed_scale: Callable[[Value], bool]) -> set[int]:
                     changed = True
                     break
     return set(wide)
+
+
+def _accumulates(value: Value, wide: set[int], fixed_scale: Callable[[Value], bool]) -> bool:
+    owner = getattr(value, "op", None)
+    if owner is None or owner.name not in MATMULS or len(owner.operands) < 2 or \
+            const_value(owner.operands[1]) is None or owner.attr("fused_act") is not None:
+        return False
+    if owner.name == "graph.gemm" and float(owner.attr("alpha", 1.0)) != 1.0:
+        return False
+    return not fixed_scale(value) and bool(value.uses) and \
+        all(user.name in ADDS and id(user.results[0]) in wide for user, _ in value.uses)
+
+
+def accumulator_values(func: FuncOp, wide: set[int],
+                       fixed_scale: Callable[[Value], bool]) -> set[int]:
+    """ids of the results of Gemm/MatMul ops with constant weights (alpha 1, no fused
+    activation, no model-given scale) that only int16 adds (`wide`, from wide_values) read:
+    they stay Gemmini's int32 accumulator (see the module docstring)."""
+    return {id(r) for op in func.body.block.ops for r in op.results[:1]
+            if _accumulates(r, wide, fixed_scale)}

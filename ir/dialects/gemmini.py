@@ -239,7 +239,8 @@ def _tiled_attrs(*extra: Attr) -> tuple[Attr, ...]:
 
 @register_op
 class TiledMatmulOp(_TiledOp):
-    """tiled_matmul: C = act(ACC_SCALE(A.B + D, scale)); `dims` = [I, J, K]."""
+    """tiled_matmul: C = act(ACC_SCALE(A.B + D, scale)); `dims` = [I, J, K]; with
+    `full_c`, C is the int32 accumulator A.B + D itself (the library's full_C)."""
 
     __slots__ = ()
     NAME = "gemmini.tiled_matmul"
@@ -250,7 +251,8 @@ class TiledMatmulOp(_TiledOp):
                          Attr("tiles", ArrayAttr, optional=True),
                          Attr("perm", StringAttr, optional=True),
                          Attr("dataflow", StringAttr, optional=True),
-                         Attr("alloc", DictAttr, optional=True))
+                         Attr("alloc", DictAttr, optional=True),
+                         Attr("full_c", BoolAttr, optional=True))
 
 
 @register_op

@@ -133,7 +133,12 @@ class ConvOp(_QOp):
 
 @register_op
 class MatmulOp(_QOp):
-    """Gemmini matmul: C[.., I, J] = act(ACC_SCALE(A[.., I, K] . B[.., K, J] + bias[J]))."""
+    """Gemmini matmul: C[.., I, J] = act(ACC_SCALE(A[.., I, K] . B[.., K, J] + bias[J])).
+
+    An i32 result is the int32 accumulator itself, A.B + bias (Gemmini's `full_C`), for
+    host ops that read it at its scale s_A s_B (passes/wide_tensors.py): then act must be
+    "none" and multiplier 1.
+    """
 
     __slots__ = ()
     NAME = "qgraph.matmul"
@@ -146,7 +151,12 @@ class MatmulOp(_QOp):
         self._check_f32("multiplier")
         self._check_act()
         a, b = self.operands[0].type, self.operands[1].type
-        self._int8(self.operands[0], self.operands[1], self.results[0])
+        self._int8(self.operands[0], self.operands[1])
+        if self.results[0].type.element is i32:
+            if self.attr("act", "none") != "none" or float(self.attr("multiplier")) != 1.0:
+                raise self.error("an i32 (accumulator) result needs act none, multiplier 1")
+        else:
+            self._int8(self.results[0])
         if a.rank < 2 or b.rank < 2 or a.shape[-1] != b.shape[-2]:
             raise self.error(f"inner dimensions of {a} and {b} do not match")
 
@@ -156,7 +166,8 @@ class AddOp(_QOp):
     """Gemmini resadd: act(ACC_SCALE(MVIN_SCALE(a, a_scale) + MVIN_SCALE(b, b_scale), c_scale)).
 
     Operands broadcast as in ONNX; a negative `b_scale` makes it a subtraction. With an
-    int16 result (a host-only tensor) every saturation is to int16 and it runs on the host.
+    int16 result (a host-only tensor) every saturation is to int16 and it runs on the host;
+    its operands may then be int16 or a matmul's int32 accumulator (MVIN_SCALE of int32).
     """
 
     __slots__ = ()
@@ -168,7 +179,12 @@ class AddOp(_QOp):
     def verify_(self) -> None:
         self._check_f32("a_scale", "b_scale", "c_scale")
         self._check_act()
-        self._int8_or_16(*self.operands, self.results[0])
+        self._int8_or_16(self.results[0])
+        wide = self.results[0].type.element is i16
+        for v in self.operands:
+            if v.type.element not in ((i8, i16, i32) if wide else (i8,)):
+                raise self.error(f"operand {v.type} does not fit an "
+                                 f"{self.results[0].type.element} result")
 
 
 class _QBinaryOp(_QOp):

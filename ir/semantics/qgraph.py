@@ -144,6 +144,8 @@ def _matmul(op: Operation, a: list[Any]) -> Arr:
     acc = int_matmul(a[0], a[1])
     if len(a) > 2:
         acc = acc + a[2].astype(np.int64)
+    if op.results[0].type.element.width == 32:  # the accumulator itself (full_C)
+        return wrap_int32(acc)
     return acc_scale(wrap_int32(acc), op.attr("multiplier"), op.attr("act"))
 
 

@@ -122,3 +122,19 @@ func.func @f(%x: memref<1x4x4x8xi8>, %w: memref<3x3x8x8xi8>, %y: memref<1x4x4x8x
   gemmini.tiled_conv %x, %w, %y {roles = "IWO", geometry = {in_channels = 8, out_channels = 4}, scale = 1.0 : f32, block_diagonal = true} : memref<1x4x4x8xi8>, memref<3x3x8x8xi8>, memref<1x4x4x8xi8>
   func.return
 }
+
+// -----
+
+func.func @f(%a: tensor<4x8xi8>, %b: tensor<8x8xi8>) {
+  // expected-error @+1 {{'qgraph.matmul' op an i32 (accumulator) result needs act none, multiplier 1}}
+  %0 = qgraph.matmul %a, %b {multiplier = 1.0 : f32, act = "relu"} : (tensor<4x8xi8>, tensor<8x8xi8>) -> tensor<4x8xi32>
+  func.return
+}
+
+// -----
+
+func.func @f(%a: tensor<4x8xi32>, %b: tensor<4x8xi8>) {
+  // expected-error @+1 {{'qgraph.add' op operand tensor<4x8xi32> does not fit an i8 result}}
+  %0 = qgraph.add %a, %b {a_scale = 1.0 : f32, b_scale = 1.0 : f32, c_scale = 1.0 : f32, act = "none"} : (tensor<4x8xi32>, tensor<4x8xi8>) -> tensor<4x8xi8>
+  func.return
+}
