@@ -19,6 +19,7 @@ from dlac.passes.fuse_epilogue import FuseEpilogue
 from dlac.passes.fuse_gelu import FuseGelu
 from dlac.passes.pass_base import ModulePass
 from dlac.passes.quantize import Quantize
+from dlac.passes.sqnr import sqnr_db
 from onnx import TensorProto, helper
 from onnx_builders import conv_chain_model, rng_inputs, single_node_model, tensor
 
@@ -47,7 +48,7 @@ def apply_keeping_output(model: onnx.ModelProto, *passes: ModulePass,
 
 
 def sqnr(ref: np.ndarray, got: np.ndarray) -> float:
-    return float(10 * np.log10((ref ** 2).sum() / max(((ref - got) ** 2).sum(), 1e-30)))
+    return sqnr_db([ref], [got])
 
 
 def conv_bn_relu6_model() -> onnx.ModelProto:

@@ -15,6 +15,7 @@ from dlac.ir.parser import parse_module
 from dlac.ir.semantics.qgraph import run_reference
 from dlac.passes.pass_base import run_pass
 from dlac.passes.quantize import WIDE_ACTIVATIONS, Quantize
+from dlac.passes.sqnr import sqnr_db
 from dlac.tools.dlac_main import main
 from onnx import TensorProto, helper, numpy_helper
 
@@ -93,7 +94,7 @@ def _sqnr(path: Path, count: int) -> tuple[float, object]:
         x = (np.clip(np.rint(near_pair(seed) / step), -128, 127) * step).astype(np.float32)
         want = sess.run(None, {"x": x})[0].astype(np.float64)
         got = run_reference(module, [x])[0].astype(np.float64)
-        total.append(10 * np.log10((want ** 2).sum() / ((want - got) ** 2).sum()))
+        total.append(sqnr_db([want], [got]))
     return float(np.mean(total)), module
 
 

@@ -17,6 +17,7 @@ from dlac.ir.semantics.qgraph import run_reference
 from dlac.ir.types import i16, i32
 from dlac.passes.pass_base import run_pass
 from dlac.passes.quantize import Quantize
+from dlac.passes.sqnr import sqnr_db
 from dlac.tools.dlac_main import main
 from onnx import TensorProto, helper, numpy_helper
 
@@ -80,7 +81,7 @@ def _sqnr(path: Path, wide: bool) -> tuple[float, object]:
     x = sample(11)
     want = ort.InferenceSession(str(path)).run(None, {"x": x})[0][0, 0].astype(np.float64)
     got = run_reference(module, [x])[0][0, 0].astype(np.float64)
-    return float(10 * np.log10((want ** 2).sum() / ((want - got) ** 2).sum())), module
+    return sqnr_db([want], [got]), module
 
 
 def test_int16_stream_keeps_the_tiny_row(tmp_path: Path) -> None:
