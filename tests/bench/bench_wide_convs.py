@@ -13,8 +13,14 @@ channel, depthwise per tensor (~ dlac's weight splits); `wide-pc` = the same, bu
 widened convs per output channel (their host requantization can apply a scale per
 channel). Output SQNR vs the exact float graph, mean over 2 calibration samples.
 
+`--scope output` widens only the chosen convs' outputs (the host ops reading them write
+int8 again: the first piece of such a pipeline, without int16 host chains);
+`--pointwise` chooses among 1x1 stride-1 dense convs only (the ones `tiled_matmul` runs
+on NHWC rows without an im2col copy).
+
 Usage: python tests/bench/bench_wide_convs.py [--models mobilenetv3_small ...]
-                                              [--counts 0 4 8 16 99] [--json wide_convs.json]
+                                              [--counts 0 4 8 16 99] [--scope chain|output]
+                                              [--pointwise] [--json wide_convs.json]
 """
 
 from __future__ import annotations
@@ -33,7 +39,15 @@ import bench_quant_ceilings as ceil  # noqa: E402
 WIDE_STEPS = 32767 / 2  # int16 grid with one bit of headroom over the calibrated range
 
 
-def measure(name: str, counts: list[int]) -> list[dict]:
+def _pointwise(op: object) -> bool:
+    w = op.operands[1].type.shape  # type: ignore[attr-defined]
+    return op.name == "graph.conv" and tuple(w[2:]) == (1, 1) and \
+        int(op.attr("group", 1)) == 1 and \
+        [int(v) for v in op.attr("strides", [1, 1])] == [1, 1]  # type: ignore[attr-defined]
+
+
+def measure(name: str, counts: list[int], scope: str = "chain",
+            pointwise: bool = False) -> list[dict]:
     from dlac.flow import stages
     from dlac.ir.dialects.func import FuncOp, ReturnOp
     from dlac.ir.semantics.graph import evaluate_func, run_op
@@ -60,12 +74,15 @@ def measure(name: str, counts: list[int]) -> list[dict]:
         return op.name in ceil.WEIGHTED and len(op.operands) > 1 and \
             const_value(op.operands[1]) is not None  # type: ignore[attr-defined]
 
-    convs = [op for op in func.body.block.ops if gemmini(op) and id(op.results[0]) in ranges]
+    convs = [op for op in func.body.block.ops if gemmini(op) and id(op.results[0]) in ranges
+             and (not pointwise or _pointwise(op))]
     powers = alone_noise(func, batches, ranges, 17, convs, passthrough)
     ranked = [op for _, op in sorted(zip(powers, convs, strict=True), key=lambda t: -t[0])]
 
     def wide_set(chosen: list[object]) -> set[int]:
         wide = {id(op.results[0]) for op in chosen}  # type: ignore[attr-defined]
+        if scope == "output":
+            return wide
         for op in func.body.block.ops:
             if not gemmini(op) and op.name != "graph.constant" and \
                     any(id(v) in wide for v in op.operands):
@@ -104,7 +121,8 @@ def measure(name: str, counts: list[int]) -> list[dict]:
         for weights in ("split", "wide-pc"):
             db = float(np.mean([sqnr_db(w, run(b, wide, {id(o) for o in chosen}, weights))
                                 for w, b in zip(exact, samples, strict=True)]))
-            rows.append({"model": name, "convs": len(chosen), "of": len(convs),
+            rows.append({"model": name, "scope": scope, "pointwise": pointwise,
+                         "convs": len(chosen), "of": len(convs),
                          "weights": weights, "wide_tensors": len(wide), "sqnr_db": round(db, 2)})
             print(f"{name:<20}{len(chosen):>4}/{len(convs):<4}{weights:<9}{len(wide):>5}"
                   f"{db:8.2f}", flush=True)
@@ -117,10 +135,13 @@ def main() -> int:
     names = ["mobilenetv3_small", "mobilenetv3_large", "efficientnet_b0"]
     ap.add_argument("--models", nargs="*", default=names, choices=sorted(cov.SPECS))
     ap.add_argument("--counts", nargs="*", type=int, default=[0, 2, 4, 8, 16, 32, 999])
+    ap.add_argument("--scope", default="chain", choices=("chain", "output"))
+    ap.add_argument("--pointwise", action="store_true")
     ap.add_argument("--json", default="wide_convs.json")
     args = ap.parse_args()
     print(f"{'model':<20}{'convs':<9}{'weights':<9}{'wide':>5}{'dB':>8}")
-    rows = [r for name in args.models for r in measure(name, args.counts)]
+    rows = [r for name in args.models
+            for r in measure(name, args.counts, args.scope, args.pointwise)]
     Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
 
