@@ -20,7 +20,7 @@ from dlac.sim.simulator import Simulator
 from dlac.sim.timing import DEFAULT_TIMING, TimingParams
 
 # FireSim's memory system (DDR3 behind a 4 MB LLC); fitted, see docs/calibration.md.
-CALIBRATION_TARGET = Target(dram_latency=159, dram_bytes_per_cycle=16.0)
+CALIBRATION_TARGET = Target(dram_latency=119, dram_bytes_per_cycle=8.0)
 # DOSA's harness ran one LOOP_WS per matmul tile, as the current C library does: the train
 # matmul rows fit better so than with CPU-unrolled tiles (docs/calibration.md).
 HARNESS_TIMING = DEFAULT_TIMING

@@ -60,15 +60,15 @@ class ModelParams:
     the search ranks what the calibrated simulator measures (a test keeps the defaults
     equal); `from_timing` copies another fitted set."""
 
-    host_issue_cycles: float = 7.2
-    host_tile_cycles: float = 89.77
-    host_call_cycles: float = 1345.0
+    host_issue_cycles: float = 4.0
+    host_tile_cycles: float = 106.75
+    host_call_cycles: float = 1902.0
     host_conv_tile_cycles: float = 213.5
     """tiled_conv's per-tile and per-call CPU costs (its own, larger than tiled_matmul's)."""
-    host_conv_call_cycles: float = 12064.0
+    host_conv_call_cycles: float = 7608.0
     loop_fsm_cycles: float = 1.0
     dma_req_cycles: float = 1.0
-    mvin_fixed_cycles: float = 0.6
+    mvin_fixed_cycles: float = 0.3
     mvout_fixed_cycles: float = 2.0
     compute_fixed_cycles: float = 0.0
     fill_cycles: float = 3.0
@@ -82,12 +82,12 @@ class ModelParams:
     of a partial pixel chunk still takes DIM cycles (as the simulator charges it)."""
     llc_kib: float = 4096.0
     """Last-level cache between the DMA and DRAM (FireSim's SoC has 4 MB)."""
-    llc_latency: float = 25.03
+    llc_latency: float = 17.7
     l2_kib: float = 512.0
     """The SoC's L2 in front of the LLC: the share of a call's working set beyond it misses
     on first touch (the simulator also models its sets; this model only that share)."""
-    l2_miss_cycles: float = 100.0
-    tlb_miss_cycles: float = 10.0
+    l2_miss_cycles: float = 200.0
+    tlb_miss_cycles: float = 1.0
     """DMA stall per TLB miss (the flat depthwise model counts pages; the tile model
     does not yet)."""
     reuse_unchanged_operands: bool = False

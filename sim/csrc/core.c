@@ -677,7 +677,10 @@ void dlac_sim_host_work(dlac_sim *s, double cycles) {
 }
 
 void dlac_sim_set_working_set(dlac_sim *s, double bytes) {
-    /* Data that fits the LLC is served at LLC latency; the rest misses to DRAM. */
+    /* Data that fits the LLC is served at LLC latency; the rest misses to DRAM. Each call
+     * sees the L2 its own warm-up run left (l2_cold_share), not lines of earlier calls:
+     * those depend on where the host allocated buffers, which cycles must not. */
+    timing_mem_reset(s);
     double miss = 1.0;
     if (bytes > 0.0) miss = bytes <= s->cfg.llc_bytes ? 0.0 : 1.0 - s->cfg.llc_bytes / bytes;
     s->miss_frac = miss;

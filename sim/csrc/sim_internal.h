@@ -151,6 +151,9 @@ void array_matmul(const int16_t *A, uint32_t rows, const int16_t *wp, int32_t *C
 
 /* timing.c */
 void timing_init(dlac_sim *s);
+/* Empties the L2 model, its victim generator and the DMA TLBs: each library call starts
+ * from the same memory state whatever ran before it and wherever its buffers live. */
+void timing_mem_reset(dlac_sim *s);
 double timing_drained(const dlac_sim *s);
 
 #endif

@@ -7,6 +7,7 @@
  * the constants they use all come from dlac_sim_config (dlac.sim.timing).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim_internal.h"
 
@@ -24,11 +25,19 @@ void timing_init(dlac_sim *s) {
     if (sets >= 1.0) {
         s->l2_ways = (uint32_t)ways;
         s->l2_sets = (uint32_t)sets;
-        s->l2_lfsr = 0x2545F4914F6CDD1Dull;
         s->l2_tag = calloc((size_t)s->l2_sets * s->l2_ways, sizeof(uint64_t));
     }
+    timing_mem_reset(s);
     int cmds = s->cfg.max_in_flight / s->cfg.dim + 1;
     s->dma_cmds = cmds < 1 ? 1 : (cmds > DLAC_DMA_CMDS_MAX ? DLAC_DMA_CMDS_MAX : cmds);
+}
+
+void timing_mem_reset(dlac_sim *s) {
+    if (s->l2_tag) memset(s->l2_tag, 0, (size_t)s->l2_sets * s->l2_ways * sizeof(uint64_t));
+    if (s->l2_seen) memset(s->l2_seen, 0, s->l2_seen_cap * sizeof(uint64_t));
+    s->l2_seen_n = 0;
+    s->l2_lfsr = 0x2545F4914F6CDD1Dull;
+    s->tlb_fill[0] = s->tlb_fill[1] = 0;
 }
 
 double timing_drained(const dlac_sim *s) {

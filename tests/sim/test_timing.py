@@ -63,3 +63,21 @@ def test_accumulating_computes_pipeline_instead_of_waiting_for_the_array() -> No
     # preload and compute slots (2 x 16 rows), not those plus the fill latency on top.
     per_step = (_accumulate_chain(1, 65) - _accumulate_chain(1, 1)) / 64
     assert per_step <= 2 * 16
+
+
+def test_cycles_do_not_depend_on_where_earlier_calls_left_buffers() -> None:
+    """A functional run that frees each layer's buffers (so the next layer reuses their
+    addresses) and a timing-only run (fresh fake addresses) give the same cycles: each call
+    starts from its own L2 and TLB state (timing_mem_reset)."""
+    target = Target(dim=16, sp_kib=256, acc_kib=64)
+    layers = [(28, 64, 128, 3, 1, 1), (28, 128, 128, 3, 1, 1), (28, 128, 256, 1, 2, 0)]
+    shape, data = Simulator(target, timing_only=True), Simulator(target)
+    rng = np.random.default_rng(0)
+    for hw, cin, cout, k, stride, pad in layers:
+        out = (hw + 2 * pad - k) // stride + 1
+        shape.conv_shape(1, hw, hw, cin, cout, out, out, k, stride=stride, padding=pad)
+        x = rng.integers(-128, 128, (1, hw, hw, cin), dtype=np.int8)
+        w = rng.integers(-128, 128, (k, k, cin, cout), dtype=np.int8)
+        data.conv(x, w, np.zeros(cout, np.int32), stride=stride, padding=pad, scale=1 / 4096)
+        data._buffers.clear()
+        assert data.stats.cycles == shape.stats.cycles
