@@ -1,7 +1,8 @@
 """Co-design benchmark: EDP of default Gemmini vs random search, vanilla BO and daBO.
 
-Workloads are zoo models (`dlac.tools.zoo`) as the ONNX frontend lowers them: the same
-layers `dlac zoo:NAME --autotune` searches. For each workload it prints (and with --json
+Workloads are zoo models (`dlac.tools.zoo`) quantized and lowered as `dlac zoo:NAME
+--autotune` does with the CLI's defaults (`dlac_main.quantized_model`): the same layers
+it searches and the model it emits. For each workload it prints (and with --json
 writes) the EDP of: default Gemmini + its heuristic mapping; default Gemmini + dlac's
 best mapping; and the best design of each searcher at equal budgets over several seeds
 (median, min, max), plus how many seeds daBO beat random and vanilla BO.
@@ -45,7 +46,8 @@ from dlac.dse.search.nevergrad_lib import FOOTINGS
 from dlac.errors import DlacError
 from dlac.ir.target import Target
 from dlac.tools import bench_curves, bench_searchers
-from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of
+from dlac.tools.dlac_main import quantized_model
 from dlac.tools.zoo import MODELS
 
 DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
@@ -72,7 +74,7 @@ def _stats(values: list[float | None]) -> dict[str, float | None]:
 
 
 def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
-    quantized = zoo_quantized(name)
+    quantized = quantized_model(f"zoo:{name}")
     models = {name: layers_of(quantized)}
     fixed = host_and_steps_of(quantized)
     host, steps = {name: fixed[0]}, {name: fixed[1]}

@@ -33,3 +33,42 @@ def test_all_searchers_smoke(tmp_path, capsys) -> None:
     assert doc["results"]["evaluations"]["bert_layer/edge"]["summary"]["cma"]["evaluations"] == 8
     assert "EDP / CMA" in md.read_text() and png.stat().st_size > 0
     assert "geomean EDP / cma" in capsys.readouterr().out
+
+
+class _Captured(Exception):
+    """Stops a run once its search input is captured."""
+
+
+def _search_input(models, host, steps) -> tuple:  # noqa: ANN001
+    (name, layers), = models.items()
+    return (sorted((layer.workload_hash(), n) for layer, n in layers), host[name].cycles,
+            sorted(map(repr, steps[name])))
+
+
+def test_bench_searches_the_model_the_cli_searches(tmp_path, monkeypatch) -> None:
+    """The benchmark's workload is `dlac zoo:NAME --autotune`'s: same quantization (the
+    CLI's defaults), layers, host steps and unmapped calls."""
+    import dlac.dse.cli
+    import dlac.tools.bench_codesign as bench
+    from dlac.tools.dlac_main import main as dlac_main
+
+    seen = []
+
+    def capture_bench(models, opts, host, steps):  # noqa: ANN001, ANN202
+        seen.append(_search_input(models, host, steps))
+        raise _Captured
+
+    def capture_cli(args, layers, emit, host, steps):  # noqa: ANN001, ANN202
+        seen.append(_search_input(layers, host, steps))
+        raise _Captured
+
+    monkeypatch.setattr(bench, "autotune", capture_bench)
+    monkeypatch.setattr(dlac.dse.cli, "run", capture_cli)
+    for run in (lambda: bench.main(["--workloads", "tiny_cnn", "--searchers", "random",
+                                    "--seeds", "1"]),
+                lambda: dlac_main(["zoo:tiny_cnn", "--autotune", "-o", str(tmp_path)])):
+        try:
+            run()
+        except _Captured:
+            pass
+    assert len(seen) == 2 and seen[0] == seen[1]
