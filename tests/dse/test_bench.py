@@ -72,3 +72,22 @@ def test_bench_searches_the_model_the_cli_searches(tmp_path, monkeypatch) -> Non
         except _Captured:
             pass
     assert len(seen) == 2 and seen[0] == seen[1]
+
+
+def test_merge_of_per_seed_runs_equals_one_run(tmp_path) -> None:
+    """--seed-start chunks joined by --merge give the table of one run over all seeds."""
+    common = ["--workloads", "bert_layer", "--budget", "2", "--sw-samples", "20",
+              "--searchers", "random", "dabo", "--db", str(tmp_path / "db.sqlite")]
+    assert main([*common, "--seeds", "2", "--json", str(tmp_path / "all.json")]) == 0
+    for k in (0, 1):
+        assert main([*common, "--seeds", "1", "--seed-start", str(k), "--json",
+                     str(tmp_path / f"s{k}.json")]) == 0
+    assert main(["--merge", str(tmp_path / "s0.json"), str(tmp_path / "s1.json"), "--json",
+                 str(tmp_path / "merged.json")]) == 0
+    whole, merged = (json.loads((tmp_path / f"{n}.json").read_text())["results"]["bert_layer"]
+                     for n in ("all", "merged"))
+    for key in ("default_heuristic", "random", "dabo"):
+        assert merged["rows"][key]["median"] == whole["rows"][key]["median"]
+    assert merged["rows"]["dabo"]["edps"] == whole["rows"]["dabo"]["edps"]
+    assert merged["dabo_wins_over"] == whole["dabo_wins_over"] and merged["seed_list"] == [0, 1]
+    assert main(["--merge", str(tmp_path / "s0.json"), str(tmp_path / "s0.json")]) == 1
