@@ -1,7 +1,8 @@
 """Co-design benchmark: EDP of default Gemmini vs random search, vanilla BO and daBO.
 
-Workloads are zoo models (`dlac.tools.zoo`) as the ONNX frontend lowers them: the same
-layers `dlac zoo:NAME --autotune` searches. For each workload it prints (and with --json
+Workloads are zoo models (`dlac.tools.zoo`) quantized and lowered as `dlac zoo:NAME
+--autotune` does with the CLI's defaults (`dlac_main.quantized_model`): the same layers
+it searches and the model it emits. For each workload it prints (and with --json
 writes) the EDP of: default Gemmini + its heuristic mapping; default Gemmini + dlac's
 best mapping; and the best design of each searcher at equal budgets over several seeds
 (median, min, max), plus how many seeds daBO beat random and vanilla BO.
@@ -22,6 +23,11 @@ each search actually spent (Polaris's `spent()`, the others' per-layer candidate
         --sw-samples 16 --sample-budget 960 --workloads resnet50 --seeds 5
 
     python tools/bench_codesign.py --workloads resnet50 --budget 30 --seeds 5 --json out.json
+
+Seeds can run as separate processes (`--seeds 1 --seed-start K --json sK.json`, one
+tuning database for all) and be joined afterwards: `--merge s0.json s1.json ... --json
+all.json --best-plot all.png` prints the table of one run over those seeds.
+
     python tools/bench_codesign.py --all-searchers --quick --markdown q.md --plot q.png
 """
 
@@ -45,7 +51,8 @@ from dlac.dse.search.nevergrad_lib import FOOTINGS
 from dlac.errors import DlacError
 from dlac.ir.target import Target
 from dlac.tools import bench_curves, bench_searchers
-from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of
+from dlac.tools.dlac_main import quantized_model
 from dlac.tools.zoo import MODELS
 
 DEFAULT_WORKLOADS = ("resnet50", "mobilenetv2", "bert_layer", "unet")
@@ -72,18 +79,14 @@ def _stats(values: list[float | None]) -> dict[str, float | None]:
 
 
 def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, Any]:
-    quantized = zoo_quantized(name)
+    quantized = quantized_model(f"zoo:{name}")
     models = {name: layers_of(quantized)}
     fixed = host_and_steps_of(quantized)
     host, steps = {name: fixed[0]}, {name: fixed[1]}
     space = fixed_space(Target()) if args.sw_only else \
         load_space(args.hw_space).with_area_budget(args.area_budget)
-    per: dict[str, list[float | None]] = {s: [] for s in args.searchers}
+    runs: dict[str, dict[int, dict[str, Any]]] = {s: {} for s in args.searchers}
     baselines: dict[str, float | None] = {}
-    seconds: dict[str, float] = {s: 0.0 for s in args.searchers}
-    samples: dict[str, list[int]] = {s: [] for s in args.searchers}
-    curves: dict[str, list[bench_curves.Curve]] = {s: [] for s in args.searchers}
-    within: list[bool | None] = []
     unique = len({layer.workload_hash() for layer, _ in models[name]})
     for searcher in args.searchers:
         known = searcher_options(searcher)
@@ -97,30 +100,78 @@ def bench_workload(name: str, args: argparse.Namespace, db: Path) -> dict[str, A
                            searcher_options=tuned)
             t0 = time.monotonic()
             result = autotune(models, opts, host=host, steps=steps)
-            seconds[searcher] += time.monotonic() - t0
-            samples[searcher].append(_spent(result))
-            curves[searcher].append(bench_curves.run_curve(result, unique))
-            if searcher == "polaris":
-                within.append(bench_curves.within_after(result, WITHIN_AFTER))
-            per[searcher].append(_edp(result, "chosen", args.measure, name))
+            runs[searcher][seed] = {
+                "edp": _edp(result, "chosen", args.measure, name),
+                "seconds": time.monotonic() - t0, "samples": _spent(result),
+                "curve": bench_curves.run_curve(result, unique),
+                "after_ratio": bench_curves.after_ratio(result, WITHIN_AFTER)}
             if not baselines:
                 for key in ("default_heuristic", "default_best_mapping"):
                     baselines[key] = _edp(result, key, args.measure, name)
-            print(f"  {name} {searcher} seed {seed}: EDP {per[searcher][-1]:.4g} "
+            print(f"  {name} {searcher} seed {seed}: EDP {_fmt(runs[searcher][seed]['edp'])} "
                   f"({time.monotonic() - t0:.1f} s)", file=sys.stderr)
+    return summarise(runs, baselines, unique)
+
+
+def summarise(runs: dict[str, dict[int, dict[str, Any]]], baselines: dict[str, float | None],
+              unique: int) -> dict[str, Any]:
+    """One workload's table entry from its runs (searcher -> seed -> run)."""
+    seeds = sorted({k for by_seed in runs.values() for k in by_seed})
+    per = {s: [by_seed[k]["edp"] if k in by_seed else None for k in seeds]
+           for s, by_seed in runs.items()}
     rows: dict[str, Any] = {k: _stats([v]) for k, v in baselines.items()}
-    rows.update({s: _stats(v) | {"seconds": seconds[s], "samples": samples[s]}
+    rows.update({s: _stats(v) | {"seconds": sum(r["seconds"] for r in runs[s].values()),
+                                 "samples": [r["samples"] for r in runs[s].values()],
+                                 "edps": v}
                  for s, v in per.items()})
+    ratios = [runs["polaris"][k]["after_ratio"] for k in sorted(runs.get("polaris", {}))]
     base = baselines.get("default_heuristic")
     dabo_med = rows.get("dabo", {}).get("median")
     return {"rows": rows, "dabo_wins_over": _wins(per, "dabo", ("random", "vanilla-bo")),
             "polaris_wins_over": _wins(per, "polaris", ("dabo", "random", "vanilla-bo")),
-            "polaris_within_5pct_after_3": within, "curves": curves, "seeds": args.seeds,
+            "polaris_within_5pct_after_3": [None if r is None else r <= 1 + WITHIN_TOLERANCE
+                                            for r in ratios],
+            "polaris_after_3_ratio": ratios,
+            "curves": {s: [r["curve"] for r in by_seed.values()] for s, by_seed in runs.items()},
+            "seeds": len(seeds), "seed_list": seeds, "unique_layers": unique,
+            "baselines": baselines,
+            "runs": {s: {str(k): v for k, v in by_seed.items()} for s, by_seed in runs.items()},
             "dabo_vs_default": (dabo_med / base) if base and dabo_med else None}
+
+
+MERGE_SETTINGS = ("budget", "sample_budget", "sw_samples", "evaluator", "measure", "hw_space",
+                  "sw_only", "area_budget", "searcher_option")
+"""Settings that --merge requires equal in every file."""
+
+
+def merge(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """One result per workload from runs of the same settings on different seeds
+    (`--seed-start`) or workloads; a (workload, searcher, seed) in two files is an error."""
+    for key in MERGE_SETTINGS:
+        values = sorted({json.dumps(d["config"].get(key)) for d in docs})
+        if len(values) > 1:
+            raise DlacError(f"--merge: the files differ in {key} ({', '.join(values)})")
+    runs: dict[str, dict[str, dict[int, dict[str, Any]]]] = {}
+    meta: dict[str, tuple[dict[str, float | None], int]] = {}
+    for d in docs:
+        for wl, res in d["results"].items():
+            if "runs" not in res:
+                raise DlacError(f"--merge: {wl} in a file without per-seed runs (written "
+                                f"before --merge existed)")
+            meta.setdefault(wl, (res["baselines"], res["unique_layers"]))
+            for searcher, by_seed in res["runs"].items():
+                slot = runs.setdefault(wl, {}).setdefault(searcher, {})
+                for seed, run in by_seed.items():
+                    if int(seed) in slot:
+                        raise DlacError(f"--merge: {wl} {searcher} seed {seed} is in two files")
+                    slot[int(seed)] = run
+    return {wl: summarise({s: dict(sorted(r.items())) for s, r in per.items()}, *meta[wl])
+            for wl, per in runs.items()}
 
 
 WITHIN_AFTER = 3
 """HW candidates after which Polaris should be within 5% of its final EDP (issue 19)."""
+WITHIN_TOLERANCE = 0.05
 
 
 def _wins(per: dict[str, list[float | None]], who: str, others: tuple[str, ...]) -> dict[str, int]:
@@ -182,9 +233,10 @@ def print_table(results: dict[str, Any]) -> None:
             wins = ", ".join(f"<= {k} in {v}/{res['seeds']} seeds"
                              for k, v in res["polaris_wins_over"].items())
             within = res["polaris_within_5pct_after_3"]
+            ratios = ", ".join(_fmt(r) for r in res.get("polaris_after_3_ratio", []))
             print(f"{wl:<12} polaris {wins}; within 5% of its final EDP after "
                   f"{WITHIN_AFTER} HW iterations in {sum(1 for w in within if w)}/"
-                  f"{len(within)} seeds")
+                  f"{len(within)} seeds (best after {WITHIN_AFTER} / final: {ratios})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,9 +279,10 @@ def main(argv: list[str] | None = None) -> int:
                         "equal genome samples (DiGamma's Figure 5)")
     g.add_argument("--markdown", default=None, metavar="PATH")
     g.add_argument("--plot", default=None, metavar="PATH", help="convergence plot (PNG)")
-    g.add_argument("--merge", nargs="+", default=None, metavar="JSON",
-                   help="instead of running, join --all-searchers JSON files (e.g. one per "
-                        "workload) into one table and plot")
+    p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
+                   help="instead of running, join JSON files of this tool run with the "
+                        "same settings (e.g. one per seed, --seed-start; with "
+                        "--all-searchers its JSON files) into one table, JSON and plot")
     p.add_argument("--area-budget", type=float, default=None)
     p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))
     p.add_argument("--measure", default="analytical", choices=("analytical", "sim"))
@@ -247,17 +300,23 @@ def main(argv: list[str] | None = None) -> int:
         return _all_searchers(args)
     args.searchers = args.searchers or list(SEARCHERS)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
-            results = {wl: bench_workload(wl, args, db) for wl in args.workloads}
-    except DlacError as err:
+        if args.merge:
+            docs = [json.loads(Path(f).read_text()) for f in args.merge]
+            results = merge(docs)
+            config = {**docs[0]["config"], "merge": args.merge}
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                db = Path(args.db) if args.db else Path(tmp) / "bench.sqlite"
+                results = {wl: bench_workload(wl, args, db) for wl in args.workloads}
+            config = vars(args)
+    except (DlacError, OSError, ValueError, KeyError) as err:
         print(f"bench_codesign: error: {err}", file=sys.stderr)
         return 1
     print_table(results)
     if args.best_plot:
         bench_curves.plot(results, Path(args.best_plot))
     if args.json:
-        Path(args.json).write_text(json.dumps({"config": vars(args), "results": results},
+        Path(args.json).write_text(json.dumps({"config": config, "results": results},
                                               indent=2, sort_keys=True) + "\n")
     return 0
 

@@ -50,7 +50,8 @@ from dlac.dse.hwspace import load_space
 from dlac.dse.nested import SwConfig
 from dlac.dse.search import HW_CONFIG, searcher_names, searcher_options
 from dlac.dse.search.nevergrad_lib import OPTIMIZERS
-from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of
+from dlac.tools.dlac_main import quantized_model
 
 QUICK = {"workloads": ["bert_layer"], "spaces": ["edge"], "seeds": 1, "budget": "8",
          "seconds": 4.0, "sw_samples": 100}
@@ -259,7 +260,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {m: {} for m in modes}
     with tempfile.TemporaryDirectory() as tmp:
         for wl in args.workloads:
-            quantized = zoo_quantized(wl)
+            quantized = quantized_model(f"zoo:{wl}")
             host, steps = host_and_steps_of(quantized)
             models, costs = {wl: layers_of(quantized)}, {"host": {wl: host}, "steps": {wl: steps}}
             for space_name in args.spaces:

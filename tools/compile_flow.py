@@ -140,7 +140,9 @@ def accel_steps_in(lowered: Operation) -> AccelSteps:
 
 
 def zoo_quantized(name: str) -> Operation:
-    """A zoo model (built and cached on first use), imported and quantized."""
+    """A zoo model (built and cached on first use), imported and quantized with the
+    stages' defaults (one weight scale per conv, no equalisation), not the CLI's: what the
+    benchmarks search is `dlac_main.quantized_model`."""
     from dlac.flow.stages import import_stage, prepare_stage, quantize_stage
     from dlac.tools.zoo import build
 
@@ -148,8 +150,7 @@ def zoo_quantized(name: str) -> Operation:
 
 
 def zoo_layers(name: str) -> list[tuple[object, int]]:
-    """The accelerated layers of a zoo model as the frontend lowers it: the co-design
-    benchmark's workloads."""
+    """The accelerated layers of `zoo_quantized(name)` (the pass tests' models)."""
     return layers_of(zoo_quantized(name))
 
 

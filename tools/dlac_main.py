@@ -60,6 +60,14 @@ def emit_qgraph(args: argparse.Namespace) -> Operation:
                           wide_activations=args.wide_activations)
 
 
+def quantized_model(spec: str) -> Operation:
+    """MODEL quantized exactly as `dlac MODEL` does with the CLI's defaults (weight splits,
+    equalisation, calibration), so benchmarks and tools search the model users get."""
+    args = build_parser().parse_args([spec])
+    args.model = spec
+    return emit_qgraph(args)
+
+
 def emit_loops(args: argparse.Namespace) -> Operation:
     from dlac.flow.stages import lower_stage
 

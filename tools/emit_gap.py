@@ -192,11 +192,9 @@ def compare_design(model: str, design: Callable[[NestedEvaluator], HwResult],
     from dlac.flow.emit import emit
     from dlac.flow.validate import validate
     from dlac.ir.semantics.qgraph import run_reference
-    from dlac.tools.dlac_main import build_parser, emit_qgraph, model_name
+    from dlac.tools.dlac_main import model_name, quantized_model
 
-    args = build_parser().parse_args([model])
-    args.model = model
-    quantized = emit_qgraph(args)
+    quantized = quantized_model(model)
     name = model_name(model)
     host, steps = host_and_steps_of(quantized)
     nested = NestedEvaluator({name: layers_of(quantized)}, make_evaluator("analytical"),

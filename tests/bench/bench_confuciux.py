@@ -32,7 +32,8 @@ from dlac.dse.search.confuciux.env import GemminiEnv
 from dlac.dse.search.confuciux.policy_lstm import LstmPolicy
 from dlac.dse.search.confuciux.policy_tf import TransformerPolicy
 from dlac.dse.search.confuciux.reinforce import Reinforce
-from dlac.tools.compile_flow import host_and_steps_of, layers_of, zoo_quantized
+from dlac.tools.compile_flow import host_and_steps_of, layers_of
+from dlac.tools.dlac_main import quantized_model
 
 SEARCHERS = ("confuciux", "confuciux-tf")
 
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         args.budget, args.seeds, args.sw_samples, args.agent_batches = 4, 1, 30, 2
         args.model = args.model or "tiny_cnn"
     args.model = args.model or "resnet50"
-    quantized = zoo_quantized(args.model)
+    quantized = quantized_model(f"zoo:{args.model}")
     workload = layers_of(quantized)
     host, steps = host_and_steps_of(quantized)
     costs = {"host": {args.model: host}, "steps": {args.model: steps}}
