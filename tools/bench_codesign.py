@@ -229,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--plot", default=None, metavar="PATH", help="convergence plot (PNG)")
     g.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                    help="instead of running, join --all-searchers JSON files (e.g. one per "
-                        "workload) into one table and plot")
+                        "workload; gzipped if named .gz) into one table and plot")
     p.add_argument("--area-budget", type=float, default=None)
     p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))
     p.add_argument("--measure", default="analytical", choices=("analytical", "sim"))
@@ -266,7 +266,7 @@ def _all_searchers(args: argparse.Namespace) -> int:
     if args.quick:
         bench_searchers.apply_quick(args)
     try:
-        doc = (bench_searchers.merge([json.loads(Path(f).read_text()) for f in args.merge])
+        doc = (bench_searchers.merge([bench_searchers.load_doc(Path(f)) for f in args.merge])
                if args.merge else bench_searchers.bench(args))
     except (DlacError, OSError, ValueError) as err:
         print(f"bench_codesign: error: {err}", file=sys.stderr)
