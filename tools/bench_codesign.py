@@ -282,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--merge", nargs="+", default=None, metavar="JSON",
                    help="instead of running, join JSON files of this tool run with the "
                         "same settings (e.g. one per seed, --seed-start; with "
-                        "--all-searchers its JSON files) into one table, JSON and plot")
+                        "--all-searchers one per workload, gzipped if named .gz) into one "
+                        "table, JSON and plot")
     p.add_argument("--area-budget", type=float, default=None)
     p.add_argument("--evaluator", default="analytical", choices=("analytical", "sim"))
     p.add_argument("--measure", default="analytical", choices=("analytical", "sim"))
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     args.searchers = args.searchers or list(SEARCHERS)
     try:
         if args.merge:
-            docs = [json.loads(Path(f).read_text()) for f in args.merge]
+            docs = [bench_searchers.load_doc(Path(f)) for f in args.merge]
             results = merge(docs)
             config = {**docs[0]["config"], "merge": args.merge}
         else:
@@ -325,7 +326,7 @@ def _all_searchers(args: argparse.Namespace) -> int:
     if args.quick:
         bench_searchers.apply_quick(args)
     try:
-        doc = (bench_searchers.merge([json.loads(Path(f).read_text()) for f in args.merge])
+        doc = (bench_searchers.merge([bench_searchers.load_doc(Path(f)) for f in args.merge])
                if args.merge else bench_searchers.bench(args))
     except (DlacError, OSError, ValueError) as err:
         print(f"bench_codesign: error: {err}", file=sys.stderr)

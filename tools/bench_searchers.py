@@ -35,6 +35,8 @@ machine (BERT layer, edge, one seed, 8 evaluations, 4 s, 100 mappings per layer)
 from __future__ import annotations
 
 import argparse
+import gzip
+import json
 import math
 import os
 import statistics
@@ -277,6 +279,15 @@ MERGE_SETTINGS = {"budget": None, "seconds": None, "sw_samples": None, "objectiv
                   "footing": "hw"}
 """Settings every merged file must share (with the value of files that predate one):
 runs at other budgets or footings are not comparable."""
+
+
+def load_doc(path: Path) -> dict[str, Any]:
+    """A run's JSON document; gzipped if the name ends in .gz (how the per-seed runs that
+    docs/codesign.md quotes are committed, their curves being most of their size)."""
+    if path.suffix == ".gz":
+        with gzip.open(path, "rt") as f:
+            return json.load(f)
+    return json.loads(path.read_text())
 
 
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:

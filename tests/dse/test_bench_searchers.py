@@ -4,6 +4,7 @@ a reduced budget without dropping below what the searcher accepts."""
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 
 import pytest
@@ -14,6 +15,7 @@ from dlac.tools.bench_searchers import (
     EXCLUDED,
     claims,
     default_searchers,
+    load_doc,
     markdown,
     merge,
     searcher_settings,
@@ -88,6 +90,15 @@ def test_merge_refuses_a_seed_in_two_files_and_other_budgets() -> None:
         merge([_seeded(range(0, 2), 2.0, 1.0), _seeded(range(1, 3), 2.0, 1.0)])
     with pytest.raises(DseError, match=r"differ in budget \(100, 20\)"):
         merge([_seeded(range(0, 2), 2.0, 1.0), _seeded(range(2, 3), 2.0, 1.0, "100")])
+
+
+def test_merge_reads_gzipped_files_like_plain_ones(tmp_path) -> None:
+    doc = _seeded(range(0, 2), 2.0, 1.0)
+    plain, packed = tmp_path / "s.json", tmp_path / "s.json.gz"
+    plain.write_text(json.dumps(doc))
+    with gzip.open(packed, "wt") as f:
+        json.dump(doc, f)
+    assert load_doc(packed) == load_doc(plain) == doc
 
 
 def test_seed_start_runs_later_seeds_and_merges_by_seed(tmp_path, capsys) -> None:
