@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,17 +55,16 @@ def _weights(w: np.ndarray, mode: str, depthwise: bool) -> np.ndarray:
     return _grid(w, step)
 
 
-def measure(name: str) -> list[dict]:
+def float_graph(name: str) -> tuple[Any, list[list[np.ndarray]], dict[int, float]]:
+    """The float graph dlac quantizes for coverage net `name` (folded, fused, equalised,
+    channels permuted for 4 weight splits), its calibration batches and their `mse`
+    per-tensor ranges: what the accuracy benches round."""
     from dlac.flow import stages
-    from dlac.ir.dialects.func import FuncOp, ReturnOp
-    from dlac.ir.semantics.graph import evaluate_func, run_op
+    from dlac.ir.dialects.func import FuncOp
     from dlac.passes import calibration
     from dlac.passes.equalize import Equalize
-    from dlac.passes.graph_utils import const_value
     from dlac.passes.pass_base import run_pass
     from dlac.passes.permute_channels import PermuteChannels
-    from dlac.passes.quantize import KEEP_SCALE, LUT_OPS
-    from dlac.passes.wide_activations import silu_input, tensor_product
 
     spec = cov.SPECS[name]
     path = cov.export(spec, "legacy")
@@ -73,7 +73,17 @@ def measure(name: str) -> list[dict]:
     run_pass(PermuteChannels(max_splits=4), module)
     func = next(op for op in module.regions[0].ops if isinstance(op, FuncOp))
     batches = calibration.load_calibration(cov.calib_file(spec, path), func)
-    ranges = calibration.collect_ranges(func, batches, 17, "mse")
+    return func, batches, calibration.collect_ranges(func, batches, 17, "mse")
+
+
+def measure(name: str) -> list[dict]:
+    from dlac.ir.dialects.func import ReturnOp
+    from dlac.ir.semantics.graph import evaluate_func, run_op
+    from dlac.passes.graph_utils import const_value
+    from dlac.passes.quantize import KEEP_SCALE, LUT_OPS
+    from dlac.passes.wide_activations import silu_input, tensor_product
+
+    func, batches, ranges = float_graph(name)
     channel_max: dict[int, np.ndarray] = {}
 
     def keep(value: object, x: np.ndarray) -> None:

@@ -48,26 +48,14 @@ def _pointwise(op: object) -> bool:
 
 def measure(name: str, counts: list[int], scope: str = "chain",
             pointwise: bool = False) -> list[dict]:
-    from dlac.flow import stages
-    from dlac.ir.dialects.func import FuncOp, ReturnOp
+    from dlac.ir.dialects.func import ReturnOp
     from dlac.ir.semantics.graph import evaluate_func, run_op
-    from dlac.passes import calibration
-    from dlac.passes.equalize import Equalize
     from dlac.passes.graph_utils import const_value
-    from dlac.passes.pass_base import run_pass
-    from dlac.passes.permute_channels import PermuteChannels
     from dlac.passes.quantize import KEEP_SCALE
     from dlac.passes.sensitivity import alone_noise
     from dlac.passes.sqnr import sqnr_db
 
-    spec = cov.SPECS[name]
-    path = cov.export(spec, "legacy")
-    module = stages.prepare_stage(stages.import_stage(path))
-    run_pass(Equalize(), module)
-    run_pass(PermuteChannels(max_splits=4), module)
-    func = next(op for op in module.regions[0].ops if isinstance(op, FuncOp))
-    batches = calibration.load_calibration(cov.calib_file(spec, path), func)
-    ranges = calibration.collect_ranges(func, batches, 17, "mse")
+    func, batches, ranges = ceil.float_graph(name)
     passthrough = {"graph." + k for k in KEEP_SCALE}
 
     def gemmini(op: object) -> bool:
