@@ -147,10 +147,7 @@ MERGE_SETTINGS = ("budget", "sample_budget", "sw_samples", "evaluator", "measure
 def merge(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """One result per workload from runs of the same settings on different seeds
     (`--seed-start`) or workloads; a (workload, searcher, seed) in two files is an error."""
-    for key in MERGE_SETTINGS:
-        values = sorted({json.dumps(d["config"].get(key)) for d in docs})
-        if len(values) > 1:
-            raise DlacError(f"--merge: the files differ in {key} ({', '.join(values)})")
+    bench_searchers.require_same_settings(docs, dict.fromkeys(MERGE_SETTINGS))
     runs: dict[str, dict[str, dict[int, dict[str, Any]]]] = {}
     meta: dict[str, tuple[dict[str, float | None], int]] = {}
     for d in docs:

@@ -290,16 +290,22 @@ def load_doc(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+def require_same_settings(docs: list[dict[str, Any]], settings: dict[str, Any]) -> None:
+    """Refuse to merge run files that differ in one of `settings` (setting -> the value of
+    files that predate it): their runs are not comparable."""
+    for key, old in settings.items():
+        values = sorted({str(d["config"].get(key, old)) for d in docs})
+        if len(values) > 1:
+            raise DseError(f"--merge: the files differ in {key} ({', '.join(values)})")
+
+
 def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """One document from runs of the same searchers and settings on different workloads,
     spaces or seeds (`--seed-start`): runs are joined per (mode, cell, searcher) by seed
     and the summaries recomputed; a seed of a cell in two files is an error."""
     if not docs or any(d.get("searchers") != docs[0].get("searchers") for d in docs):
         raise DseError("--merge needs --all-searchers JSON files of the same searchers")
-    for key, old in MERGE_SETTINGS.items():
-        values = sorted({str(d["config"].get(key, old)) for d in docs})
-        if len(values) > 1:
-            raise DseError(f"--merge: the files differ in {key} ({', '.join(values)})")
+    require_same_settings(docs, MERGE_SETTINGS)
     modes = list(docs[0]["results"])
     by_seed: dict[str, dict[str, dict[str, dict[int, dict[str, Any]]]]] = {m: {} for m in modes}
     for d in docs:
