@@ -16,6 +16,7 @@ from pathlib import Path
 from dlac.errors import DlacError
 from dlac.ir.diagnostics import DiagnosticError
 from dlac.ir.target import TargetError
+from dlac.tools.model_spec import resolve_model
 
 
 def _node_name(node: object, index: int) -> str:
@@ -91,7 +92,6 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
     from dlac.passes.permute_channels import PermuteChannels
     from dlac.passes.quantize import quantize_problems
     from dlac.tools.compile_flow import map_and_lower
-    from dlac.tools.dlac_main import resolve_model
 
     module = prepare_stage(import_stage(resolve_model(args.model), input_shapes,
                                         not args.shape_only))
@@ -123,7 +123,6 @@ def compile_problems(args: argparse.Namespace, input_shapes: dict[str, tuple[int
 def check(args: argparse.Namespace) -> int:
     """Print every problem (one line each) and return 1 if there is any."""
     from dlac.frontend.shapes import parse_input_shapes
-    from dlac.tools.dlac_main import resolve_model
 
     shapes = parse_input_shapes(args.input_shape)
     path = resolve_model(args.model)

@@ -20,6 +20,7 @@ from dlac.ir.target import Target
 from dlac.passes.host_cost import HostCost, load_host_model
 from dlac.passes.quantize import SENSITIVITY, WIDE_ACTIVATIONS
 from dlac.tools.atomic_write import write_atomic
+from dlac.tools.model_spec import resolve_model
 
 MAPPERS = ("heuristic", "random", "exhaustive", "analytical-best")
 
@@ -177,7 +178,6 @@ def accuracy_report(quantized: Operation, args: argparse.Namespace) -> dict:
     input: the --calib samples (mean dB; not held out) or the seeded validation input."""
     from dlac.flow.accuracy import onnx_sqnr
     from dlac.passes.calibration import load_calibration
-    from dlac.tools.dlac_main import resolve_model
 
     func = quantized.regions[0].ops[0]
     path = resolve_model(args.model)

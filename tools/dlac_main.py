@@ -12,7 +12,6 @@ use). `--emit graph` is the mechanical import, `qgraph` the int8 graph, `loops` 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -23,22 +22,7 @@ from dlac.ir.diagnostics import DiagnosticError
 from dlac.ir.target import TargetError
 from dlac.passes.calibration import METHODS
 from dlac.tools.atomic_write import write_atomic
-
-
-def resolve_model(spec: str) -> str:
-    """An ONNX path for `spec` (`zoo:NAME` builds and caches a zoo model)."""
-    if not spec.startswith("zoo:"):
-        return spec
-    from dlac.tools.zoo import MODELS, build
-
-    name = spec[4:]
-    if name not in MODELS:
-        raise DlacError(f"unknown zoo model '{name}' (choose from {', '.join(sorted(MODELS))})")
-    return str(build(name))
-
-
-def model_name(spec: str) -> str:
-    return spec[4:] if spec.startswith("zoo:") else os.path.splitext(os.path.basename(spec))[0]
+from dlac.tools.model_spec import model_name, resolve_model
 
 
 def emit_graph(args: argparse.Namespace) -> Operation:
