@@ -34,6 +34,7 @@ CASES = {
     "tables and products exact": ("notables", "tensor", "tensor"),
     "conv/matmul outputs + weights only": ("accel", "tensor", "tensor"),
     "conv/matmul outputs only": ("accel", "tensor", "none"),
+    "everything per tensor, weights per channel": ("all", "tensor", "channel"),
     "weights per tensor only": ("input", "tensor", "tensor"),
     "weights only, dense per channel, depthwise per tensor": ("input", "tensor", "dense"),
     "weights per channel only": ("input", "tensor", "channel"),

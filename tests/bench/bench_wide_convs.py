@@ -15,12 +15,14 @@ channel). Output SQNR vs the exact float graph, mean over 2 calibration samples.
 
 `--scope output` widens only the chosen convs' outputs (the host ops reading them write
 int8 again: the first piece of such a pipeline, without int16 host chains);
-`--pointwise` chooses among 1x1 stride-1 dense convs only (the ones `tiled_matmul` runs
-on NHWC rows without an im2col copy).
+`--kinds` chooses among some kinds of Gemmini conv only: `pointwise` (1x1 stride-1 dense
+convs, the ones `tiled_matmul` runs on NHWC rows without an im2col copy), `kxk` (the other
+dense convs and Gemms: the stems), `depthwise` (grouped convs); default all three.
 
 Usage: python tests/bench/bench_wide_convs.py [--models mobilenetv3_small ...]
                                               [--counts 0 4 8 16 99] [--scope chain|output]
-                                              [--pointwise] [--json wide_convs.json]
+                                              [--kinds pointwise kxk depthwise]
+                                              [--json wide_convs.json]
 """
 
 from __future__ import annotations
@@ -37,17 +39,21 @@ import bench_coverage as cov  # noqa: E402
 import bench_quant_ceilings as ceil  # noqa: E402
 
 WIDE_STEPS = 32767 / 2  # int16 grid with one bit of headroom over the calibrated range
+KINDS = ("pointwise", "kxk", "depthwise")
 
 
-def _pointwise(op: object) -> bool:
+def kind(op: object) -> str:
+    """pointwise (1x1 stride-1 dense conv), depthwise (any grouped conv) or kxk (the rest)."""
+    if op.name == "graph.conv" and int(op.attr("group", 1)) > 1:  # type: ignore[attr-defined]
+        return "depthwise"
     w = op.operands[1].type.shape  # type: ignore[attr-defined]
-    return op.name == "graph.conv" and tuple(w[2:]) == (1, 1) and \
-        int(op.attr("group", 1)) == 1 and \
+    pointwise = op.name == "graph.conv" and tuple(w[2:]) == (1, 1) and \
         [int(v) for v in op.attr("strides", [1, 1])] == [1, 1]  # type: ignore[attr-defined]
+    return "pointwise" if pointwise else "kxk"
 
 
 def measure(name: str, counts: list[int], scope: str = "chain",
-            pointwise: bool = False) -> list[dict]:
+            kinds: tuple[str, ...] = KINDS) -> list[dict]:
     from dlac.ir.dialects.func import ReturnOp
     from dlac.ir.semantics.graph import evaluate_func, run_op
     from dlac.passes.graph_utils import const_value
@@ -63,7 +69,7 @@ def measure(name: str, counts: list[int], scope: str = "chain",
             const_value(op.operands[1]) is not None  # type: ignore[attr-defined]
 
     convs = [op for op in func.body.block.ops if gemmini(op) and id(op.results[0]) in ranges
-             and (not pointwise or _pointwise(op))]
+             and kind(op) in kinds]
     powers = alone_noise(func, batches, ranges, 17, convs, passthrough)
     ranked = [op for _, op in sorted(zip(powers, convs, strict=True), key=lambda t: -t[0])]
 
@@ -109,7 +115,7 @@ def measure(name: str, counts: list[int], scope: str = "chain",
         for weights in ("split", "wide-pc"):
             db = float(np.mean([sqnr_db(w, run(b, wide, {id(o) for o in chosen}, weights))
                                 for w, b in zip(exact, samples, strict=True)]))
-            rows.append({"model": name, "scope": scope, "pointwise": pointwise,
+            rows.append({"model": name, "scope": scope, "kinds": list(kinds),
                          "convs": len(chosen), "of": len(convs),
                          "weights": weights, "wide_tensors": len(wide), "sqnr_db": round(db, 2)})
             print(f"{name:<20}{len(chosen):>4}/{len(convs):<4}{weights:<9}{len(wide):>5}"
@@ -124,12 +130,12 @@ def main() -> int:
     ap.add_argument("--models", nargs="*", default=names, choices=sorted(cov.SPECS))
     ap.add_argument("--counts", nargs="*", type=int, default=[0, 2, 4, 8, 16, 32, 999])
     ap.add_argument("--scope", default="chain", choices=("chain", "output"))
-    ap.add_argument("--pointwise", action="store_true")
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     ap.add_argument("--json", default="wide_convs.json")
     args = ap.parse_args()
     print(f"{'model':<20}{'convs':<9}{'weights':<9}{'wide':>5}{'dB':>8}")
     rows = [r for name in args.models
-            for r in measure(name, args.counts, args.scope, args.pointwise)]
+            for r in measure(name, args.counts, args.scope, tuple(args.kinds))]
     Path(args.json).write_text(json.dumps(rows, indent=2))
     return 0
 
