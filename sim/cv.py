@@ -80,6 +80,9 @@ class CvSettings:
     loss: str = "mape"
     jobs: int = 1
     seed: int = 0
+    memoize: bool = True
+    """Share simulations by (row, constants) across folds and rounds; False re-simulates
+    every trial (same numbers, the check that the memo changes nothing)."""
 
 
 def cross_validate(cases: Sequence[CalCase], settings: CvSettings,
@@ -94,7 +97,7 @@ def cross_validate(cases: Sequence[CalCase], settings: CvSettings,
     fold = {c.index: fold_of(c.layer, k, settings.seed) for c in cases}
     pred: dict[int, float] = {}
     per_fold = []
-    memo: Memo = {}
+    memo: Memo | None = {} if settings.memoize else None
     for f in range(k):
         train = [c for c in cases if fold[c.index] != f]
         test = [c for c in cases if fold[c.index] == f]

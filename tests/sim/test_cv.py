@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from dlac.sim import cv
+from dlac.sim import fit as fit_module
 from dlac.sim.calibration_data import load_cases
 from dlac.sim.errors import SimError
 
@@ -56,3 +58,24 @@ def test_too_few_folds_or_layers_is_one_line() -> None:
     one_layer = [c for c in cases if c.layer == cases[0].layer]
     with pytest.raises(SimError, match="only 1 layer"):
         cv.cross_validate(one_layer, cv.CvSettings(folds=3))
+
+
+def test_memoised_cv_gives_the_unmemoised_numbers_with_fewer_simulations(monkeypatch) -> None:
+    cases = [c for c in _cases() if c.dim == 4][:60]
+    calls: list[int] = []
+
+    def fake_simulate_all(rows, timing, target, progress=None):
+        calls.append(len(rows))
+        scale = timing.host_issue_cycles * timing.llc_latency / target.dram_latency
+        return [c.measured * (0.5 + scale * (1 + c.index % 7) / 10) for c in rows]
+
+    monkeypatch.setattr(fit_module, "simulate_all", fake_simulate_all)
+    settings = cv.CvSettings(folds=3, rows_per_layer=2, rounds=2)
+    plain = cv.cross_validate(cases, replace(settings, memoize=False))
+    plain_calls = sum(calls)
+    calls.clear()
+    memoised = cv.cross_validate(cases, settings)
+    plain["settings"].pop("memoize")
+    memoised["settings"].pop("memoize")
+    assert memoised == plain
+    assert sum(calls) < plain_calls
