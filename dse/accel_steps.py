@@ -4,14 +4,18 @@ Besides its mapped convs and matmuls, an emitted model runs library calls the se
 does not map: residual adds (tiled_resadd_auto), average pools run as matmuls with a ones
 row and the matrices of batched matmuls (tiled_matmul_auto). Their cost does not depend
 on any mapping but does depend on the design (array, bus, memories), so, like the host
-steps, every design's totals include them: timed once per design on the timing-only
-simulator (both evaluators: the analytical model has no resadd model, and these calls
-run Gemmini's own tiling, which the simulator's library computes exactly).
+steps, every design's totals include them, costed by the run's evaluator
+(`Evaluator.step_cost`): the simulator evaluator times them once per design on the
+timing-only simulator (`timed_step_cost`; it compiles each design's library anyway); the
+analytical evaluator costs them without one (a matmul through tiled_matmul_auto's tiling
+and the analytical model, a resadd through resadd.py), so an analytical search compiles
+no simulator library however many new designs it scores.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -64,13 +68,19 @@ def _timed(step: AccelStep, target_json: str) -> tuple[float, float]:
         sim.close()
 
 
-def step_cost(step: AccelStep, target: Target) -> tuple[float, float]:
-    """(cycles, energy_pj) of one call of `step` on `target`."""
+StepCost = Callable[[AccelStep, Target], tuple[float, float]]
+"""(cycles, energy_pj) of one call of a step on a target (an evaluator's step_cost)."""
+
+
+def timed_step_cost(step: AccelStep, target: Target) -> tuple[float, float]:
+    """(cycles, energy_pj) of one call of `step` on `target`, timed on the simulator."""
     return _timed(step, target.to_json())
 
 
-def steps_cost(steps: AccelSteps, target: Target) -> tuple[float, float]:
-    """(cycles, energy_pj) of all of a model's unmapped calls on `target`."""
+def steps_cost(steps: AccelSteps, target: Target,
+               step_cost: StepCost = timed_step_cost) -> tuple[float, float]:
+    """(cycles, energy_pj) of all of a model's unmapped calls on `target`, each costed by
+    `step_cost` (the run's evaluator's)."""
     cycles = energy = 0.0
     for step, count in steps:
         c, e = step_cost(step, target)

@@ -20,14 +20,26 @@ import numpy as np
 from dlac.ir import hwcost
 from dlac.ir.target import Target
 from dlac.passes.depthwise_groups import dense_perm, group_width
-from dlac.passes.mapping import AnalyticalModel, ConvLayer, Layer, Mapping, MappingBatch, analytical
+from dlac.passes.mapping import (
+    AnalyticalModel,
+    ConvLayer,
+    Layer,
+    Mapping,
+    MappingBatch,
+    MappingError,
+    MatmulLayer,
+    analytical,
+    heuristic_mapping,
+)
 from dlac.passes.mapping.flat_depthwise import FlatDepthwiseModel
 from dlac.sim import SimError, Simulator, build, timing
 
+from .accel_steps import AccelStep, timed_step_cost
 from .depthwise import group_calls
 from .errors import DseError
 from .pooled import analytical_pooled, emitted_tiles
 from .registry import EVALUATORS
+from .resadd import resadd_cost
 
 if TYPE_CHECKING:
     from dlac.sim import Simulator
@@ -85,6 +97,11 @@ class Evaluator(ABC):
     def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
         """Cost of a depthwise conv run flat with each (porows, pgroups) row of `tiles`."""
 
+    def step_cost(self, step: AccelStep, target: Target) -> tuple[float, float]:
+        """(cycles, energy_pj) of one unmapped library call (accel_steps.py) on `target`:
+        timed on the timing-only simulator unless the evaluator has its own model."""
+        return timed_step_cost(step, target)
+
 
 @EVALUATORS.register("analytical")
 class AnalyticalEvaluator(Evaluator):
@@ -96,7 +113,7 @@ class AnalyticalEvaluator(Evaluator):
         return [here / f for f in ("analytical.py", "capacity.py", "batch.py",
                                    "flat_depthwise.py", "heuristic.py")] + [
             Path(hwcost.__file__), Path(__file__), Path(__file__).with_name("depthwise.py"),
-            Path(__file__).with_name("pooled.py")]
+            Path(__file__).with_name("pooled.py"), Path(__file__).with_name("resadd.py")]
 
     def evaluate(self, layer: Layer, target: Target, batch: MappingBatch) -> LayerCost:
         """A depthwise conv costs the dense group calls it runs as (dse/depthwise.py), less
@@ -120,6 +137,23 @@ class AnalyticalEvaluator(Evaluator):
     def evaluate_flat(self, layer: ConvLayer, target: Target, tiles: np.ndarray) -> LayerCost:
         cycles, energy = FlatDepthwiseModel(layer, target).evaluate(tiles[:, 0], tiles[:, 1])
         return LayerCost.of(layer, target, cycles, energy)
+
+    def step_cost(self, step: AccelStep, target: Target) -> tuple[float, float]:
+        """Without a simulator (whose library is compiled per design): a matmul as
+        tiled_matmul_auto tiles it (heuristic.py) through the analytical model, a resadd
+        through tiled_resadd_auto's tiling and the same DMA terms (resadd.py)."""
+        if step.kind == "resadd":
+            return resadd_cost(*step.dims, target)
+        if step.kind != "matmul":
+            raise DseError(f"unknown accelerator step kind {step.kind!r}")
+        layer = MatmulLayer(step.key(), *step.dims, has_bias=step.bias)
+        try:
+            mapping = heuristic_mapping(layer, target)
+        except MappingError as err:
+            raise DseError(f"{step.key()} has no Gemmini tiling on {target.name}: "
+                           f"{err}") from None
+        cost = self.evaluate(layer, target, MappingBatch.from_mappings(layer, [mapping]))
+        return float(cost.cycles[0]), float(cost.energy_pj[0])
 
 
 @EVALUATORS.register("sim")

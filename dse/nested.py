@@ -242,9 +242,9 @@ class NestedEvaluator:
 
     def fixed(self, name: str, target: Target) -> tuple[float, float]:
         """(cycles, energy_pj) of model `name` on `target` that no mapping changes: its host
-        steps and its unmapped Gemmini calls."""
+        steps and its unmapped Gemmini calls (costed by the run's evaluator)."""
         host = self.host[name]
-        cycles, energy = steps_cost(self.steps[name], target)
+        cycles, energy = steps_cost(self.steps[name], target, self.evaluator.step_cost)
         return host.cycles + cycles, host.energy_pj + energy
 
     def heuristic(self, target: Target) -> HwResult:

@@ -221,7 +221,8 @@ def compare_design(model: str, design: Callable[[NestedEvaluator], HwResult],
     return {"model": name, "target": result.target.name, "target_config": result.target.to_dict(),
             "steps": rows, "layers": _per_layer(rows, counts, measured, names),
             "totals": _totals(rows, sim["models"][name], run, nested.host[name].cycles,
-                              steps_cost(nested.steps[name], result.target)[0]),
+                              steps_cost(nested.steps[name], result.target,
+                                         nested.evaluator.step_cost)[0]),
             "bit_exact": run.bit_exact}
 
 

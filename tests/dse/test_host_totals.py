@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dlac.dse.accel_steps import AccelStep, step_cost
+from dlac.dse.accel_steps import AccelStep
 from dlac.dse.driver import Budget, Options, autotune, run_key
+from dlac.dse.evaluators import make_evaluator
 from dlac.dse.nested import SwConfig
 from dlac.dse.report import build_report, render_markdown
 from dlac.passes.host_cost import HostCost
@@ -46,13 +47,13 @@ RESADD = AccelStep("resadd", (196, 256), relu=True)
 
 def test_unmapped_calls_add_their_per_design_cost(models, small_space, tmp_path: Path) -> None:
     """Residual adds (accel_steps.py) are in every design's totals, costed on that design
-    by the simulator, and part of the run key."""
+    by the run's evaluator (here the analytical one), and part of the run key."""
     steps = {"tiny": [(RESADD, 3)]}
     bare = autotune(models, _opts(small_space, tmp_path / "a"))
     with_steps = autotune(models, _opts(small_space, tmp_path / "b"), steps=steps)
     for a, b in zip(bare.trials, with_steps.trials, strict=True):
         if a.result.feasible:
-            cycles, energy = step_cost(RESADD, a.result.target)
+            cycles, energy = make_evaluator("analytical").step_cost(RESADD, a.result.target)
             assert cycles > 0 and energy > 0
             assert b.result.models["tiny"].cycles == pytest.approx(
                 a.result.models["tiny"].cycles + 3 * cycles)
