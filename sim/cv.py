@@ -13,7 +13,7 @@ import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -123,7 +123,7 @@ def cross_validate(cases: Sequence[CalCase], settings: CvSettings,
             "pooled": score(cases, ordered).to_dict(), "ranking": ranking(cases, ordered),
             "per_layer_mape": _mape_by(cases, ordered, lambda c: c.layer),
             "per_class_mape": _mape_by(cases, ordered, shape_class),
-            "settings": settings.__dict__}
+            "settings": asdict(settings)}
 
 
 def _mape_by(cases: Sequence[CalCase], pred: Sequence[float],

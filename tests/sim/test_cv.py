@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from dlac.sim import cv
 from dlac.sim import fit as fit_module
+from dlac.sim.calibrate import simulate_all
 from dlac.sim.calibration_data import load_cases
+from dlac.sim.cv import PRIOR_KNOBS
 from dlac.sim.errors import SimError
 
 DATA = Path("/work/shared/data/firesim/calibration.csv")
@@ -61,13 +63,17 @@ def test_too_few_folds_or_layers_is_one_line() -> None:
 
 
 def test_memoised_cv_gives_the_unmemoised_numbers_with_fewer_simulations(monkeypatch) -> None:
-    cases = [c for c in _cases() if c.dim == 4][:60]
+    dim4 = [c for c in _cases() if c.dim == 4]
+    cases = ([c for c in dim4 if c.kind == "conv"][:40]
+             + [c for c in dim4 if c.kind == "matmul"][:20])
     calls: list[int] = []
 
     def fake_simulate_all(rows, timing, target, progress=None):
         calls.append(len(rows))
         scale = timing.host_issue_cycles * timing.llc_latency / target.dram_latency
-        return [c.measured * (0.5 + scale * (1 + c.index % 7) / 10) for c in rows]
+        own = {"conv": timing.host_conv_call_cycles, "matmul": timing.host_call_cycles}
+        return [c.measured * (0.5 + scale * (1 + c.index % 7) / 10 + own[c.kind] / 1e5)
+                for c in rows]
 
     monkeypatch.setattr(fit_module, "simulate_all", fake_simulate_all)
     settings = cv.CvSettings(folds=3, rows_per_layer=2, rounds=2)
@@ -79,3 +85,12 @@ def test_memoised_cv_gives_the_unmemoised_numbers_with_fewer_simulations(monkeyp
     memoised["settings"].pop("memoize")
     assert memoised == plain
     assert sum(calls) < plain_calls
+
+
+def test_rows_do_not_read_the_knobs_the_memo_ignores_for_their_kind() -> None:
+    for kind in ("conv", "matmul"):
+        rows = sorted((c for c in _cases() if c.kind == kind), key=lambda c: c.measured)[:3]
+        moved = {n: 3.0 * PRIOR_KNOBS.get(n) + 1.0 for n in fit_module.UNREAD_KNOBS[kind]}
+        other = PRIOR_KNOBS.timing.replace(**moved)
+        assert (simulate_all(rows, PRIOR_KNOBS.timing, PRIOR_KNOBS.target)
+                == simulate_all(rows, other, PRIOR_KNOBS.target)), kind
