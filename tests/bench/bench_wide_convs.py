@@ -126,8 +126,7 @@ def measure(name: str, counts: list[int], scope: str = "chain",
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    names = ["mobilenetv3_small", "mobilenetv3_large", "efficientnet_b0"]
-    ap.add_argument("--models", nargs="*", default=names, choices=sorted(cov.SPECS))
+    ap.add_argument("--models", nargs="*", default=ceil.BELOW_TARGET, choices=sorted(cov.SPECS))
     ap.add_argument("--counts", nargs="*", type=int, default=[0, 2, 4, 8, 16, 32, 999])
     ap.add_argument("--scope", default="chain", choices=("chain", "output"))
     ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
