@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from dlac.ir import hwcost
@@ -40,9 +39,6 @@ from .errors import DseError
 from .pooled import analytical_pooled, emitted_tiles
 from .registry import EVALUATORS
 from .resadd import resadd_cost
-
-if TYPE_CHECKING:
-    from dlac.sim import Simulator
 
 
 @dataclass(frozen=True)
